@@ -1,0 +1,102 @@
+# rydeflow - build, test, bench, demo.
+#
+#   make              build every program into bin/
+#   make test         install what is missing, build (plain and sanitized), run every test
+#   make bench        measure against the peers (kcat, raw librdkafka, ...)
+#   make demo         run the whole pipeline locally
+#   make BUILD=asan   build with AddressSanitizer + UBSan into build/asan/bin/
+#
+# Each BUILD has its own object and binary directories, so the plain and the
+# sanitized builds live side by side.
+
+BUILD ?= release
+CC ?= cc
+PKGS := rdkafka libevent libevent_pthreads jansson
+
+BASE_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers \
+               -D_GNU_SOURCE -g -Icommon -Iproducer -Iconsumer -Idevbroker $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka -levent -levent_pthreads -ljansson) \
+          -lpthread -lm
+
+ifeq ($(BUILD),asan)
+  OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  BINDIR := build/asan/bin
+else ifeq ($(BUILD),release)
+  OPT := -O2
+  BINDIR := bin
+else
+  $(error BUILD must be release or asan)
+endif
+OBJDIR := build/$(BUILD)/obj
+CFLAGS := $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS)
+LDFLAGS := $(OPT)
+
+objs_of = $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard $(1)/*.c))
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(OBJDIR)/%.o)
+COMMON_LIB := $(OBJDIR)/librydeflow.a
+
+PRODUCER_SRC := $(wildcard producer/*.c)
+CONSUMER_SRC := $(wildcard consumer/*.c)
+DEVBROKER_SRC := $(wildcard devbroker/*.c)
+
+PROGRAMS := producer consumer devbroker
+BINS := $(PROGRAMS:%=$(BINDIR)/%)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BINDIR)/tests/%)
+# Unit tests link the program modules they test, minus the programs' main.c.
+UNIT_EXTRA_OBJ := $(filter-out %/main.o,$(PRODUCER_SRC:%.c=$(OBJDIR)/%.o) $(CONSUMER_SRC:%.c=$(OBJDIR)/%.o) \
+                  $(DEVBROKER_SRC:%.c=$(OBJDIR)/%.o))
+
+.PHONY: all programs unit clean test test-unit setup bench demo asan help
+all: programs unit
+programs: $(BINS)
+unit: $(UNIT_BINS)
+
+$(OBJDIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(COMMON_LIB): $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# A program is every .c file in its folder plus the common library.
+.SECONDEXPANSION:
+$(BINS): $(BINDIR)/%: $$(call objs_of,$$*) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(UNIT_BINS): $(BINDIR)/tests/%: $(OBJDIR)/tests/unit/%.o $(UNIT_EXTRA_OBJ) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+asan:
+	$(MAKE) BUILD=asan all
+
+setup:
+	scripts/setup.sh
+
+test: setup
+	$(MAKE) all
+	$(MAKE) BUILD=asan all
+	tests/run.sh
+
+test-unit: all
+	tests/run.sh --unit-only
+
+bench: setup all
+	bench/run.sh
+
+demo: setup all
+	scripts/demo.sh
+
+clean:
+	rm -rf build bin
+
+help:
+	@sed -n '1,12p' Makefile
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,51 @@
+/* rf_kafka.h - Kafka client setup shared by every rydeflow program.
+ *
+ * Builds librdkafka configurations from --brokers plus kcat-style
+ * "-X key=value" pairs (applied last, so any default can be overridden),
+ * routes librdkafka's logs through rf_log, and checks that the cluster is
+ * reachable before a program starts real work, with a message that names the
+ * brokers. Functions return NULL / -1 and fill err; they never exit. */
+#ifndef RF_KAFKA_H
+#define RF_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "rf_opts.h"
+
+/* A new config: bootstrap.servers=brokers, the given defaults ("k=v" strings,
+ * NULL-terminated, may be NULL), then each props entry "k=v". The caller owns
+ * the result (rd_kafka_conf_destroy, or hand it to rd_kafka_new). */
+rd_kafka_conf_t *rf_kafka_conf_new(const char *brokers, const char *const *defaults,
+                                   const struct rf_strlist *props, char *err, size_t errlen);
+
+/* A producer with rydeflow's defaults: enable.idempotence=true, acks=all,
+ * lz4 compression, murmur2_random partitioner (the Java client's, so keys land
+ * on the same partitions as with any JVM producer), batching for throughput.
+ * dr_cb (may be NULL) is the delivery-report callback; opaque is its context. */
+rd_kafka_t *rf_kafka_producer_new(const char *brokers, const struct rf_strlist *props,
+                                  void (*dr_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
+                                  void *opaque, char *err, size_t errlen);
+
+/* A consumer. group may be NULL: then the caller assigns partitions itself
+ * and nothing is committed (a private group.id is set only because
+ * librdkafka's assign() requires one). rebalance_cb (may be NULL) gets opaque. Offsets are stored only when the caller says so
+ * (enable.auto.offset.store=false) so a crash never skips a message. The main
+ * queue is redirected to the consumer queue (rd_kafka_poll_set_consumer). */
+typedef void (*rf_rebalance_cb)(rd_kafka_t *, rd_kafka_resp_err_t, rd_kafka_topic_partition_list_t *, void *);
+rd_kafka_t *rf_kafka_consumer_new(const char *brokers, const char *group, const struct rf_strlist *props,
+                                  const char *const *defaults, rf_rebalance_cb rebalance_cb, void *opaque,
+                                  char *err, size_t errlen);
+
+/* Wait up to timeout_ms for the cluster to answer a metadata request. Returns
+ * 0, or -1 with "cannot reach Kafka at <brokers>: <reason>" in err. */
+int rf_kafka_check_reachable(rd_kafka_t *rk, const char *brokers, int timeout_ms, char *err, size_t errlen);
+
+/* The partition count of topic, 0 if the topic does not exist, -1 on error. */
+int rf_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err, size_t errlen);
+
+/* Create topic with the given partition count (replication factor -1 = the
+ * broker's default) unless it already exists. Returns 0 (created or already
+ * there), or -1 with err filled. */
+int rf_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int partitions, int replication, int timeout_ms,
+                          char *err, size_t errlen);
+#endif

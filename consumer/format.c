@@ -1,0 +1,370 @@
+/* format.c - record output for `consumer` (see format.h). */
+#include "format.h"
+#include "rf_time.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TABLE_SAMPLE_ROWS 100
+#define MAX_COLS 64
+
+struct row {
+    char *cells[MAX_COLS]; /* owned; NULL = field absent */
+};
+
+struct fmt {
+    enum fmt_kind kind;
+    unsigned show;
+    FILE *out;
+    int header_done;
+    int ncols;
+    char *cols[MAX_COLS]; /* owned column names */
+    int width[MAX_COLS];
+    struct row *rows; /* table: rows held back until widths are known */
+    int nrows;
+};
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} show_names[] = {{"topic", FMT_SHOW_TOPIC},         {"partition", FMT_SHOW_PARTITION},
+                  {"offset", FMT_SHOW_OFFSET},       {"timestamp", FMT_SHOW_TIMESTAMP},
+                  {"key", FMT_SHOW_KEY}};
+#define NSHOW 5
+
+int fmt_parse_kind(const char *name, enum fmt_kind *kind)
+{
+    if (strcmp(name, "json") == 0)
+        *kind = FMT_JSON;
+    else if (strcmp(name, "table") == 0)
+        *kind = FMT_TABLE;
+    else if (strcmp(name, "csv") == 0)
+        *kind = FMT_CSV;
+    else
+        return -1;
+    return 0;
+}
+
+int fmt_parse_show(const char *list, unsigned *show)
+{
+    *show = 0;
+    if (!list || !*list)
+        return 0;
+    const char *p = list;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        int found = 0;
+        if (n == 3 && strncmp(p, "all", 3) == 0) {
+            *show |= FMT_SHOW_TOPIC | FMT_SHOW_PARTITION | FMT_SHOW_OFFSET | FMT_SHOW_TIMESTAMP | FMT_SHOW_KEY;
+            found = 1;
+        }
+        for (int i = 0; i < NSHOW && !found; i++)
+            if (strlen(show_names[i].name) == n && strncmp(p, show_names[i].name, n) == 0) {
+                *show |= show_names[i].bit;
+                found = 1;
+            }
+        if (!found)
+            return -1;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return 0;
+}
+
+struct fmt *fmt_new(enum fmt_kind kind, unsigned show, FILE *out)
+{
+    struct fmt *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->kind = kind;
+    f->show = show;
+    f->out = out;
+    return f;
+}
+
+static void free_row(struct row *r, int ncols)
+{
+    for (int i = 0; i < ncols; i++)
+        free(r->cells[i]);
+}
+
+void fmt_free(struct fmt *f)
+{
+    if (!f)
+        return;
+    for (int i = 0; i < f->nrows; i++)
+        free_row(&f->rows[i], f->ncols);
+    free(f->rows);
+    for (int i = 0; i < f->ncols; i++)
+        free(f->cols[i]);
+    free(f);
+}
+
+/* JSON string escaping for the envelope. */
+static void put_json_string(FILE *out, const char *s, size_t n)
+{
+    fputc('"', out);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", out);
+        else if (c == '\r')
+            fputs("\\r", out);
+        else if (c == '\t')
+            fputs("\\t", out);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static int write_json(struct fmt *f, const struct fmt_record *r)
+{
+    FILE *out = f->out;
+    if (!f->show) {
+        if (r->value)
+            fwrite(r->value, 1, r->value_len, out);
+        else
+            fputs("null", out);
+        fputc('\n', out);
+        return ferror(out) ? -1 : 0;
+    }
+    char ts[RF_TIME_TEXT_LEN + 1];
+    const char *sep = "";
+    fputc('{', out);
+    if (f->show & FMT_SHOW_TOPIC) {
+        fputs("\"topic\":", out);
+        put_json_string(out, r->topic, strlen(r->topic));
+        sep = ",";
+    }
+    if (f->show & FMT_SHOW_PARTITION) {
+        fprintf(out, "%s\"partition\":%d", sep, (int)r->partition);
+        sep = ",";
+    }
+    if (f->show & FMT_SHOW_OFFSET) {
+        fprintf(out, "%s\"offset\":%lld", sep, (long long)r->offset);
+        sep = ",";
+    }
+    if (f->show & FMT_SHOW_TIMESTAMP) {
+        if (r->timestamp_ms >= 0) {
+            rf_time_format(r->timestamp_ms, ts);
+            fprintf(out, "%s\"timestamp\":\"%s\"", sep, ts);
+        } else {
+            fprintf(out, "%s\"timestamp\":null", sep);
+        }
+        sep = ",";
+    }
+    if (f->show & FMT_SHOW_KEY) {
+        fprintf(out, "%s\"key\":", sep);
+        if (r->key)
+            put_json_string(out, r->key, r->key_len);
+        else
+            fputs("null", out);
+        sep = ",";
+    }
+    fprintf(out, "%s\"value\":", sep);
+    if (!r->value) {
+        fputs("null", out);
+    } else {
+        json_t *v = json_loadb(r->value, r->value_len, JSON_DECODE_ANY, NULL);
+        if (v)
+            fwrite(r->value, 1, r->value_len, out);
+        else
+            put_json_string(out, r->value, r->value_len);
+        json_decref(v);
+    }
+    fputs("}\n", out);
+    return ferror(out) ? -1 : 0;
+}
+
+static int col_index(struct fmt *f, const char *name, int add)
+{
+    for (int i = 0; i < f->ncols; i++)
+        if (strcmp(f->cols[i], name) == 0)
+            return i;
+    if (!add || f->ncols == MAX_COLS)
+        return -1;
+    f->cols[f->ncols] = strdup(name);
+    if (!f->cols[f->ncols])
+        return -1;
+    f->width[f->ncols] = (int)strlen(name);
+    return f->ncols++;
+}
+
+static char *scalar_text(json_t *v)
+{
+    if (json_is_string(v))
+        return strndup(json_string_value(v), json_string_length(v));
+    if (json_is_null(v))
+        return strdup("NULL");
+    return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(15));
+}
+
+/* Turn a record into cells. Columns are fixed by the first record (and, for
+ * tables, by the sampled rows): later fields that were never seen are not shown. */
+static int make_row(struct fmt *f, const struct fmt_record *r, struct row *row, int add_cols)
+{
+    memset(row, 0, sizeof *row);
+    char buf[64];
+    int i;
+#define CELL(name, text)                                                                                             \
+    if ((i = col_index(f, name, add_cols)) >= 0 && !row->cells[i])                                                   \
+        row->cells[i] = strdup(text);
+    if (f->show & FMT_SHOW_TOPIC) {
+        CELL("topic", r->topic);
+    }
+    if (f->show & FMT_SHOW_PARTITION) {
+        snprintf(buf, sizeof buf, "%d", (int)r->partition);
+        CELL("partition", buf);
+    }
+    if (f->show & FMT_SHOW_OFFSET) {
+        snprintf(buf, sizeof buf, "%lld", (long long)r->offset);
+        CELL("offset", buf);
+    }
+    if (f->show & FMT_SHOW_TIMESTAMP) {
+        if (r->timestamp_ms >= 0)
+            rf_time_format(r->timestamp_ms, buf);
+        else
+            strcpy(buf, "");
+        CELL("timestamp", buf);
+    }
+    if (f->show & FMT_SHOW_KEY) {
+        char *k = r->key ? strndup(r->key, r->key_len) : strdup("NULL");
+        if (k && (i = col_index(f, "key", add_cols)) >= 0)
+            row->cells[i] = k;
+        else
+            free(k);
+    }
+    json_t *v = r->value ? json_loadb(r->value, r->value_len, JSON_DECODE_ANY, NULL) : NULL;
+    if (json_is_object(v)) {
+        const char *name;
+        json_t *fv;
+        json_object_foreach(v, name, fv)
+        {
+            if ((i = col_index(f, name, add_cols)) >= 0 && !row->cells[i])
+                row->cells[i] = scalar_text(fv);
+        }
+    } else {
+        char *t = r->value ? strndup(r->value, r->value_len) : strdup("NULL");
+        if (t && (i = col_index(f, "value", add_cols)) >= 0)
+            row->cells[i] = t;
+        else
+            free(t);
+    }
+#undef CELL
+    json_decref(v);
+    return 0;
+}
+
+static void csv_cell(FILE *out, const char *s)
+{
+    if (!s)
+        return;
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static void table_line(struct fmt *f, char **cells)
+{
+    for (int i = 0; i < f->ncols; i++) {
+        const char *s = cells[i] ? cells[i] : "";
+        if (i + 1 < f->ncols)
+            fprintf(f->out, "%-*s  ", f->width[i], s);
+        else
+            fputs(s, f->out);
+    }
+    fputc('\n', f->out);
+}
+
+static void table_header(struct fmt *f)
+{
+    table_line(f, f->cols);
+    for (int i = 0; i < f->ncols; i++) {
+        for (int k = 0; k < f->width[i]; k++)
+            fputc('-', f->out);
+        fputs(i + 1 < f->ncols ? "  " : "\n", f->out);
+    }
+    f->header_done = 1;
+}
+
+static void table_flush_rows(struct fmt *f)
+{
+    if (!f->header_done && f->ncols > 0)
+        table_header(f);
+    for (int r = 0; r < f->nrows; r++) {
+        table_line(f, f->rows[r].cells);
+        free_row(&f->rows[r], f->ncols);
+    }
+    f->nrows = 0;
+}
+
+int fmt_write(struct fmt *f, const struct fmt_record *r)
+{
+    if (f->kind == FMT_JSON)
+        return write_json(f, r);
+
+    struct row row;
+    if (f->kind == FMT_CSV) {
+        make_row(f, r, &row, !f->header_done);
+        if (!f->header_done) {
+            for (int i = 0; i < f->ncols; i++) {
+                if (i)
+                    fputc(',', f->out);
+                csv_cell(f->out, f->cols[i]);
+            }
+            fputc('\n', f->out);
+            f->header_done = 1;
+        }
+        for (int i = 0; i < f->ncols; i++) {
+            if (i)
+                fputc(',', f->out);
+            csv_cell(f->out, row.cells[i]);
+        }
+        fputc('\n', f->out);
+        free_row(&row, f->ncols);
+        return ferror(f->out) ? -1 : 0;
+    }
+
+    /* table */
+    int sampling = !f->header_done;
+    make_row(f, r, &row, sampling);
+    if (sampling) {
+        for (int i = 0; i < f->ncols; i++)
+            if (row.cells[i] && (int)strlen(row.cells[i]) > f->width[i])
+                f->width[i] = (int)strlen(row.cells[i]);
+        if (!f->rows && !(f->rows = calloc(TABLE_SAMPLE_ROWS, sizeof *f->rows))) {
+            free_row(&row, f->ncols);
+            return -1;
+        }
+        f->rows[f->nrows++] = row;
+        if (f->nrows == TABLE_SAMPLE_ROWS)
+            table_flush_rows(f);
+        return ferror(f->out) ? -1 : 0;
+    }
+    table_line(f, row.cells);
+    free_row(&row, f->ncols);
+    return ferror(f->out) ? -1 : 0;
+}
+
+int fmt_finish(struct fmt *f)
+{
+    if (f->kind == FMT_TABLE)
+        table_flush_rows(f);
+    return fflush(f->out) == 0 && !ferror(f->out) ? 0 : -1;
+}

@@ -1,0 +1,74 @@
+/* main.c - `consumer`: tail a Kafka topic, like the workshop's ./consumer. */
+#include <stddef.h>
+#include <stdio.h>
+
+#include "consumer.h"
+#include "format.h"
+#include "rf_log.h"
+#include "rf_opts.h"
+#include "rf_signal.h"
+
+#define O(f) offsetof(struct consumer_config, f)
+
+static const struct rf_opt options[] = {
+    {"brokers", 'b', RF_OPT_STRING, "127.0.0.1:9092", O(brokers), "HOST:PORT,...", "Kafka bootstrap servers"},
+    {"topic", 't', RF_OPT_STRING, "wildrydes", O(topic), "NAME", "topic to read"},
+    {"group", 'G', RF_OPT_STRING, NULL, O(group), "GROUP",
+     "join consumer group GROUP and commit offsets (default: no group, read every partition)"},
+    {"from", 'o', RF_OPT_STRING, "beginning", O(from), "WHERE",
+     "start at beginning, end, an OFFSET, -N (N before the end), or a TIME ('YYYY-MM-DD HH:MM:SS', @EPOCH_MS)"},
+    {"count", 'c', RF_OPT_INT, "0", O(count), "N", "exit after N records (0 = no limit)", 0, 1e18},
+    {"follow", 'f', RF_OPT_FLAG, NULL, O(follow), NULL, "keep waiting for new records at the end (like tail -f)"},
+    {"format", 'F', RF_OPT_STRING, "json", O(format), "FMT", "output format", 0, 0, "json|table|csv"},
+    {"show", 0, RF_OPT_STRING, NULL, O(show), "FIELDS",
+     "also print record metadata: comma list of key,partition,offset,timestamp,topic, or all"},
+    {"timeout", 0, RF_OPT_DURATION, "10s", O(timeout_ms), "TIME", "how long to wait for Kafka at start-up"},
+    {"metrics", 0, RF_OPT_STRING, NULL, O(metrics), "HOST:PORT", "serve Prometheus metrics on HOST:PORT"},
+    {"progress", 0, RF_OPT_STRING, "auto", O(progress), "WHEN", "show progress and rate on stderr", 0, 0,
+     "auto|on|off"},
+    {"X", 'X', RF_OPT_LIST, NULL, O(props), "KEY=VALUE", "librdkafka property, passed through"},
+    {NULL, 0, 0, NULL, 0, NULL, NULL, 0, 0, NULL},
+};
+
+static const struct rf_cmd command = {
+    .program = "consumer",
+    .summary = "Print the records of a Kafka topic, one JSON value per line by default.",
+    .opts = options,
+    .epilog = "Without --follow the consumer exits at the end of every partition.\n"
+              "Examples:\n"
+              "  consumer --follow --from end                  # watch the fleet live\n"
+              "  consumer -t wildrydes-summary -F table         # the per-minute summaries as a table\n"
+              "  consumer --from '2026-11-22 07:00:00' -c 10   # ten records from a point in time\n"
+              "  consumer --show key,partition,offset -c 3\n"
+              "Exit status: 0 on success, 1 on failure, 2 for a bad command line.\n",
+};
+
+int main(int argc, char **argv)
+{
+    struct consumer_config cfg;
+    int first;
+    rf_log_init("consumer");
+    int prc = rf_opts_parse(&command, &cfg, argc, argv, &first);
+    if (prc != RF_OPTS_OK)
+        return prc == RF_OPTS_EXIT ? 0 : 2;
+
+    const char *bad = NULL;
+    long long offset, time_ms;
+    unsigned show;
+    if (consumer_parse_from(cfg.from, &offset, &time_ms) < 0)
+        bad = "--from: expected beginning, end, an offset, -N or a time like '2026-11-22 07:00:00'";
+    else if (cfg.group && (time_ms >= 0 || offset >= 0 || offset <= -1000))
+        bad = "--from OFFSET/-N/TIME needs no --group (a group resumes from its committed offsets)";
+    else if (fmt_parse_show(cfg.show, &show) < 0)
+        bad = "--show: expected a comma list of key, partition, offset, timestamp, topic, or all";
+    if (bad) {
+        fprintf(stderr, "consumer: %s\n\n", bad);
+        rf_opts_usage(&command, stderr);
+        rf_opts_free(&command, &cfg);
+        return 2;
+    }
+    rf_signal_install();
+    int rc = consumer_run(&cfg);
+    rf_opts_free(&command, &cfg);
+    return rc;
+}

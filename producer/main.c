@@ -1,0 +1,80 @@
+/* main.c - `producer`: simulate the unicorn fleet, or forward NDJSON, into Kafka. */
+#include <stddef.h>
+#include <stdio.h>
+
+#include "producer.h"
+#include "rf_log.h"
+#include "rf_opts.h"
+#include "rf_signal.h"
+
+#define O(f) offsetof(struct producer_config, f)
+
+static const struct rf_opt options[] = {
+    {"brokers", 'b', RF_OPT_STRING, "127.0.0.1:9092", O(brokers), "HOST:PORT,...", "Kafka bootstrap servers"},
+    {"topic", 't', RF_OPT_STRING, "wildrydes", O(topic), "NAME", "topic to produce to"},
+    {"unicorns", 'n', RF_OPT_INT, "1", O(unicorns), "N", "fleet size", 1, 1000000},
+    {"rate", 'r', RF_OPT_DOUBLE, "-1", O(rate), "EV/S",
+     "total events per second; 0 = as fast as possible [default: one per unicorn per second live, "
+     "unlimited with --start-time or --input]", -1, 1e9},
+    {"count", 'c', RF_OPT_INT, "0", O(count), "M", "stop after M events (0 = no limit)", 0, 1e18},
+    {"duration", 'd', RF_OPT_DURATION, "0", O(duration_ms), "TIME", "stop after TIME of event time (e.g. 10m)"},
+    {"seed", 's', RF_OPT_INT, "1", O(seed), "S", "random seed: the same seed gives the same events"},
+    {"start-time", 0, RF_OPT_STRING, NULL, O(start_time), "TIME",
+     "simulate from this event time ('YYYY-MM-DD HH:MM:SS', YYYY-MM-DD, @EPOCH_MS) instead of now"},
+    {"disorder-ms", 0, RF_OPT_INT, "0", O(disorder_ms), "MS", "send events up to MS out of event-time order", 0,
+     86400000},
+    {"late-fraction", 0, RF_OPT_DOUBLE, "0", O(late_fraction), "F", "share of events sent far behind the rest", 0,
+     1},
+    {"late-by", 0, RF_OPT_DURATION, "5m", O(late_ms), "TIME", "how far behind a late event is sent"},
+    {"bbox", 0, RF_OPT_STRING, "40.700,-74.020,40.880,-73.910", O(bbox), "LAT,LON,LAT,LON",
+     "bounding box the fleet stays in (Manhattan)"},
+    {"input", 'i', RF_OPT_STRING, NULL, O(input), "FILE|-",
+     "forward NDJSON records from FILE (or stdin) instead of simulating; invalid lines are reported, not sent"},
+    {"print", 0, RF_OPT_FLAG, NULL, O(print), NULL, "write the records to stdout as NDJSON instead of Kafka"},
+    {"partitions", 'p', RF_OPT_INT, "0", O(partitions), "N",
+     "create the topic with N partitions if it does not exist (0 = leave it to the broker)", 0, 100000},
+    {"timeout", 0, RF_OPT_DURATION, "10s", O(timeout_ms), "TIME", "how long to wait for Kafka at start-up"},
+    {"flush-timeout", 0, RF_OPT_DURATION, "60s", O(flush_timeout_ms), "TIME",
+     "how long to wait for outstanding deliveries at exit"},
+    {"metrics", 0, RF_OPT_STRING, NULL, O(metrics), "HOST:PORT", "serve Prometheus metrics on HOST:PORT"},
+    {"progress", 0, RF_OPT_STRING, "auto", O(progress), "WHEN", "show progress and rate on stderr",
+     0, 0, "auto|on|off"},
+    {"X", 'X', RF_OPT_LIST, NULL, O(props), "KEY=VALUE", "librdkafka property, passed through"},
+    {NULL, 0, 0, NULL, 0, NULL, NULL, 0, 0, NULL},
+};
+
+static const struct rf_cmd command = {
+    .program = "producer",
+    .summary = "Send unicorn telemetry to Kafka, one JSON record per event, keyed by unicorn Name.",
+    .opts = options,
+    .epilog = "Examples:\n"
+              "  producer --unicorns 100                        # a live fleet, one event per unicorn per second\n"
+              "  producer -n 1000 --start-time 2026-11-22 -d 1h  # an hour of event time, as fast as possible\n"
+              "  producer --input events.ndjson                 # forward a file\n"
+              "  producer -n 5 -c 20 --print                    # see what would be sent\n"
+              "Exit status: 0 when every event was delivered, 1 otherwise, 2 for a bad command line.\n",
+};
+
+int main(int argc, char **argv)
+{
+    struct producer_config cfg;
+    int first;
+    rf_log_init("producer");
+    int prc = rf_opts_parse(&command, &cfg, argc, argv, &first);
+    if (prc != RF_OPTS_OK)
+        return prc == RF_OPTS_EXIT ? 0 : 2;
+    if (cfg.count > 0 && cfg.duration_ms > 0) {
+        fprintf(stderr, "producer: --count and --duration cannot be combined\n");
+        rf_opts_free(&command, &cfg);
+        return 2;
+    }
+    if (cfg.input && (cfg.disorder_ms > 0 || cfg.late_fraction > 0)) {
+        fprintf(stderr, "producer: --disorder-ms and --late-fraction apply to the simulator, not --input\n");
+        rf_opts_free(&command, &cfg);
+        return 2;
+    }
+    rf_signal_install();
+    int rc = producer_run(&cfg);
+    rf_opts_free(&command, &cfg);
+    return rc;
+}

@@ -1,0 +1,319 @@
+/* producer.c - the producer's run loop (see producer.h).
+ *
+ * The librdkafka producer sequence: delivery-report callback, producev with
+ * RD_KAFKA_MSG_F_COPY, on a full queue poll and retry, flush with a timeout at
+ * exit, and report what was left undelivered. */
+#include "producer.h"
+#include "fleet.h"
+#include "rf_event.h"
+#include "rf_kafka.h"
+#include "rf_log.h"
+#include "rf_metrics.h"
+#include "rf_progress.h"
+#include "rf_signal.h"
+#include "rf_time.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_REPORTED_ERRORS 10
+
+struct run {
+    const struct producer_config *cfg;
+    rd_kafka_t *rk;
+    FILE *out; /* --print */
+    struct rf_metrics *metrics;
+    struct rf_metric *m_sent, *m_delivered, *m_failed, *m_invalid;
+    uint64_t sent, delivered, failed, invalid, bytes;
+    int delivery_errors_logged;
+    struct rf_progress progress;
+    double rate;
+    int64_t t0_ns;
+};
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    struct run *r = opaque;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        r->delivered++;
+        rf_metric_add(r->m_delivered, 1);
+        return;
+    }
+    r->failed++;
+    rf_metric_add(r->m_failed, 1);
+    if (r->delivery_errors_logged++ < MAX_REPORTED_ERRORS)
+        rf_error("delivery to %s [%d] failed: %s", rd_kafka_topic_name(m->rkt), m->partition,
+                 rd_kafka_err2str(m->err));
+}
+
+static void poll_for(struct run *r, int ms)
+{
+    if (r->rk) {
+        rd_kafka_poll(r->rk, ms);
+    } else if (ms > 0) {
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Hold back until the configured rate allows the next event. */
+static void pace(struct run *r)
+{
+    if (r->rate <= 0)
+        return;
+    int64_t due = r->t0_ns + (int64_t)((double)r->sent * 1e9 / r->rate);
+    for (;;) {
+        int64_t now = rf_time_mono_ns();
+        if (now >= due || !rf_running())
+            return;
+        int64_t ms = (due - now) / 1000000;
+        poll_for(r, ms > 100 ? 100 : (int)(ms > 0 ? ms : 0));
+        if (ms == 0)
+            return; /* less than a millisecond early: close enough */
+        rf_progress_update(&r->progress, r->sent, r->bytes, NULL);
+    }
+}
+
+/* Send one record. Returns 0, or -1 if it could not be enqueued (counted). */
+static int emit(struct run *r, const char *key, size_t klen, const char *val, size_t vlen)
+{
+    pace(r);
+    if (r->out) {
+        if (fwrite(val, 1, vlen, r->out) != vlen || fputc('\n', r->out) == EOF) {
+            r->failed++;
+            return -1;
+        }
+    } else {
+        for (;;) {
+            rd_kafka_resp_err_t e = rd_kafka_producev(
+                r->rk, RD_KAFKA_V_TOPIC(r->cfg->topic), RD_KAFKA_V_KEY(key, klen),
+                RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+                break;
+            if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                /* Back-pressure: let deliveries drain the queue, then retry. */
+                rd_kafka_poll(r->rk, 10);
+                continue;
+            }
+            r->failed++;
+            rf_metric_add(r->m_failed, 1);
+            if (r->delivery_errors_logged++ < MAX_REPORTED_ERRORS)
+                rf_error("cannot enqueue message: %s", rd_kafka_err2str(e));
+            return -1;
+        }
+        if ((r->sent & 1023) == 0)
+            rd_kafka_poll(r->rk, 0);
+    }
+    r->sent++;
+    r->bytes += vlen;
+    rf_metric_add(r->m_sent, 1);
+    rf_progress_update(&r->progress, r->sent, r->bytes, NULL);
+    return 0;
+}
+
+static int parse_bbox(const char *text, struct fleet_config *fc)
+{
+    char extra;
+    if (sscanf(text, "%lf,%lf,%lf,%lf%c", &fc->min_lat, &fc->min_lon, &fc->max_lat, &fc->max_lon, &extra) != 4)
+        return -1;
+    if (!(fc->min_lat < fc->max_lat && fc->min_lon < fc->max_lon && fc->min_lat >= -90 && fc->max_lat <= 90 &&
+          fc->min_lon >= -180 && fc->max_lon <= 180))
+        return -1;
+    return 0;
+}
+
+static int simulate(struct run *r)
+{
+    const struct producer_config *c = r->cfg;
+    struct fleet_config fc = {
+        .unicorns = (int)c->unicorns,
+        .seed = (uint64_t)c->seed,
+        .disorder_ms = c->disorder_ms,
+        .late_fraction = c->late_fraction,
+        .late_ms = c->late_ms,
+    };
+    if (parse_bbox(c->bbox, &fc) < 0) {
+        rf_error("--bbox '%s': expected MIN_LAT,MIN_LON,MAX_LAT,MAX_LON inside [-90,90] x [-180,180]", c->bbox);
+        return -1;
+    }
+    if (c->start_time) {
+        int64_t ms;
+        if (rf_time_parse_flag(c->start_time, &ms) < 0) {
+            rf_error("--start-time '%s': expected 'YYYY-MM-DD HH:MM:SS[.mmm]', YYYY-MM-DD or @EPOCH_MS",
+                     c->start_time);
+            return -1;
+        }
+        fc.start_ms = ms;
+    } else {
+        fc.start_ms = rf_time_now_ms() / 1000 * 1000;
+    }
+    struct fleet *f = fleet_new(&fc);
+    if (!f) {
+        rf_error("cannot create the fleet (out of memory?)");
+        return -1;
+    }
+    uint64_t limit = (uint64_t)c->count;
+    if (c->duration_ms > 0)
+        limit = (uint64_t)((c->duration_ms + 999) / 1000) * (uint64_t)c->unicorns;
+
+    int rc = 0;
+    struct rf_event ev;
+    char buf[RF_EVENT_ENCODE_MAX];
+    while (rf_running() && (limit == 0 || fleet_generated(f) < limit)) {
+        if (fleet_generate(f) < 0) {
+            rf_error("out of memory holding events back for --disorder-ms/--late-fraction");
+            rc = -1;
+            break;
+        }
+        while (fleet_pop(f, &ev, 0)) {
+            size_t n = rf_event_encode(&ev, buf, sizeof buf);
+            emit(r, ev.name, ev.name_len, buf, n);
+        }
+    }
+    /* Events held back for disorder were generated: send them too. */
+    while (fleet_pop(f, &ev, 1)) {
+        size_t n = rf_event_encode(&ev, buf, sizeof buf);
+        emit(r, ev.name, ev.name_len, buf, n);
+    }
+    fleet_free(f);
+    return rc;
+}
+
+static int forward(struct run *r)
+{
+    const char *path = r->cfg->input;
+    FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!in) {
+        rf_error("cannot open --input %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    uint64_t lineno = 0;
+    struct rf_event ev;
+    char reason[256];
+    while (rf_running() && (len = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            len--;
+        if (len == 0)
+            continue; /* blank lines separate nothing in NDJSON; not records */
+        if (rf_event_decode(line, (size_t)len, &ev, reason, sizeof reason) < 0) {
+            r->invalid++;
+            rf_metric_add(r->m_invalid, 1);
+            if (r->invalid <= MAX_REPORTED_ERRORS)
+                rf_warn("%s:%llu: invalid record, not sent: %s", strcmp(path, "-") == 0 ? "<stdin>" : path,
+                        (unsigned long long)lineno, reason);
+            else if (r->invalid == MAX_REPORTED_ERRORS + 1)
+                rf_warn("more invalid records; counting them without reporting each");
+            continue;
+        }
+        emit(r, ev.name, ev.name_len, line, (size_t)len);
+    }
+    int rc = 0;
+    if (ferror(in)) {
+        rf_error("reading %s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    free(line);
+    if (in != stdin)
+        fclose(in);
+    return rc;
+}
+
+static int setup_kafka(struct run *r, char *err, size_t errlen)
+{
+    const struct producer_config *c = r->cfg;
+    r->rk = rf_kafka_producer_new(c->brokers, &c->props, on_delivery, r, err, errlen);
+    if (!r->rk)
+        return -1;
+    if (rf_kafka_check_reachable(r->rk, c->brokers, (int)c->timeout_ms, err, errlen) < 0)
+        return -1;
+    if (c->partitions > 0 &&
+        rf_kafka_ensure_topic(r->rk, c->topic, (int)c->partitions, -1, (int)c->timeout_ms, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+static void setup_metrics(struct run *r)
+{
+    char labels[300];
+    snprintf(labels, sizeof labels, "topic=\"%s\"", r->cfg->topic);
+    r->metrics = rf_metrics_new();
+    r->m_sent = rf_metrics_counter(r->metrics, "rydeflow_producer_sent_total", labels, "Records enqueued");
+    r->m_delivered =
+        rf_metrics_counter(r->metrics, "rydeflow_producer_delivered_total", labels, "Records acknowledged by Kafka");
+    r->m_failed = rf_metrics_counter(r->metrics, "rydeflow_producer_failed_total", labels,
+                                     "Records that could not be delivered");
+    r->m_invalid = rf_metrics_counter(r->metrics, "rydeflow_producer_invalid_input_total", labels,
+                                      "Input lines rejected by validation (--input)");
+}
+
+int producer_run(const struct producer_config *c)
+{
+    struct run r;
+    memset(&r, 0, sizeof r);
+    r.cfg = c;
+    char err[512];
+    int rc = 1;
+
+    setup_metrics(&r);
+    if (c->metrics) {
+        int port;
+        if (rf_metrics_serve(r.metrics, c->metrics, &port, err, sizeof err) < 0) {
+            rf_error("%s", err);
+            goto out;
+        }
+        rf_info("metrics on http://%s/metrics", c->metrics);
+    }
+    if (c->print) {
+        r.out = stdout;
+        static char obuf[1 << 20];
+        setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+    } else if (setup_kafka(&r, err, sizeof err) < 0) {
+        rf_error("%s", err);
+        goto out;
+    }
+
+    /* Live simulation defaults to the workshop's pace, one event per unicorn
+     * per second; simulated time (--start-time) and --input go flat out. */
+    r.rate = c->rate >= 0 ? c->rate : (!c->input && !c->start_time ? (double)c->unicorns : 0);
+    rf_progress_init(&r.progress, "producer:", strcmp(c->progress, "auto") == 0 ? -1 : strcmp(c->progress, "on") == 0);
+    r.t0_ns = rf_time_mono_ns();
+
+    int body = c->input ? forward(&r) : simulate(&r);
+
+    uint64_t undelivered = 0;
+    if (r.out) {
+        if (fflush(r.out) != 0)
+            r.failed++;
+        r.delivered = r.sent - r.failed;
+    } else {
+        rd_kafka_resp_err_t fe = rd_kafka_flush(r.rk, (int)c->flush_timeout_ms);
+        if (fe != RD_KAFKA_RESP_ERR_NO_ERROR)
+            rf_error("flush: %s", rd_kafka_err2str(fe));
+        undelivered = (uint64_t)rd_kafka_outq_len(r.rk);
+        rd_kafka_poll(r.rk, 0);
+    }
+    rf_progress_done(&r.progress);
+    double secs = rf_progress_elapsed(&r.progress);
+    fprintf(stderr,
+            "producer: sent %llu events to %s in %.2f s (%.0f ev/s, %.1f MB/s); delivered %llu, failed %llu, "
+            "undelivered %llu%s",
+            (unsigned long long)r.sent, r.out ? "stdout" : c->topic, secs, secs > 0 ? (double)r.sent / secs : 0,
+            secs > 0 ? (double)r.bytes / 1e6 / secs : 0, (unsigned long long)r.delivered,
+            (unsigned long long)r.failed, (unsigned long long)undelivered, c->input ? "" : "\n");
+    if (c->input)
+        fprintf(stderr, ", invalid input lines %llu\n", (unsigned long long)r.invalid);
+    rc = body == 0 && r.failed == 0 && undelivered == 0 ? 0 : 1;
+out:
+    if (r.rk)
+        rd_kafka_destroy(r.rk);
+    rf_metrics_free(r.metrics);
+    return rc;
+}

@@ -1,0 +1,178 @@
+/* test_event.c - record decoding, validation and encoding; the fast path
+ * must agree with jansson (the reference) on every input. */
+#include "rf_event.h"
+#include "test.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#define GOOD                                                                                                          \
+    "{\"Name\":\"Shadowfax\",\"StatusTime\":\"2026-11-22 07:21:29.123\",\"Latitude\":40.749167,"                     \
+    "\"Longitude\":-73.985184,\"Distance\":29.7,\"MagicPoints\":150,\"HealthPoints\":149}"
+
+/* input, expected reason ("" = valid) */
+static const struct {
+    const char *json;
+    const char *reason;
+} cases[] = {
+    {GOOD, ""},
+    {"{\"Name\":\"A\",\"StatusTime\":\"2026-11-22 07:21:29\"}", ""},
+    {" {\"StatusTime\":\"2026-11-22 07:21:29.000\" , \"Name\" : \"B\", \"Extra\":[1,{\"x\":2}]}\n", ""},
+    {"{\"Name\":\"Sh\\u0061dowfax\",\"StatusTime\":\"2026-11-22 07:21:29.123\"}", ""},
+    {"{\"Name\":\"Einhörn\",\"StatusTime\":\"2026-11-22 07:21:29.123\",\"Latitude\":null}", ""},
+    {"{\"Name\":\"A\",\"Name\":\"B\",\"StatusTime\":\"2026-11-22 07:21:29.123\"}", ""},
+    {"", "not valid JSON"},
+    {"not json", "not valid JSON"},
+    {"{\"Name\":\"A\",", "not valid JSON"},
+    {"[1,2]", "not a JSON object"},
+    {"{}", "missing Name"},
+    {"{\"Name\":42,\"StatusTime\":\"2026-11-22 07:21:29.123\"}", "Name must be a string"},
+    {"{\"Name\":\"\",\"StatusTime\":\"2026-11-22 07:21:29.123\"}", "Name is empty"},
+    {"{\"Name\":\"A\"}", "missing StatusTime"},
+    {"{\"Name\":\"A\",\"StatusTime\":1795332089123}", "StatusTime must be a string"},
+    {"{\"Name\":\"A\",\"StatusTime\":\"yesterday\"}", "StatusTime 'yesterday' is not a time"},
+    {"{\"Name\":\"A\",\"StatusTime\":\"2026-02-30 00:00:00.000\"}", "StatusTime '2026-02-30 00:00:00.000' is not"},
+    {"{\"Name\":\"A\",\"StatusTime\":\"2026-11-22 07:21:29.123\",\"Latitude\":91}", "Latitude 91 is out of range"},
+    {"{\"Name\":\"A\",\"StatusTime\":\"2026-11-22 07:21:29.123\",\"Longitude\":\"x\"}", "Longitude must be a number"},
+    {"{\"Name\":\"A\",\"StatusTime\":\"2026-11-22 07:21:29.123\",\"Distance\":-1}", "Distance -1 is out of range"},
+    {"{\"Name\":\"A\",\"StatusTime\":\"2026-11-22 07:21:29.123\",\"MagicPoints\":1.5}", "MagicPoints must be an integer"},
+    {"{\"Name\":\"A\",\"StatusTime\":\"2026-11-22 07:21:29.123\",\"HealthPoints\":-3}", "HealthPoints -3 is out of range"},
+    {"{\"Name\":\"A\",\"StatusTime\":\"2026-11-22 07:21:29.123\",\"HealthPoints\":true}", "HealthPoints must be an integer"},
+    {"{\"Name\":\"A\",\"StatusTime\":\"2026-11-22 07:21:29.123\",\"Distance\":1e999}", "not valid JSON"},
+    {"{\"Name\":\"A\",\"StatusTime\":\"2026-11-22 07:21:29.123\",\"MagicPoints\":99999999999999999999}", "not valid JSON"},
+    {"{\"Name\":\"A\",\"StatusTime\":\"2026-11-22 07:21:29.123\"} x", "not valid JSON"},
+    {"{\"Name\":\"A\\u0000B\",\"StatusTime\":\"2026-11-22 07:21:29.123\"}", "not valid JSON"},
+    {"{\"Name\":\"\xff\",\"StatusTime\":\"2026-11-22 07:21:29.123\"}", "not valid JSON"},
+};
+
+static void test_table(void)
+{
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct rf_event ev;
+        char reason[256] = "";
+        int rc = rf_event_decode(cases[i].json, strlen(cases[i].json), &ev, reason, sizeof reason);
+        if (cases[i].reason[0] == '\0') {
+            if (!CHECK(rc == 0))
+                fprintf(stderr, "  case %zu: %s -> %s\n", i, cases[i].json, reason);
+        } else if (!CHECK(rc == -1 && strncmp(reason, cases[i].reason, strlen(cases[i].reason)) == 0)) {
+            fprintf(stderr, "  case %zu: %s -> rc %d, '%s', expected '%s'\n", i, cases[i].json, rc, reason,
+                    cases[i].reason);
+        }
+    }
+}
+
+static void test_fields(void)
+{
+    struct rf_event ev;
+    char reason[256];
+    CHECK_INT(rf_event_decode(GOOD, strlen(GOOD), &ev, reason, sizeof reason), 0);
+    CHECK_STR(ev.name, "Shadowfax");
+    CHECK_INT(ev.time_ms, 1795332089123LL);
+    CHECK(ev.latitude == 40.749167 && ev.longitude == -73.985184 && ev.distance == 29.7);
+    CHECK_INT(ev.magic_points, 150);
+    CHECK_INT(ev.health_points, 149);
+    CHECK_INT(ev.has, RF_EV_LATITUDE | RF_EV_LONGITUDE | RF_EV_DISTANCE | RF_EV_MAGIC | RF_EV_HEALTH);
+    const char *dup = "{\"Name\":\"A\",\"Name\":\"B\",\"StatusTime\":\"2026-11-22 07:21:29.123\"}";
+    CHECK_INT(rf_event_decode(dup, strlen(dup), &ev, reason, sizeof reason), 0);
+    CHECK_STR(ev.name, "B"); /* jansson keeps the last duplicate */
+}
+
+static void test_encode_round_trip(void)
+{
+    struct rf_event ev, back;
+    char reason[256], buf[RF_EVENT_ENCODE_MAX];
+    CHECK_INT(rf_event_decode(GOOD, strlen(GOOD), &ev, reason, sizeof reason), 0);
+    size_t n = rf_event_encode(&ev, buf, sizeof buf);
+    CHECK(n == strlen(GOOD) && memcmp(buf, GOOD, n) == 0);
+    strcpy(ev.name, "quote\" back\\slash \x01 ünï");
+    ev.name_len = strlen(ev.name);
+    ev.has = 0;
+    n = rf_event_encode(&ev, buf, sizeof buf);
+    CHECK_INT(rf_event_decode(buf, n, &back, reason, sizeof reason), 0);
+    CHECK_STR(back.name, ev.name);
+    CHECK_INT(back.has, 0);
+    CHECK_INT(rf_event_encode(&ev, buf, 10), 0);
+}
+
+static void test_fmt_fixed(void)
+{
+    char b[40];
+    rf_fmt_fixed(b, 29.7, 3);
+    CHECK_STR(b, "29.7");
+    rf_fmt_fixed(b, 30.0, 3);
+    CHECK_STR(b, "30");
+    rf_fmt_fixed(b, -73.985184, 6);
+    CHECK_STR(b, "-73.985184");
+    rf_fmt_fixed(b, -0.0000001, 6);
+    CHECK_STR(b, "0");
+    rf_fmt_fixed(b, 0.05, 1);
+    CHECK_STR(b, "0.1");
+}
+
+static uint64_t rng = 42;
+static unsigned rnd(unsigned n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng % n);
+}
+
+/* Same outcome from both decoders: same rc, same reason, same fields. */
+static int agree(const char *s, size_t n)
+{
+    struct rf_event a, b;
+    char ra[256] = "", rb[256] = "";
+    int rca = rf_event_decode(s, n, &a, ra, sizeof ra);
+    int rcb = rf_event_decode_reference(s, n, &b, rb, sizeof rb);
+    if (rca != rcb || strcmp(ra, rb) != 0)
+        return 0;
+    if (rca == 0 && (strcmp(a.name, b.name) != 0 || a.time_ms != b.time_ms || a.has != b.has ||
+                     a.latitude != b.latitude || a.longitude != b.longitude || a.distance != b.distance ||
+                     a.magic_points != b.magic_points || a.health_points != b.health_points))
+        return 0;
+    return 1;
+}
+
+static void test_differential_mutations(void)
+{
+    static const char alphabet[] = "{}[]\":,.-+eE0123456789 \\ntfrul\x01\xc3\xa9\xff";
+    const char *seeds[] = {GOOD, cases[1].json, cases[2].json, cases[5].json, cases[17].json};
+    int disagreements = 0;
+    char buf[512];
+    for (int iter = 0; iter < 200000; iter++) {
+        const char *seed = seeds[rnd(5)];
+        size_t n = strlen(seed);
+        memcpy(buf, seed, n);
+        int muts = 1 + (int)rnd(3);
+        for (int m = 0; m < muts; m++) {
+            unsigned pos = rnd((unsigned)n + 1);
+            switch (rnd(3)) {
+            case 0: /* replace */
+                if (pos < n)
+                    buf[pos] = alphabet[rnd(sizeof alphabet - 1)];
+                break;
+            case 1: /* insert */
+                if (n + 1 < sizeof buf) {
+                    memmove(buf + pos + 1, buf + pos, n - pos);
+                    buf[pos] = alphabet[rnd(sizeof alphabet - 1)];
+                    n++;
+                }
+                break;
+            default: /* delete */
+                if (pos < n) {
+                    memmove(buf + pos, buf + pos + 1, n - pos - 1);
+                    n--;
+                }
+            }
+        }
+        if (!agree(buf, n) && disagreements++ < 5)
+            fprintf(stderr, "  disagreement on: %.*s\n", (int)n, buf);
+    }
+    CHECK_INT(disagreements, 0);
+    /* The fast path must actually serve the common shape. */
+    const struct rf_event_decode_stats *st = rf_event_decode_stats();
+    CHECK(st->fast > 10000);
+}
+
+TEST_MAIN("test_event", test_table, test_fields, test_encode_round_trip, test_fmt_fixed, test_differential_mutations)
