@@ -72,6 +72,15 @@ fail:
     return NULL;
 }
 
+int rf_kafka_validate_props(const struct rf_strlist *props, char *err, size_t errlen)
+{
+    rd_kafka_conf_t *conf = rf_kafka_conf_new(NULL, NULL, props, err, errlen);
+    if (!conf)
+        return -1;
+    rd_kafka_conf_destroy(conf);
+    return 0;
+}
+
 rd_kafka_t *rf_kafka_producer_new(const char *brokers, const struct rf_strlist *props,
                                   void (*dr_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
                                   void *opaque, char *err, size_t errlen)
@@ -186,10 +195,8 @@ int rf_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, 
 int rf_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int partitions, int replication, int timeout_ms,
                           char *err, size_t errlen)
 {
-    int have = rf_kafka_partition_count(rk, topic, timeout_ms, err, errlen);
-    if (have != 0)
-        return have > 0 ? 0 : -1;
-
+    /* Ask to create it straight away: a metadata lookup first would make a
+     * broker with auto.create.topics.enable create it with its default count. */
     char rerr[256];
     int rc = -1;
     rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, replication, rerr, sizeof rerr);

@@ -18,6 +18,10 @@
 rd_kafka_conf_t *rf_kafka_conf_new(const char *brokers, const char *const *defaults,
                                    const struct rf_strlist *props, char *err, size_t errlen);
 
+/* Check each "-X key=value" against librdkafka without connecting anywhere.
+ * Returns 0, or -1 with the offending pair and librdkafka's reason in err. */
+int rf_kafka_validate_props(const struct rf_strlist *props, char *err, size_t errlen);
+
 /* A producer with rydeflow's defaults: enable.idempotence=true, acks=all,
  * lz4 compression, murmur2_random partitioner (the Java client's, so keys land
  * on the same partitions as with any JVM producer), batching for throughput.

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,7 +139,17 @@ static const struct rf_opt *find_short(const struct rf_cmd *cmd, char c)
 
 static int fail(const struct rf_cmd *cmd, const char *msg)
 {
-    fprintf(stderr, "%s: %s\n\n", cmd->program, msg);
+    return rf_opts_fail(cmd, "%s", msg);
+}
+
+int rf_opts_fail(const struct rf_cmd *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", cmd->program);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n\n");
     rf_opts_usage(cmd, stderr);
     return RF_OPTS_ERROR;
 }
@@ -147,10 +158,25 @@ int rf_opts_parse(const struct rf_cmd *cmd, void *cfg, int argc, char **argv, in
 {
     char err[512];
     for (const struct rf_opt *o = cmd->opts; o->name; o++) {
-        if (o->type == RF_OPT_LIST)
-            memset(FIELD(cfg, o, struct rf_strlist), 0, sizeof(struct rf_strlist));
-        else if (o->type == RF_OPT_FLAG)
+        /* Every field starts zeroed (NULL, 0, empty list), then takes its default. */
+        switch (o->type) {
+        case RF_OPT_STRING:
+            *FIELD(cfg, o, const char *) = NULL;
+            break;
+        case RF_OPT_INT:
+        case RF_OPT_DURATION:
+            *FIELD(cfg, o, long long) = 0;
+            break;
+        case RF_OPT_DOUBLE:
+            *FIELD(cfg, o, double) = 0;
+            break;
+        case RF_OPT_FLAG:
             *FIELD(cfg, o, int) = 0;
+            break;
+        case RF_OPT_LIST:
+            memset(FIELD(cfg, o, struct rf_strlist), 0, sizeof(struct rf_strlist));
+            break;
+        }
         if (o->def && set_value(o, cfg, o->def, err, sizeof err) < 0)
             return fail(cmd, err); /* a bad default is a programming error; still no crash */
     }

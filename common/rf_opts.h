@@ -59,6 +59,11 @@ enum { RF_OPTS_OK = 0, RF_OPTS_EXIT = 1, RF_OPTS_ERROR = 2 };
  * exit 0. RF_OPTS_ERROR: the problem and the usage went to stderr, exit 2. */
 int rf_opts_parse(const struct rf_cmd *cmd, void *cfg, int argc, char **argv, int *first_arg);
 
+/* Report a problem found after parsing (a bad combination of options): print
+ * "<program>: <message>" and the usage to stderr. Returns RF_OPTS_ERROR, so
+ * main() exits with 2. */
+int rf_opts_fail(const struct rf_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Release what parsing allocated in cfg (the rf_strlist arrays). */
 void rf_opts_free(const struct rf_cmd *cmd, void *cfg);
 

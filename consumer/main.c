@@ -4,6 +4,7 @@
 
 #include "consumer.h"
 #include "format.h"
+#include "rf_kafka.h"
 #include "rf_log.h"
 #include "rf_opts.h"
 #include "rf_signal.h"
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
         return prc == RF_OPTS_EXIT ? 0 : 2;
 
     const char *bad = NULL;
+    char err[512];
     long long offset, time_ms;
     unsigned show;
     if (consumer_parse_from(cfg.from, &offset, &time_ms) < 0)
@@ -61,9 +63,10 @@ int main(int argc, char **argv)
         bad = "--from OFFSET/-N/TIME needs no --group (a group resumes from its committed offsets)";
     else if (fmt_parse_show(cfg.show, &show) < 0)
         bad = "--show: expected a comma list of key, partition, offset, timestamp, topic, or all";
+    else if (rf_kafka_validate_props(&cfg.props, err, sizeof err) < 0)
+        bad = err;
     if (bad) {
-        fprintf(stderr, "consumer: %s\n\n", bad);
-        rf_opts_usage(&command, stderr);
+        rf_opts_fail(&command, "%s", bad);
         rf_opts_free(&command, &cfg);
         return 2;
     }

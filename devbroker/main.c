@@ -53,8 +53,7 @@ int main(int argc, char **argv)
         char name[256];
         int parts;
         if (control_parse_topic_spec(cfg.topics.v[i], name, sizeof name, &parts) < 0) {
-            fprintf(stderr, "devbroker: --topic '%s': expected NAME:PARTITIONS\n\n", cfg.topics.v[i]);
-            rf_opts_usage(&command, stderr);
+            rf_opts_fail(&command, "--topic '%s': expected NAME:PARTITIONS", cfg.topics.v[i]);
             rf_opts_free(&command, &cfg);
             return 2;
         }

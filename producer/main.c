@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "producer.h"
+#include "rf_kafka.h"
 #include "rf_log.h"
 #include "rf_opts.h"
 #include "rf_signal.h"
@@ -63,13 +64,16 @@ int main(int argc, char **argv)
     int prc = rf_opts_parse(&command, &cfg, argc, argv, &first);
     if (prc != RF_OPTS_OK)
         return prc == RF_OPTS_EXIT ? 0 : 2;
-    if (cfg.count > 0 && cfg.duration_ms > 0) {
-        fprintf(stderr, "producer: --count and --duration cannot be combined\n");
-        rf_opts_free(&command, &cfg);
-        return 2;
-    }
-    if (cfg.input && (cfg.disorder_ms > 0 || cfg.late_fraction > 0)) {
-        fprintf(stderr, "producer: --disorder-ms and --late-fraction apply to the simulator, not --input\n");
+    char err[512];
+    const char *bad = NULL;
+    if (cfg.count > 0 && cfg.duration_ms > 0)
+        bad = "--count and --duration cannot be combined";
+    else if (cfg.input && (cfg.disorder_ms > 0 || cfg.late_fraction > 0))
+        bad = "--disorder-ms and --late-fraction apply to the simulator, not --input";
+    else if (rf_kafka_validate_props(&cfg.props, err, sizeof err) < 0)
+        bad = err;
+    if (bad) {
+        rf_opts_fail(&command, "%s", bad);
         rf_opts_free(&command, &cfg);
         return 2;
     }

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# setup.sh - install what rydeflow's build, demo and tests need, when missing.
+#
+# Debian packages through apt-get (one `apt-get update` first, only when
+# something is missing), npm packages from the committed package-lock.json,
+# and the Kafka broker jars from Maven Central (scripts/kafka.sh fetch).
+# Safe to run again: it does nothing when everything is present.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+# Package name -> the file or command that shows it is installed.
+DEBS=(
+    "build-essential:/usr/bin/make"
+    "pkg-config:/usr/bin/pkg-config"
+    "librdkafka-dev:/usr/include/librdkafka/rdkafka_mock.h"
+    "libevent-dev:/usr/include/event2/event.h"
+    "libhiredis-dev:/usr/include/hiredis/hiredis.h"
+    "libjansson-dev:/usr/include/jansson.h"
+    "libpq-dev:/usr/include/postgresql/libpq-fe.h"
+    "libcurl4-openssl-dev:/usr/include/x86_64-linux-gnu/curl/curl.h"
+    "zlib1g-dev:/usr/include/zlib.h"
+    "libwslay-dev:/usr/include/wslay/wslay.h"
+    "libssl-dev:/usr/include/openssl/sha.h"
+    "redis-server:/usr/bin/redis-server"
+    "redis-tools:/usr/bin/redis-cli"
+    "postgresql-15:/usr/lib/postgresql/15/bin/postgres"
+    "postgresql-client-15:/usr/bin/psql"
+    "kcat:/usr/bin/kcat"
+    "curl:/usr/bin/curl"
+    "python3:/usr/bin/python3"
+    "procps:/usr/bin/pgrep"
+)
+command -v java >/dev/null || DEBS+=("openjdk-17-jre-headless:/usr/bin/java")
+command -v mvn >/dev/null || DEBS+=("maven:/usr/bin/mvn")
+command -v node >/dev/null || DEBS+=("nodejs:/usr/bin/node")
+command -v npm >/dev/null || DEBS+=("npm:/usr/bin/npm")
+
+missing=()
+for entry in "${DEBS[@]}"; do
+    pkg=${entry%%:*}; probe=${entry#*:}
+    [ -e "$probe" ] || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}" >&2
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO=sudo
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Debian starts the packaged servers; the tests run their own private ones.
+    for svc in redis-server postgresql; do
+        command -v systemctl >/dev/null && $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
+    done
+fi
+
+# npm packages (local S3 server, WebSocket client, browser driver) from the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "setup: installing npm packages from package-lock.json" >&2
+    npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
+scripts/kafka.sh fetch
+echo "setup: ready" >&2

@@ -1,0 +1,41 @@
+# 03_producer_input: --input forwards NDJSON as it is; invalid lines are
+# counted and reported with their line numbers, never sent, never abort.
+source "$(dirname "$0")/../lib/env.sh"
+source "$(dirname "$0")/../lib/assert.sh"
+env_need kafka
+T=$(uniq_topic input)
+W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
+
+"$RF_BIN/producer" --print -n 20 -c 1000 --start-time 2026-11-22 --seed 3 2>/dev/null >"$W/good"
+# Interleave bad lines at known line numbers (1-based in the final file).
+{
+    head -100 "$W/good"
+    echo 'this is not json'                                                    # line 101
+    sed -n 101,200p "$W/good"
+    echo '{"Name":"NoTime"}'                                                   # line 202
+    echo '{"Name":"Bad","StatusTime":"2026-11-22 07:00:00.000","Latitude":123}' # line 203
+    echo ''                                                                    # line 204: blank, skipped
+    sed -n 201,1000p "$W/good"
+    printf '{"Name":"Trunc'                                                    # last line, no newline
+} >"$W/mixed"
+
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$T" -p 3 --input "$W/mixed" 2>"$W/err"; rc=$?
+check_eq "exit 0: every valid record was delivered" "$rc" 0
+err=$(cat "$W/err")
+check_match "line 101 reported" "$err" "mixed:101: invalid record, not sent: not valid JSON"
+check_match "line 202 reported" "$err" "mixed:202: invalid record, not sent: missing StatusTime"
+check_match "line 203 reported" "$err" "mixed:203: invalid record, not sent: Latitude 123 is out of range"
+check_match "last line reported" "$err" "mixed:1005: invalid record, not sent"
+check_match "summary counts 4 invalid lines" "$err" "sent 1000 events .*delivered 1000.*invalid input lines 4"
+
+"$RF_BIN/consumer" -b "$RF_BROKERS" -t "$T" 2>/dev/null | sort >"$W/actual"
+check "the 1000 valid records arrive byte for byte" cmp -s "$W/actual" <(sort "$W/good")
+
+# From standard input, with records whose fields are in another order: sent unchanged.
+printf '%s\n' '{"StatusTime":"2026-11-22 08:00:00.000","Name":"Zed","Extra":[1,2]}' \
+    '{"Name":"Sh\u0061dow","StatusTime":"2026-11-22 08:00:01.000"}' |
+    "$RF_BIN/producer" -b "$RF_BROKERS" -t "$T-stdin" --input - 2>/dev/null
+out=$("$RF_BIN/consumer" -b "$RF_BROKERS" -t "$T-stdin" --show key 2>/dev/null | sort)
+check_match "stdin record forwarded unchanged, keyed by Name" "$out" '"key":"Zed","value":\{"StatusTime":"2026-11-22 08:00:00.000","Name":"Zed","Extra":\[1,2\]\}'
+check_match "escaped Name is decoded for the key" "$out" '"key":"Shadow"'
+finish

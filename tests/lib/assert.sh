@@ -1,0 +1,38 @@
+# assert.sh - numbered checks for integration tests. Each check prints
+# "ok N - what" or "not ok N - what"; finish prints "<test>: N passed, N failed"
+# and exits non-zero if anything failed.
+_t_pass=0; _t_fail=0; _t_n=0
+_t_name=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
+
+_t_report() {
+    _t_n=$((_t_n + 1))
+    if [ "$1" = 0 ]; then _t_pass=$((_t_pass + 1)); echo "ok $_t_n - $2"
+    else _t_fail=$((_t_fail + 1)); echo "not ok $_t_n - $2"; fi
+}
+
+# check "what" COMMAND...: passes when COMMAND exits 0.
+check() { local what=$1; shift; if "$@"; then _t_report 0 "$what"; else _t_report 1 "$what"; fi; }
+# check_eq "what" ACTUAL EXPECTED
+check_eq() {
+    if [ "$2" = "$3" ]; then _t_report 0 "$1"
+    else _t_report 1 "$1"; echo "#   got:      $(printf '%s' "$2" | head -c 400)"; echo "#   expected: $(printf '%s' "$3" | head -c 400)"; fi
+}
+# check_match "what" TEXT REGEX
+check_match() {
+    if printf '%s' "$2" | grep -Eq -- "$3"; then _t_report 0 "$1"
+    else _t_report 1 "$1"; echo "#   text:  $(printf '%s' "$2" | head -c 400)"; echo "#   regex: $3"; fi
+}
+# check_exit "what" EXPECTED_CODE COMMAND...
+check_exit() {
+    local what=$1 want=$2; shift 2
+    "$@" >/dev/null 2>&1; local rc=$?
+    check_eq "$what (exit $want)" "$rc" "$want"
+}
+
+finish() {
+    echo "$_t_name: $_t_pass passed, $_t_fail failed"
+    [ "$_t_fail" = 0 ]
+}
+
+# A topic name unique to this test run.
+uniq_topic() { echo "t-$_t_name-$1-$$-$RANDOM"; }
