@@ -48,7 +48,7 @@ wait_for() {
             echo "env: $what did not come up within ${secs}s" >&2
             return 1
         fi
-        sleep 0.2
+        sleep 0.05
     done
 }
 
@@ -133,10 +133,11 @@ env_need() {
 }
 
 # devbroker_cmd "COMMAND": send a fault-injection command, print the answer.
+_rf_lines_above() { [ "$(wc -l <"$1")" -gt "$2" ]; }
 devbroker_cmd() {
     local before; before=$(wc -l <"$RF_DEVBROKER_OUT")
     echo "$1" >"$RF_DEVBROKER_CTL"
-    wait_for 5 "devbroker answer" test "$(wc -l <"$RF_DEVBROKER_OUT")" -gt "$before" || return 1
+    wait_for 5 "devbroker answer" _rf_lines_above "$RF_DEVBROKER_OUT" "$before" || return 1
     tail -1 "$RF_DEVBROKER_OUT"
 }
 
