@@ -50,7 +50,9 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BINDIR)/tests/%)
 UNIT_EXTRA_OBJ := $(filter-out %/main.o,$(PRODUCER_SRC:%.c=$(OBJDIR)/%.o) $(CONSUMER_SRC:%.c=$(OBJDIR)/%.o) \
                   $(DEVBROKER_SRC:%.c=$(OBJDIR)/%.o))
 
-.PHONY: all programs unit clean test test-unit setup bench demo asan help
+BENCH_BINS := $(BINDIR)/bench/rawcount
+
+.PHONY: all programs unit clean test test-unit setup bench bench-tools demo asan help
 all: programs unit
 programs: $(BINS)
 unit: $(UNIT_BINS)
@@ -66,6 +68,11 @@ $(COMMON_LIB): $(COMMON_OBJ)
 # A program is every .c file in its folder plus the common library.
 .SECONDEXPANSION:
 $(BINS): $(BINDIR)/%: $$(call objs_of,$$*) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench-tools: $(BENCH_BINS)
+$(BINDIR)/bench/%: $(OBJDIR)/bench/%.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -87,7 +94,7 @@ test: setup
 test-unit: all
 	tests/run.sh --unit-only
 
-bench: setup all
+bench: setup all bench-tools
 	bench/run.sh
 
 demo: setup all

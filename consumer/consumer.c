@@ -244,6 +244,7 @@ int consumer_run(const struct consumer_config *c)
     while (!stop && rf_running()) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r.rk, 200);
         if (!m) {
+            fmt_idle(r.fmt); /* nothing new for a while: show what is held back */
             rf_progress_update(&progress, r.records, r.bytes, NULL);
             continue;
         }

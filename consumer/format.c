@@ -2,6 +2,8 @@
 #include "format.h"
 #include "rf_time.h"
 
+#include <stdint.h>
+
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@ struct fmt {
     int width[MAX_COLS];
     struct row *rows; /* table: rows held back until widths are known */
     int nrows;
+    int64_t first_row_ns; /* when the first held-back row arrived */
 };
 
 static const struct {
@@ -352,14 +355,26 @@ int fmt_write(struct fmt *f, const struct fmt_record *r)
             free_row(&row, f->ncols);
             return -1;
         }
+        if (f->nrows == 0)
+            f->first_row_ns = rf_time_mono_ns();
         f->rows[f->nrows++] = row;
-        if (f->nrows == TABLE_SAMPLE_ROWS)
+        if (f->nrows == TABLE_SAMPLE_ROWS || rf_time_mono_ns() - f->first_row_ns > 1000000000)
             table_flush_rows(f);
         return ferror(f->out) ? -1 : 0;
     }
     table_line(f, row.cells);
     free_row(&row, f->ncols);
     return ferror(f->out) ? -1 : 0;
+}
+
+void fmt_idle(struct fmt *f)
+{
+    if (f->kind == FMT_TABLE && f->nrows > 0) {
+        table_flush_rows(f);
+        fflush(f->out);
+    }
+    if (f->kind != FMT_TABLE)
+        fflush(f->out);
 }
 
 int fmt_finish(struct fmt *f)

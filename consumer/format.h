@@ -4,8 +4,9 @@
  *       {"topic":..,"partition":..,"offset":..,"timestamp":..,"key":..,"value":..}
  *       where value is embedded as JSON when it is JSON, else as a string.
  * table aligned columns of the value's top-level JSON fields (plus the --show
- *       columns). Widths come from the first rows (up to 100, or fewer if the
- *       stream ends first); later rows keep them and may overflow a column.
+ *       columns). Widths come from the first rows (up to 100, or those seen
+ *       in the first second, or before the stream went idle); later rows keep
+ *       them and may overflow a column.
  * csv   RFC 4180, a header row of the first record's fields, then one row per
  *       record; fields a record lacks are empty.
  * A value that is not a JSON object appears in table/csv as one "value" column.
@@ -49,6 +50,8 @@ int fmt_parse_show(const char *list, unsigned *show);
 struct fmt *fmt_new(enum fmt_kind kind, unsigned show, FILE *out);
 /* Print (or buffer, for table) one record. Returns 0, or -1 on a write error. */
 int fmt_write(struct fmt *f, const struct fmt_record *r);
+/* The stream is idle: print rows held back for the table's widths. */
+void fmt_idle(struct fmt *f);
 /* Print buffered rows and flush. Returns 0, or -1 on a write error. */
 int fmt_finish(struct fmt *f);
 void fmt_free(struct fmt *f);

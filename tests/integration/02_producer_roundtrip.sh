@@ -4,7 +4,7 @@ source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
 env_need kafka
 T=$(uniq_topic fleet)
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
+test_workdir W
 SIM=(-n 50 --start-time "2026-11-22 07:00:00" -d 2m --seed 11)
 
 "$RF_BIN/producer" -b "$RF_BROKERS" -t "$T" -p 4 "${SIM[@]}" 2>"$W/producer.err"; rc=$?

@@ -4,7 +4,7 @@ source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
 env_need kafka
 T=$(uniq_topic input)
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
+test_workdir W
 
 "$RF_BIN/producer" --print -n 20 -c 1000 --start-time 2026-11-22 --seed 3 2>/dev/null >"$W/good"
 # Interleave bad lines at known line numbers (1-based in the final file).

@@ -4,7 +4,8 @@ source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
 env_need kafka
 T=$(uniq_topic modes)
-W=$(mktemp -d); trap 'rm -rf "$W"; kill $(jobs -p) 2>/dev/null' EXIT
+test_workdir W
+on_exit 'kill $(jobs -p)'
 C=("$RF_BIN/consumer" -b "$RF_BROKERS" -t "$T")
 
 "$RF_BIN/producer" -b "$RF_BROKERS" -t "$T" -p 1 -n 10 -c 100 --start-time 2026-11-22 2>/dev/null

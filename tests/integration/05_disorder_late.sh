@@ -4,7 +4,7 @@ source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
 env_need kafka
 T=$(uniq_topic disorder)
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
+test_workdir W
 SIM=(-n 20 --start-time "2026-11-22 07:00:00" -d 20m --seed 21 --disorder-ms 5000 --late-fraction 0.02 --late-by 2m)
 
 "$RF_BIN/producer" -b "$RF_BROKERS" -t "$T" -p 1 "${SIM[@]}" 2>/dev/null; rc=$?

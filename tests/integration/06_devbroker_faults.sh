@@ -5,7 +5,7 @@ source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
 RF_DEVBROKER_NODES=3 env_need devbroker
 B=$RF_DEVBROKER
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
+test_workdir W
 SIM=(-n 20 --start-time 2026-11-22 -c 4000 --seed 9)
 
 check_match "three brokers in the bootstrap list" "$B" '^127\.0\.0\.1:[0-9]+,127\.0\.0\.1:[0-9]+,127\.0\.0\.1:[0-9]+$'
@@ -41,8 +41,9 @@ for b in 1 2 3; do devbroker_cmd "up $b" >/dev/null; done
 check_eq "brokers back: producer delivers again" "$rc" 0
 
 # SIGTERM stops the dev broker cleanly.
-pid=$(pgrep -f "devbroker --brokers 3" | head -1)
-kill -TERM "$pid"; wait "$pid" 2>/dev/null
+pid=$RF_DEVBROKER_PID
+kill -TERM "$pid"; wait "$pid" 2>/dev/null; rc=$?
+check_eq "devbroker exits 0 on SIGTERM" "$rc" 0
 check "devbroker stops on SIGTERM" bash -c "! kill -0 $pid 2>/dev/null"
 check_match "and says so" "$(cat "$RF_ENV_DIR/devbroker.err")" "stopping"
 finish

@@ -3,7 +3,7 @@ source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
 env_need kafka
 T=$(uniq_topic sigterm)
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
+test_workdir W
 
 # A live producer: everything it sent is delivered before it exits.
 "$RF_BIN/producer" -b "$RF_BROKERS" -t "$T" -p 2 -n 20 --rate 400 2>"$W/p.err" &

@@ -6,7 +6,7 @@ source "$(dirname "$0")/../lib/assert.sh"
 env_need kafka3
 B=$RF_KAFKA3_BROKERS
 T=$(uniq_topic failover)
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
+test_workdir W
 SIM=(-n 30 --start-time 2026-11-22 -c 30000 --seed 4)
 
 check_eq "three nodes" "$(wc -l <"$RF_KAFKA3_DIR/nodes")" 3

@@ -10,6 +10,7 @@
 #   RF_KAFKA3_BROKERS     three-node cluster (kafka3); RF_KAFKA3_DIR/nodes lists "id pid host:port"
 #   RF_DEVBROKER          dev broker bootstrap list (devbroker)
 #   RF_DEVBROKER_CTL      write commands here (a FIFO); answers go to $RF_DEVBROKER_OUT
+#                         (or use devbroker_cmd "down 1"); RF_DEVBROKER_PID is its pid
 #   RF_REDIS_URL          redis://127.0.0.1:PORT (redis)
 #   RF_PG_URL             postgresql://postgres@127.0.0.1:PORT/rydeflow (postgres)
 #   RF_S3_ENDPOINT        http://127.0.0.1:PORT, bucket "rydeflow" created (s3)
@@ -26,6 +27,19 @@ _rf_pids=()
 _rf_free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# test_workdir VAR: a scratch directory for the test, removed with the
+# environment (kept with the logs when the test fails). Never use `trap ...
+# EXIT` in a test: register clean-up with on_exit instead.
+test_workdir() {
+    _rf_env_dir
+    mkdir -p "$RF_ENV_DIR/work"
+    printf -v "$1" '%s' "$RF_ENV_DIR/work"
+}
+
+# on_exit "COMMAND": run COMMAND when the test exits, before the services stop.
+_rf_on_exit=()
+on_exit() { _rf_env_dir; _rf_on_exit+=("$1"); }
 
 _rf_env_dir() {
     if [ -z "${_rf_own_dir:-}" ]; then
@@ -67,12 +81,13 @@ _rf_start_devbroker() {
     mkfifo "$fifo"
     "$RF_BIN/devbroker" --brokers "${RF_DEVBROKER_NODES:-3}" <"$fifo" >"$out" 2>"$RF_ENV_DIR/devbroker.err" &
     _rf_pids+=($!)
+    RF_DEVBROKER_PID=$!
     exec {_rf_ctl_fd}>"$fifo" # hold the FIFO open so the broker never sees EOF
     wait_for 10 "devbroker" grep -q . "$out" || return 1
     RF_DEVBROKER=$(head -1 "$out")
     RF_DEVBROKER_CTL=$fifo
     RF_DEVBROKER_OUT=$out
-    export RF_DEVBROKER RF_DEVBROKER_CTL RF_DEVBROKER_OUT
+    export RF_DEVBROKER RF_DEVBROKER_CTL RF_DEVBROKER_OUT RF_DEVBROKER_PID
 }
 
 _rf_start_redis() {
@@ -136,7 +151,8 @@ env_need() {
 _rf_lines_above() { [ "$(wc -l <"$1")" -gt "$2" ]; }
 devbroker_cmd() {
     local before; before=$(wc -l <"$RF_DEVBROKER_OUT")
-    echo "$1" >"$RF_DEVBROKER_CTL"
+    # A FIFO with no reader (the broker died) would block the open forever.
+    timeout 5 bash -c 'echo "$1" >"$2"' _ "$1" "$RF_DEVBROKER_CTL" || { echo "env: devbroker is not reading commands" >&2; return 1; }
     wait_for 5 "devbroker answer" _rf_lines_above "$RF_DEVBROKER_OUT" "$before" || return 1
     tail -1 "$RF_DEVBROKER_OUT"
 }
@@ -153,7 +169,8 @@ env_stop() {
 }
 
 _rf_env_exit() {
-    local rc=$1
+    local rc=$1 cmd
+    for cmd in "${_rf_on_exit[@]:-}"; do [ -n "$cmd" ] && eval "$cmd" >/dev/null 2>&1; done
     env_stop
     if [ -n "${_rf_own_dir:-}" ]; then
         if [ "$rc" != 0 ] || [ "${RF_KEEP_LOGS:-0}" = 1 ]; then
