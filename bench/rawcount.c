@@ -1,7 +1,9 @@
 /* rawcount.c - the peer for `consumer` in `make bench`: a minimal librdkafka
  * consumer that reads every partition of a topic from the beginning to the
  * end and only counts messages. Nothing rydeflow adds (formatting, output,
- * offsets) is done here, so it is the ceiling a consumer can reach.
+ * offsets) is done here, so it is the ceiling a consumer can reach. It uses
+ * the same fetch settings as rydeflow's consumers (rf_kafka.c), so the
+ * comparison measures rydeflow's own work, not a configuration difference.
  *
  * usage: rawcount BROKERS TOPIC   -> prints "<messages> <bytes> <seconds>" */
 #include <librdkafka/rdkafka.h>
@@ -27,7 +29,9 @@ int main(int argc, char **argv)
     if (rd_kafka_conf_set(conf, "bootstrap.servers", argv[1], err, sizeof err) ||
         rd_kafka_conf_set(conf, "group.id", "rawcount", err, sizeof err) ||
         rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err) ||
-        rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err)) {
+        rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err) ||
+        rd_kafka_conf_set(conf, "fetch.wait.max.ms", "100", err, sizeof err) ||
+        rd_kafka_conf_set(conf, "queued.max.messages.kbytes", "262144", err, sizeof err)) {
         fprintf(stderr, "rawcount: %s\n", err);
         return 1;
     }

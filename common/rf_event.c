@@ -213,6 +213,42 @@ static inline const char *scan_plain_string(const char *p, const char *end)
     return NULL;
 }
 
+/* Clinger's fast path: a decimal with at most 15 significant digits and no
+ * exponent is m / 10^k with m < 2^53 and k <= 22, both exact doubles, so one
+ * IEEE division gives the correctly rounded result, the same bits strtod
+ * returns. Returns 0, or -1 when the input is outside the fast path. */
+static int fast_decimal(const char *s, const char *end, double *out)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    int neg = *s == '-';
+    s += neg;
+    uint64_t m = 0;
+    int digits = 0, frac = 0, seen_dot = 0;
+    for (; s < end; s++) {
+        if (*s == '.') {
+            seen_dot = 1;
+            continue;
+        }
+        if (*s < '0' || *s > '9')
+            return -1; /* exponent: leave it to strtod */
+        if (m == 0 && *s == '0') {
+            if (seen_dot)
+                frac++;
+            continue; /* leading zeros are not significant */
+        }
+        m = m * 10 + (uint64_t)(*s - '0');
+        frac += seen_dot;
+        if (++digits > 15)
+            return -1;
+    }
+    if (frac > 22)
+        return -1;
+    double d = (double)m / pow10[frac];
+    *out = neg ? -d : d;
+    return 0;
+}
+
 /* A JSON number per RFC 8259. Fills v; returns the end, or NULL to fall back
  * (bad syntax, too many digits to be sure of jansson's result, overflow). */
 static const char *scan_number(const char *p, const char *end, struct val *v)
@@ -260,12 +296,15 @@ static const char *scan_number(const char *p, const char *end, struct val *v)
         v->i = *start == '-' ? -x : x;
         return p;
     }
-    char buf[48];
-    if (n >= sizeof buf)
-        return NULL;
-    memcpy(buf, start, n);
-    buf[n] = '\0';
-    double d = strtod(buf, NULL);
+    double d;
+    if (fast_decimal(start, p, &d) < 0) {
+        char buf[48];
+        if (n >= sizeof buf)
+            return NULL;
+        memcpy(buf, start, n);
+        buf[n] = '\0';
+        d = strtod(buf, NULL);
+    }
     if (!isfinite(d))
         return NULL;
     v->kind = V_REAL;

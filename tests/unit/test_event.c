@@ -175,4 +175,37 @@ static void test_differential_mutations(void)
     CHECK(st->fast > 10000);
 }
 
-TEST_MAIN("test_event", test_table, test_fields, test_encode_round_trip, test_fmt_fixed, test_differential_mutations)
+/* The decimal fast path must give strtod's bits for every number it takes. */
+static void test_decimals_match_strtod(void)
+{
+    int mismatches = 0;
+    for (int iter = 0; iter < 300000; iter++) {
+        char num[40], json[160];
+        int len = 1 + (int)rnd(17), dot = (int)rnd((unsigned)len + 1), k = 0;
+        for (int i = 0; i < len; i++) {
+            if (i == dot && i > 0)
+                num[k++] = '.';
+            num[k++] = (char)('0' + (i == 0 && len > 1 && dot != 1 ? 1 + rnd(9) : rnd(10)));
+        }
+        if (num[k - 1] == '.')
+            num[k++] = '0';
+        num[k] = '\0';
+        if (k > 1 && num[0] == '0' && num[1] != '.')
+            continue; /* not JSON */
+        double want = strtod(num, NULL);
+        if (want > 1e6)
+            continue;
+        snprintf(json, sizeof json, "{\"Name\":\"A\",\"StatusTime\":\"2026-11-22 07:21:29\",\"Distance\":%s}", num);
+        struct rf_event ev;
+        char reason[256];
+        if (rf_event_decode(json, strlen(json), &ev, reason, sizeof reason) != 0 ||
+            memcmp(&ev.distance, &want, sizeof want) != 0) {
+            if (mismatches++ < 5)
+                fprintf(stderr, "  %s: got %.17g, strtod %.17g\n", num, ev.distance, want);
+        }
+    }
+    CHECK_INT(mismatches, 0);
+}
+
+TEST_MAIN("test_event", test_table, test_fields, test_encode_round_trip, test_fmt_fixed, test_differential_mutations,
+          test_decimals_match_strtod)
