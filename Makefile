@@ -14,7 +14,7 @@ CC ?= cc
 PKGS := rdkafka libevent libevent_pthreads jansson
 
 BASE_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers \
-               -D_GNU_SOURCE -g -Icommon -Iproducer -Iconsumer -Idevbroker $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+               -D_GNU_SOURCE -g -Icommon -Isql -Iproducer -Iconsumer -Idevbroker $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka -levent -levent_pthreads -ljansson) \
           -lpthread -lm
 
@@ -31,9 +31,11 @@ OBJDIR := build/$(BUILD)/obj
 CFLAGS := $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT)
 
-objs_of = $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard $(1)/*.c))
+objs_of = $(patsubst %.c,$(OBJDIR)/%.o,$(filter-out sql/sql_%.c,$(wildcard $(1)/*.c)))
 
-COMMON_SRC := $(wildcard common/*.c)
+# The SQL module (sql/sql_*.c) is part of the shared library; the other files
+# in sql/ make up the bin/sql program.
+COMMON_SRC := $(wildcard common/*.c) $(wildcard sql/sql_*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(OBJDIR)/%.o)
 COMMON_LIB := $(OBJDIR)/librydeflow.a
 

@@ -1,0 +1,326 @@
+/* sql_func.c - scalar functions: their argument rules and implementations.
+ *
+ *   LOWER(s) UPPER(s) LENGTH(s) SUBSTR(s, start[, len])   (1-based, in bytes)
+ *   ABS(x) ROUND(x[, digits]) FLOOR(x) CEIL(x)             FLOOR(ts TO unit)
+ *   COALESCE(a, b, ...)  NOW()  DATE_TRUNC('unit', ts)
+ *   PARSE_TIMESTAMP(s)  FORMAT_TIMESTAMP(ts)             ('YYYY-MM-DD HH:MM:SS.mmm')
+ *   GEO_DISTANCE(lat1, lon1, lat2, lon2)                 great-circle metres
+ * Aggregates (COUNT, SUM, AVG, MIN, MAX, ...) are recognised here so that
+ * using one where it cannot run is a clear error. */
+#include "rf_time.h"
+#include "sql_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+enum fn {
+    F_LOWER, F_UPPER, F_LENGTH, F_SUBSTR, F_ABS, F_ROUND, F_FLOOR, F_CEIL, F_COALESCE, F_NOW, F_DATE_TRUNC,
+    F_PARSE_TIMESTAMP, F_FORMAT_TIMESTAMP, F_GEO_DISTANCE
+};
+
+static const struct {
+    const char *name;
+    int min, max;
+} fns[] = {
+    [F_LOWER] = {"LOWER", 1, 1},       [F_UPPER] = {"UPPER", 1, 1},
+    [F_LENGTH] = {"LENGTH", 1, 1},     [F_SUBSTR] = {"SUBSTR", 2, 3},
+    [F_ABS] = {"ABS", 1, 1},           [F_ROUND] = {"ROUND", 1, 2},
+    [F_FLOOR] = {"FLOOR", 1, 1},       [F_CEIL] = {"CEIL", 1, 1},
+    [F_COALESCE] = {"COALESCE", 1, 32}, [F_NOW] = {"NOW", 0, 0},
+    [F_DATE_TRUNC] = {"DATE_TRUNC", 2, 2}, [F_PARSE_TIMESTAMP] = {"PARSE_TIMESTAMP", 1, 1},
+    [F_FORMAT_TIMESTAMP] = {"FORMAT_TIMESTAMP", 1, 1}, [F_GEO_DISTANCE] = {"GEO_DISTANCE", 4, 4},
+};
+
+static const char *const aggregates[] = {"COUNT", "SUM", "AVG", "MIN", "MAX", "FIRST", "LAST", "PERCENTILE", NULL};
+
+static int64_t trunc_unit(const char *s, size_t len)
+{
+    static const struct {
+        const char *name;
+        int64_t ms;
+    } u[] = {{"millisecond", 1}, {"second", 1000}, {"minute", 60000}, {"hour", 3600000}, {"day", 86400000}};
+    for (size_t i = 0; i < sizeof u / sizeof *u; i++)
+        if (strlen(u[i].name) == len && strncasecmp(u[i].name, s, len) == 0)
+            return u[i].ms;
+    return 0;
+}
+
+static int arg_type(struct node *n, int i, int ok_mask, const char *what, struct sql_error *err)
+{
+    enum sql_type t = n->args[i]->type;
+    if (t == SQL_NULL || (ok_mask & (1 << t)))
+        return 0;
+    sql_error_set(err, n->args[i]->line, n->args[i]->col, "type mismatch: %s(): argument %d must be %s, got %s",
+                  n->name, i + 1, what, sql_type_name(t));
+    return -1;
+}
+
+#define NUM ((1 << SQL_INT) | (1 << SQL_DOUBLE))
+#define STR (1 << SQL_STRING)
+#define TS (1 << SQL_TIMESTAMP)
+
+int sql_bind_call(struct node *n, struct sql_error *err)
+{
+    int f = -1;
+    for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
+        if (fns[i].name && strcmp(fns[i].name, n->name) == 0)
+            f = (int)i;
+    if (f < 0) {
+        for (int i = 0; aggregates[i]; i++)
+            if (strcmp(aggregates[i], n->name) == 0) {
+                sql_error_set(err, n->line, n->col, "aggregate function %s() is not allowed here (only in a "
+                              "SELECT list or HAVING of a grouped query)", n->name);
+                return -1;
+            }
+        sql_error_set(err, n->line, n->col, "unknown function %s()", n->name);
+        return -1;
+    }
+    n->func = f;
+    if (n->nargs < fns[f].min || n->nargs > fns[f].max) {
+        if (fns[f].min == fns[f].max)
+            sql_error_set(err, n->line, n->col, "%s() takes %d argument%s, got %d", n->name, fns[f].min,
+                          fns[f].min == 1 ? "" : "s", n->nargs);
+        else
+            sql_error_set(err, n->line, n->col, "%s() takes %d to %d arguments, got %d", n->name, fns[f].min,
+                          fns[f].max, n->nargs);
+        return -1;
+    }
+    if (n->unit_ms && f != F_FLOOR) {
+        sql_error_set(err, n->line, n->col, "TO <unit> is only for FLOOR(timestamp TO unit)");
+        return -1;
+    }
+    switch (f) {
+    case F_LOWER:
+    case F_UPPER:
+        n->type = SQL_STRING;
+        return arg_type(n, 0, STR, "VARCHAR", err);
+    case F_LENGTH:
+        n->type = SQL_INT;
+        return arg_type(n, 0, STR, "VARCHAR", err);
+    case F_SUBSTR:
+        n->type = SQL_STRING;
+        return arg_type(n, 0, STR, "VARCHAR", err) || arg_type(n, 1, 1 << SQL_INT, "INT", err) ||
+                       (n->nargs > 2 && arg_type(n, 2, 1 << SQL_INT, "INT", err))
+                   ? -1
+                   : 0;
+    case F_ABS:
+        n->type = n->args[0]->type;
+        return arg_type(n, 0, NUM, "a number", err);
+    case F_ROUND:
+        n->type = n->args[0]->type == SQL_INT && n->nargs == 1 ? SQL_INT : SQL_DOUBLE;
+        return arg_type(n, 0, NUM, "a number", err) || (n->nargs > 1 && arg_type(n, 1, 1 << SQL_INT, "INT", err))
+                   ? -1
+                   : 0;
+    case F_FLOOR:
+    case F_CEIL:
+        if (n->unit_ms) {
+            n->type = SQL_TIMESTAMP;
+            return arg_type(n, 0, TS, "TIMESTAMP", err);
+        }
+        n->type = n->args[0]->type == SQL_INT ? SQL_INT : SQL_DOUBLE;
+        return arg_type(n, 0, NUM, "a number (or FLOOR(timestamp TO unit))", err);
+    case F_COALESCE:
+        n->type = SQL_NULL;
+        for (int i = 0; i < n->nargs; i++) {
+            enum sql_type t = n->args[i]->type;
+            if (t == SQL_NULL)
+                continue;
+            if (n->type == SQL_NULL)
+                n->type = t;
+            else if (n->type != t && !(sql_is_numeric(t) && sql_is_numeric(n->type))) {
+                sql_error_set(err, n->args[i]->line, n->args[i]->col,
+                              "type mismatch: COALESCE() mixes %s and %s", sql_type_name(n->type), sql_type_name(t));
+                return -1;
+            } else if (n->type != t)
+                n->type = SQL_DOUBLE;
+        }
+        return 0;
+    case F_NOW:
+        n->type = SQL_TIMESTAMP;
+        return 0;
+    case F_DATE_TRUNC: {
+        struct node *u = n->args[0];
+        if (u->kind != N_LITERAL || u->type != SQL_STRING || !(n->unit_ms = (int)trunc_unit(u->value.u.str.s, u->value.u.str.len))) {
+            sql_error_set(err, u->line, u->col,
+                          "DATE_TRUNC(): the unit must be 'second', 'minute', 'hour', 'day' or 'millisecond'");
+            return -1;
+        }
+        n->type = SQL_TIMESTAMP;
+        return arg_type(n, 1, TS, "TIMESTAMP", err);
+    }
+    case F_PARSE_TIMESTAMP:
+        n->type = SQL_TIMESTAMP;
+        return arg_type(n, 0, STR, "VARCHAR", err);
+    case F_FORMAT_TIMESTAMP:
+        n->type = SQL_STRING;
+        return arg_type(n, 0, TS, "TIMESTAMP", err);
+    case F_GEO_DISTANCE:
+        n->type = SQL_DOUBLE;
+        for (int i = 0; i < 4; i++)
+            if (arg_type(n, i, NUM, "a number (degrees)", err) < 0)
+                return -1;
+        return 0;
+    }
+    return 0;
+}
+
+static double num(const struct sql_value *v) { return v->type == SQL_INT ? (double)v->u.i : v->u.d; }
+
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b) != 0 && ((a < 0) != (b < 0))); }
+
+static void set_str(struct sql_value *out, const char *s, size_t len)
+{
+    out->type = SQL_STRING;
+    out->u.str.s = s;
+    out->u.str.len = len;
+}
+
+int sql_call_eval(const struct node *n, const struct sql_value *a, struct sql_scratch *scratch,
+                  struct sql_value *out, struct sql_error *err)
+{
+    out->type = SQL_NULL;
+    if (n->func == F_COALESCE) {
+        for (int i = 0; i < n->nargs; i++)
+            if (a[i].type != SQL_NULL) {
+                *out = a[i];
+                if (n->type == SQL_DOUBLE && out->type == SQL_INT) {
+                    out->type = SQL_DOUBLE;
+                    out->u.d = (double)a[i].u.i;
+                }
+                return 0;
+            }
+        return 0;
+    }
+    if (n->func == F_NOW) {
+        out->type = SQL_TIMESTAMP;
+        out->u.ts = rf_time_now_ms();
+        return 0;
+    }
+    for (int i = 0; i < n->nargs; i++)
+        if (a[i].type == SQL_NULL)
+            return 0; /* every other function is NULL on a NULL argument */
+    /* Open schemas only know types at run time: a wrong one gives NULL. */
+    switch (n->func) {
+    case F_LOWER:
+    case F_UPPER: {
+        if (a[0].type != SQL_STRING)
+            return 0;
+        char *s = sql_scratch_alloc(scratch, a[0].u.str.len + 1);
+        if (!s)
+            goto oom;
+        for (size_t i = 0; i < a[0].u.str.len; i++) {
+            char c = a[0].u.str.s[i];
+            s[i] = n->func == F_LOWER ? (char)(c >= 'A' && c <= 'Z' ? c + 32 : c)
+                                      : (char)(c >= 'a' && c <= 'z' ? c - 32 : c);
+        }
+        set_str(out, s, a[0].u.str.len);
+        return 0;
+    }
+    case F_LENGTH: {
+        if (a[0].type != SQL_STRING)
+            return 0;
+        int64_t chars = 0; /* characters, not bytes: count UTF-8 lead bytes */
+        for (size_t i = 0; i < a[0].u.str.len; i++)
+            chars += ((unsigned char)a[0].u.str.s[i] & 0xC0) != 0x80;
+        out->type = SQL_INT;
+        out->u.i = chars;
+        return 0;
+    }
+    case F_SUBSTR: {
+        if (a[0].type != SQL_STRING || a[1].type != SQL_INT || (n->nargs > 2 && a[2].type != SQL_INT))
+            return 0;
+        int64_t len = (int64_t)a[0].u.str.len, start = a[1].u.i, count = n->nargs > 2 ? a[2].u.i : len;
+        if (count < 0)
+            count = 0;
+        int64_t from = start > 0 ? start - 1 : 0, to = start > 0 ? from + count : start - 1 + count;
+        if (to > len)
+            to = len;
+        if (from > len)
+            from = len;
+        set_str(out, a[0].u.str.s + from, (size_t)(to > from ? to - from : 0));
+        return 0;
+    }
+    case F_ABS:
+        if (a[0].type == SQL_INT) {
+            out->type = SQL_INT;
+            out->u.i = a[0].u.i < 0 ? -a[0].u.i : a[0].u.i;
+        } else if (a[0].type == SQL_DOUBLE) {
+            out->type = SQL_DOUBLE;
+            out->u.d = fabs(a[0].u.d);
+        }
+        return 0;
+    case F_ROUND:
+        if (!sql_is_numeric(a[0].type))
+            return 0;
+        if (n->type == SQL_INT) {
+            *out = a[0];
+            return 0;
+        }
+        {
+            double p = n->nargs > 1 && a[1].type == SQL_INT ? pow(10.0, (double)a[1].u.i) : 1.0;
+            out->type = SQL_DOUBLE;
+            out->u.d = round(num(&a[0]) * p) / p; /* half away from zero, like DuckDB */
+        }
+        return 0;
+    case F_FLOOR:
+    case F_CEIL:
+        if (n->unit_ms) {
+            if (a[0].type != SQL_TIMESTAMP)
+                return 0;
+            out->type = SQL_TIMESTAMP;
+            out->u.ts = floor_div(a[0].u.ts, n->unit_ms) * n->unit_ms;
+            return 0;
+        }
+        if (a[0].type == SQL_INT) {
+            *out = a[0];
+        } else if (a[0].type == SQL_DOUBLE) {
+            out->type = SQL_DOUBLE;
+            out->u.d = n->func == F_FLOOR ? floor(a[0].u.d) : ceil(a[0].u.d);
+        }
+        return 0;
+    case F_DATE_TRUNC:
+        if (a[1].type != SQL_TIMESTAMP)
+            return 0;
+        out->type = SQL_TIMESTAMP;
+        out->u.ts = floor_div(a[1].u.ts, n->unit_ms) * n->unit_ms;
+        return 0;
+    case F_PARSE_TIMESTAMP:
+        if (a[0].type != SQL_STRING)
+            return 0;
+        if (rf_time_parse(a[0].u.str.s, a[0].u.str.len, &out->u.ts) < 0) {
+            sql_error_set(err, n->line, n->col, "PARSE_TIMESTAMP(): '%.*s' is not a timestamp",
+                          (int)(a[0].u.str.len > 40 ? 40 : a[0].u.str.len), a[0].u.str.s);
+            return -1;
+        }
+        out->type = SQL_TIMESTAMP;
+        return 0;
+    case F_FORMAT_TIMESTAMP: {
+        if (a[0].type != SQL_TIMESTAMP)
+            return 0;
+        char *s = sql_scratch_alloc(scratch, RF_TIME_TEXT_LEN + 1);
+        if (!s)
+            goto oom;
+        rf_time_format(a[0].u.ts, s);
+        set_str(out, s, RF_TIME_TEXT_LEN);
+        return 0;
+    }
+    case F_GEO_DISTANCE: {
+        for (int i = 0; i < 4; i++)
+            if (!sql_is_numeric(a[i].type))
+                return 0;
+        /* Haversine on a sphere of the mean Earth radius (IUGG, 6371008.8 m). */
+        const double r = 6371008.8, rad = M_PI / 180.0;
+        double la1 = num(&a[0]) * rad, lo1 = num(&a[1]) * rad, la2 = num(&a[2]) * rad, lo2 = num(&a[3]) * rad;
+        double h = pow(sin((la2 - la1) / 2), 2) + cos(la1) * cos(la2) * pow(sin((lo2 - lo1) / 2), 2);
+        out->type = SQL_DOUBLE;
+        out->u.d = 2 * r * asin(sqrt(h < 1 ? h : 1));
+        return 0;
+    }
+    }
+    return 0;
+oom:
+    sql_error_set(err, n->line, n->col, "out of memory");
+    return -1;
+}

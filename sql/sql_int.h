@@ -1,0 +1,110 @@
+/* sql_int.h - internals of the SQL module shared by its files: the arena,
+ * tokens, the expression tree. Not for use outside sql/. */
+#ifndef SQL_INT_H
+#define SQL_INT_H
+
+#include "sql.h"
+
+#include <stdarg.h>
+
+/* ---- arena: every node of a statement lives here; one free releases all -- */
+struct sql_arena {
+    struct arena_block *head;
+};
+void *sql_arena_alloc(struct sql_arena *a, size_t n); /* zeroed; NULL if out of memory */
+char *sql_arena_strndup(struct sql_arena *a, const char *s, size_t n);
+void sql_arena_free(struct sql_arena *a);
+
+/* ---- tokens --------------------------------------------------------------- */
+enum tok {
+    T_EOF, T_ERROR, T_IDENT, T_QIDENT /* "quoted" */, T_INT, T_FLOAT, T_STRING,
+    T_LPAREN, T_RPAREN, T_COMMA, T_DOT, T_SEMI, T_STAR, T_PLUS, T_MINUS, T_SLASH, T_PERCENT, T_CONCAT,
+    T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE,
+};
+
+struct token {
+    enum tok type;
+    const char *start; /* into the query text */
+    size_t len;
+    int line, col;
+};
+
+struct sql_lexer {
+    const char *text, *p;
+    int line;
+    const char *line_start;
+};
+
+void sql_lex_init(struct sql_lexer *lx, const char *text);
+/* Next token. A T_ERROR token's start/len point at the bad text; err says why. */
+struct token sql_lex_next(struct sql_lexer *lx, struct sql_error *err);
+/* Case-insensitive keyword test on an identifier token. */
+int sql_tok_is(const struct token *t, const char *keyword);
+
+void sql_error_set(struct sql_error *err, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- expression tree ------------------------------------------------------ */
+enum node_kind {
+    N_LITERAL, N_COLUMN, N_UNARY, N_BINARY, N_AND, N_OR, N_NOT, N_IS_NULL, N_IN, N_BETWEEN, N_LIKE, N_CASE,
+    N_CAST, N_CALL,
+};
+
+enum binop { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD, OP_CONCAT, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
+
+struct node {
+    enum node_kind kind;
+    int line, col;        /* where it starts, for errors */
+    enum sql_type type;   /* static type after binding (SQL_NULL = unknown until run time) */
+    int negated;          /* NOT IN, NOT BETWEEN, NOT LIKE, IS NOT NULL */
+    enum binop op;
+    struct sql_value value; /* N_LITERAL */
+    const char *name;     /* N_COLUMN (as written), N_CALL (upper-cased) */
+    int quoted;           /* N_COLUMN: "quoted" names match exactly */
+    int slot;             /* N_COLUMN: index into the row */
+    int func;             /* N_CALL: index into the function table */
+    int unit_ms;          /* FLOOR(ts TO unit): the unit in ms; CAST: target type in value.type */
+    struct node **args;   /* operands / arguments / IN list / CASE when,then pairs [+ else] */
+    int nargs;
+    int has_else;         /* N_CASE */
+    struct node *subject; /* N_CASE with an operand: CASE x WHEN ... */
+};
+
+/* Parse one expression from the lexer. NULL with err set on a syntax error. */
+struct node *sql_parse_expr(struct sql_lexer *lx, struct sql_arena *a, struct sql_error *err);
+
+/* Resolve names and check types. Columns get slots in cols (names recorded in
+ * the order of first use). Returns 0 or -1 with err. */
+struct slots {
+    const char **names;
+    int n, cap;
+};
+int sql_bind(struct node *n, const struct sql_schema *schema, struct slots *cols, struct sql_arena *a,
+             struct sql_error *err);
+
+/* Scratch space for string results during one evaluation: blocks that never
+ * move (earlier results stay valid), reset before each row. */
+struct sql_scratch {
+    struct scratch_block *head;
+};
+char *sql_scratch_alloc(struct sql_scratch *s, size_t n); /* NULL if out of memory */
+void sql_scratch_reset(struct sql_scratch *s); /* keeps one block for the next row */
+void sql_scratch_free(struct sql_scratch *s);
+int sql_eval(const struct node *n, const struct sql_value *row, struct sql_scratch *scratch, struct sql_value *out,
+             struct sql_error *err);
+
+/* Scalar functions (sql_func.c): type-check a call, and evaluate one whose
+ * arguments are already evaluated. */
+int sql_bind_call(struct node *n, struct sql_error *err);
+int sql_call_eval(const struct node *n, const struct sql_value *args, struct sql_scratch *scratch,
+                  struct sql_value *out, struct sql_error *err);
+
+/* Value helpers. */
+int sql_value_truthy(const struct sql_value *v); /* 1 TRUE, 0 FALSE, -1 NULL */
+/* Compare two non-NULL values of comparable types: <0, 0, >0; -2 if incomparable. */
+int sql_value_compare(const struct sql_value *a, const struct sql_value *b);
+int sql_is_numeric(enum sql_type t);
+/* Case-insensitive identifier compare (ASCII). */
+int sql_ident_eq(const char *a, size_t alen, const char *b);
+
+#endif

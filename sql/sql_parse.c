@@ -1,0 +1,568 @@
+/* sql_parse.c - recursive-descent parser for SQL expressions. Grammar actions
+ * only build nodes in the statement's arena; names and types are checked
+ * later by the binder (sql_bind.c).
+ *
+ * Precedence, loosest first: OR, AND, NOT, comparison (= <> < <= > >= IS IN
+ * BETWEEN LIKE), ||, + -, * / %, unary -, primary. */
+#include "rf_time.h"
+#include "sql_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct parser {
+    struct sql_lexer *lx;
+    struct sql_arena *a;
+    struct sql_error *err;
+    struct token tok;
+    int failed;
+};
+
+static void advance(struct parser *P)
+{
+    if (P->failed)
+        return;
+    P->tok = sql_lex_next(P->lx, P->err);
+    if (P->tok.type == T_ERROR)
+        P->failed = 1;
+}
+
+static struct node *fail_at(struct parser *P, const struct token *t, const char *fmt, const char *what)
+{
+    if (!P->failed) {
+        char shown[64];
+        if (t->type == T_EOF)
+            snprintf(shown, sizeof shown, "end of input");
+        else if (t->type == T_STRING) /* already quoted */
+            snprintf(shown, sizeof shown, "%.*s", (int)(t->len > 40 ? 40 : t->len), t->start);
+        else
+            snprintf(shown, sizeof shown, "'%.*s'", (int)(t->len > 40 ? 40 : t->len), t->start);
+        char msg[200];
+        snprintf(msg, sizeof msg, fmt, what ? what : shown);
+        sql_error_set(P->err, t->line, t->col, "%s", msg);
+        if (what)
+            snprintf(P->err->msg + strlen(P->err->msg), sizeof P->err->msg - strlen(P->err->msg), ", found %s",
+                     shown);
+        P->failed = 1;
+    }
+    return NULL;
+}
+
+static struct node *mk(struct parser *P, enum node_kind kind, const struct token *at)
+{
+    struct node *n = sql_arena_alloc(P->a, sizeof *n);
+    if (!n) {
+        sql_error_set(P->err, at->line, at->col, "out of memory");
+        P->failed = 1;
+        return NULL;
+    }
+    n->kind = kind;
+    n->line = at->line;
+    n->col = at->col;
+    return n;
+}
+
+static int set_args(struct parser *P, struct node *n, struct node **args, int nargs)
+{
+    n->args = sql_arena_alloc(P->a, sizeof *args * (size_t)(nargs ? nargs : 1));
+    if (!n->args) {
+        P->failed = 1;
+        return -1;
+    }
+    memcpy(n->args, args, sizeof *args * (size_t)nargs);
+    n->nargs = nargs;
+    return 0;
+}
+
+static int is_kw(struct parser *P, const char *kw) { return sql_tok_is(&P->tok, kw); }
+
+static int accept_kw(struct parser *P, const char *kw)
+{
+    if (!is_kw(P, kw))
+        return 0;
+    advance(P);
+    return 1;
+}
+
+static int expect(struct parser *P, enum tok type, const char *what)
+{
+    if (P->tok.type == type) {
+        advance(P);
+        return 0;
+    }
+    fail_at(P, &P->tok, "expected %s", what);
+    return -1;
+}
+
+static struct node *parse_or(struct parser *P);
+
+/* Units for FLOOR(ts TO unit) and INTERVAL; returns ms, or 0 if not a unit. */
+static int64_t unit_ms(const struct token *t)
+{
+    static const struct {
+        const char *name;
+        int64_t ms;
+    } units[] = {{"MILLISECOND", 1}, {"MILLISECONDS", 1}, {"SECOND", 1000},      {"SECONDS", 1000},
+                 {"MINUTE", 60000},  {"MINUTES", 60000},  {"HOUR", 3600000},     {"HOURS", 3600000},
+                 {"DAY", 86400000},  {"DAYS", 86400000}};
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+        if (sql_tok_is(t, units[i].name))
+            return units[i].ms;
+    return 0;
+}
+
+/* The text of a 'string' token with '' collapsed, in the arena. */
+static char *string_text(struct parser *P, const struct token *t, size_t *len)
+{
+    char *s = sql_arena_alloc(P->a, t->len);
+    if (!s) {
+        P->failed = 1;
+        return NULL;
+    }
+    size_t n = 0;
+    for (size_t i = 1; i + 1 < t->len; i++) {
+        s[n++] = t->start[i];
+        if (t->start[i] == t->start[0])
+            i++; /* doubled quote */
+    }
+    s[n] = '\0';
+    *len = n;
+    return s;
+}
+
+static struct node *literal(struct parser *P, const struct token *at, enum sql_type type)
+{
+    struct node *n = mk(P, N_LITERAL, at);
+    if (n)
+        n->value.type = n->type = type;
+    return n;
+}
+
+static struct node *parse_interval(struct parser *P, const struct token *start)
+{
+    /* INTERVAL '5' MINUTE | INTERVAL 5 MINUTES: an INT of milliseconds. */
+    struct token num = P->tok;
+    int64_t amount;
+    if (num.type == T_INT) {
+        amount = strtoll(num.start, NULL, 10);
+    } else if (num.type == T_STRING) {
+        size_t len;
+        char *s = string_text(P, &num, &len);
+        char *end;
+        if (!s)
+            return NULL;
+        errno = 0;
+        amount = strtoll(s, &end, 10);
+        if (end == s || *end || errno)
+            return fail_at(P, &num, "bad interval %s: expected a whole number, e.g. INTERVAL '5' MINUTE", NULL);
+    } else {
+        return fail_at(P, &num, "bad interval: expected a number after INTERVAL, found %s", NULL);
+    }
+    advance(P);
+    int64_t ms = unit_ms(&P->tok);
+    if (!ms)
+        return fail_at(P, &P->tok, "bad interval: expected a unit (SECOND, MINUTE, HOUR, DAY, MILLISECOND), found %s",
+                       NULL);
+    advance(P);
+    struct node *n = literal(P, start, SQL_INT);
+    if (n)
+        n->value.u.i = amount * ms;
+    return n;
+}
+
+static struct node *parse_case(struct parser *P, const struct token *start)
+{
+    struct node *n = mk(P, N_CASE, start);
+    if (!n)
+        return NULL;
+    if (!is_kw(P, "WHEN"))
+        n->subject = parse_or(P);
+    struct node *args[128];
+    int nargs = 0;
+    while (accept_kw(P, "WHEN")) {
+        if (nargs + 3 > 128)
+            return fail_at(P, &P->tok, "CASE has too many branches %s", NULL);
+        args[nargs++] = parse_or(P);
+        if (!accept_kw(P, "THEN"))
+            return fail_at(P, &P->tok, "expected %s", "THEN");
+        args[nargs++] = parse_or(P);
+    }
+    if (nargs == 0)
+        return fail_at(P, &P->tok, "expected %s", "WHEN");
+    if (accept_kw(P, "ELSE")) {
+        args[nargs++] = parse_or(P);
+        n->has_else = 1;
+    }
+    if (!accept_kw(P, "END"))
+        return fail_at(P, &P->tok, "expected %s to close CASE", "END");
+    return set_args(P, n, args, nargs) < 0 || P->failed ? NULL : n;
+}
+
+static int parse_type_name(struct parser *P, enum sql_type *type)
+{
+    static const struct {
+        const char *name;
+        enum sql_type type;
+    } names[] = {{"INT", SQL_INT},       {"INTEGER", SQL_INT},     {"BIGINT", SQL_INT},
+                 {"DOUBLE", SQL_DOUBLE}, {"FLOAT", SQL_DOUBLE},    {"REAL", SQL_DOUBLE},
+                 {"VARCHAR", SQL_STRING}, {"STRING", SQL_STRING},  {"TEXT", SQL_STRING},
+                 {"BOOLEAN", SQL_BOOL},  {"BOOL", SQL_BOOL},       {"TIMESTAMP", SQL_TIMESTAMP}};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (is_kw(P, names[i].name)) {
+            *type = names[i].type;
+            advance(P);
+            if (is_kw(P, "PRECISION") && names[i].type == SQL_DOUBLE)
+                advance(P); /* DOUBLE PRECISION */
+            return 0;
+        }
+    fail_at(P, &P->tok, "unknown type %s in CAST (try INT, DOUBLE, VARCHAR, BOOLEAN, TIMESTAMP)", NULL);
+    return -1;
+}
+
+static struct node *parse_call(struct parser *P, const struct token *name)
+{
+    struct node *n = mk(P, N_CALL, name);
+    if (!n)
+        return NULL;
+    char upper[64];
+    size_t len = name->len < sizeof upper - 1 ? name->len : sizeof upper - 1;
+    for (size_t i = 0; i < len; i++)
+        upper[i] = (char)(name->start[i] >= 'a' && name->start[i] <= 'z' ? name->start[i] - 32 : name->start[i]);
+    upper[len] = '\0';
+    n->name = sql_arena_strndup(P->a, upper, len);
+    advance(P); /* ( */
+    struct node *args[32];
+    int nargs = 0;
+    if (strcmp(upper, "CAST") == 0) {
+        n->kind = N_CAST;
+        args[nargs++] = parse_or(P);
+        if (!accept_kw(P, "AS"))
+            return fail_at(P, &P->tok, "expected %s in CAST(x AS type)", "AS");
+        if (parse_type_name(P, &n->value.type) < 0)
+            return NULL;
+    } else if (P->tok.type == T_STAR && strcmp(upper, "COUNT") == 0) {
+        advance(P); /* COUNT(*) has no arguments */
+    } else if (P->tok.type != T_RPAREN) {
+        if (accept_kw(P, "DISTINCT"))
+            n->negated = 1; /* COUNT(DISTINCT x): reuse the flag */
+        for (;;) {
+            if (nargs == 32)
+                return fail_at(P, &P->tok, "too many arguments %s", NULL);
+            args[nargs++] = parse_or(P);
+            if (P->failed)
+                return NULL;
+            if (is_kw(P, "TO") && strcmp(upper, "FLOOR") == 0 && nargs == 1) {
+                advance(P);
+                n->unit_ms = (int)unit_ms(&P->tok);
+                if (!n->unit_ms)
+                    return fail_at(P, &P->tok, "expected a time unit after TO (SECOND, MINUTE, HOUR, DAY), found %s",
+                                   NULL);
+                advance(P);
+                break;
+            }
+            if (P->tok.type != T_COMMA)
+                break;
+            advance(P);
+        }
+    }
+    if (expect(P, T_RPAREN, "')' to close the argument list") < 0)
+        return NULL;
+    return set_args(P, n, args, nargs) < 0 || P->failed ? NULL : n;
+}
+
+static struct node *parse_primary(struct parser *P)
+{
+    struct token t = P->tok;
+    struct node *n;
+    switch (t.type) {
+    case T_INT: {
+        errno = 0;
+        long long v = strtoll(t.start, NULL, 10);
+        if (errno)
+            return fail_at(P, &t, "integer %s is too large", NULL);
+        advance(P);
+        if ((n = literal(P, &t, SQL_INT)))
+            n->value.u.i = v;
+        return n;
+    }
+    case T_FLOAT:
+        advance(P);
+        if ((n = literal(P, &t, SQL_DOUBLE)))
+            n->value.u.d = strtod(t.start, NULL);
+        return n;
+    case T_STRING: {
+        size_t len;
+        char *s = string_text(P, &t, &len);
+        advance(P);
+        if (s && (n = literal(P, &t, SQL_STRING))) {
+            n->value.u.str.s = s;
+            n->value.u.str.len = len;
+        }
+        return s ? n : NULL;
+    }
+    case T_LPAREN:
+        advance(P);
+        n = parse_or(P);
+        if (expect(P, T_RPAREN, "')'") < 0)
+            return NULL;
+        return n;
+    case T_QIDENT:
+        advance(P);
+        if ((n = mk(P, N_COLUMN, &t))) {
+            size_t len;
+            n->name = string_text(P, &t, &len);
+            n->quoted = 1;
+        }
+        return n;
+    case T_IDENT:
+        break;
+    default:
+        return fail_at(P, &t, "expected an expression, found %s", NULL);
+    }
+    advance(P);
+    if (sql_tok_is(&t, "NULL"))
+        return literal(P, &t, SQL_NULL);
+    if (sql_tok_is(&t, "TRUE") || sql_tok_is(&t, "FALSE")) {
+        if ((n = literal(P, &t, SQL_BOOL)))
+            n->value.u.b = sql_tok_is(&t, "TRUE");
+        return n;
+    }
+    if (sql_tok_is(&t, "CASE"))
+        return parse_case(P, &t);
+    if (sql_tok_is(&t, "INTERVAL"))
+        return parse_interval(P, &t);
+    if (sql_tok_is(&t, "TIMESTAMP") && P->tok.type == T_STRING) {
+        struct token s = P->tok;
+        size_t len;
+        char *text = string_text(P, &s, &len);
+        advance(P);
+        int64_t ms;
+        if (!text || rf_time_parse(text, len, &ms) < 0)
+            return fail_at(P, &s, "bad timestamp %s: expected 'YYYY-MM-DD HH:MM:SS[.mmm]'", NULL);
+        if ((n = literal(P, &t, SQL_TIMESTAMP)))
+            n->value.u.ts = ms;
+        return n;
+    }
+    static const char *const reserved[] = {"AND", "OR", "NOT", "IS", "IN", "BETWEEN", "LIKE", "WHEN", "THEN",
+                                           "ELSE", "END", "AS", "FROM", "WHERE", "GROUP", "ORDER", "SELECT"};
+    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
+        if (sql_tok_is(&t, reserved[i]))
+            return fail_at(P, &t, "expected an expression, found keyword %s", NULL);
+    if (P->tok.type == T_LPAREN) {
+        /* parse_call expects to be on the '(' with the name already read */
+        return parse_call(P, &t);
+    }
+    if ((n = mk(P, N_COLUMN, &t)))
+        n->name = sql_arena_strndup(P->a, t.start, t.len);
+    return n;
+}
+
+static struct node *parse_unary(struct parser *P)
+{
+    if (P->tok.type == T_MINUS || P->tok.type == T_PLUS) {
+        struct token t = P->tok;
+        advance(P);
+        struct node *operand = parse_unary(P);
+        if (!operand || t.type == T_PLUS)
+            return operand;
+        if (operand->kind == N_LITERAL && operand->value.type == SQL_INT) {
+            operand->value.u.i = -operand->value.u.i;
+            return operand;
+        }
+        if (operand->kind == N_LITERAL && operand->value.type == SQL_DOUBLE) {
+            operand->value.u.d = -operand->value.u.d;
+            return operand;
+        }
+        struct node *n = mk(P, N_UNARY, &t);
+        if (!n || set_args(P, n, &operand, 1) < 0)
+            return NULL;
+        return n;
+    }
+    return parse_primary(P);
+}
+
+static struct node *binary(struct parser *P, enum node_kind kind, enum binop op, const struct token *at,
+                           struct node *l, struct node *r)
+{
+    if (!l || !r)
+        return NULL;
+    struct node *n = mk(P, kind, at);
+    struct node *args[2] = {l, r};
+    if (!n || set_args(P, n, args, 2) < 0)
+        return NULL;
+    n->op = op;
+    n->line = l->line; /* an operation is reported where its left side starts */
+    n->col = l->col;
+    return n;
+}
+
+static struct node *parse_mul(struct parser *P)
+{
+    struct node *l = parse_unary(P);
+    while (l && (P->tok.type == T_STAR || P->tok.type == T_SLASH || P->tok.type == T_PERCENT)) {
+        struct token t = P->tok;
+        advance(P);
+        l = binary(P, N_BINARY, t.type == T_STAR ? OP_MUL : t.type == T_SLASH ? OP_DIV : OP_MOD, &t, l,
+                   parse_unary(P));
+    }
+    return l;
+}
+
+static struct node *parse_add(struct parser *P)
+{
+    struct node *l = parse_mul(P);
+    while (l && (P->tok.type == T_PLUS || P->tok.type == T_MINUS)) {
+        struct token t = P->tok;
+        advance(P);
+        l = binary(P, N_BINARY, t.type == T_PLUS ? OP_ADD : OP_SUB, &t, l, parse_mul(P));
+    }
+    return l;
+}
+
+static struct node *parse_concat(struct parser *P)
+{
+    struct node *l = parse_add(P);
+    while (l && P->tok.type == T_CONCAT) {
+        struct token t = P->tok;
+        advance(P);
+        l = binary(P, N_BINARY, OP_CONCAT, &t, l, parse_add(P));
+    }
+    return l;
+}
+
+static struct node *parse_cmp(struct parser *P)
+{
+    struct node *l = parse_concat(P);
+    if (!l)
+        return NULL;
+    struct token t = P->tok;
+    static const struct {
+        enum tok tok;
+        enum binop op;
+    } cmps[] = {{T_EQ, OP_EQ}, {T_NE, OP_NE}, {T_LT, OP_LT}, {T_LE, OP_LE}, {T_GT, OP_GT}, {T_GE, OP_GE}};
+    for (size_t i = 0; i < sizeof cmps / sizeof *cmps; i++)
+        if (t.type == cmps[i].tok) {
+            advance(P);
+            return binary(P, N_BINARY, cmps[i].op, &t, l, parse_concat(P));
+        }
+    if (accept_kw(P, "IS")) {
+        struct node *n = mk(P, N_IS_NULL, &t);
+        if (!n)
+            return NULL;
+        n->negated = accept_kw(P, "NOT");
+        if (!accept_kw(P, "NULL"))
+            return fail_at(P, &P->tok, "expected %s after IS", "NULL");
+        set_args(P, n, &l, 1);
+        n->line = l->line, n->col = l->col;
+        return n;
+    }
+    int negated = 0;
+    if (is_kw(P, "NOT")) {
+        /* NOT IN / NOT BETWEEN / NOT LIKE */
+        advance(P);
+        negated = 1;
+        if (!is_kw(P, "IN") && !is_kw(P, "BETWEEN") && !is_kw(P, "LIKE"))
+            return fail_at(P, &P->tok, "expected %s after NOT", "IN, BETWEEN or LIKE");
+    }
+    if (accept_kw(P, "IN")) {
+        struct node *n = mk(P, N_IN, &t);
+        struct node *args[256];
+        int nargs = 0;
+        args[nargs++] = l;
+        if (!n || expect(P, T_LPAREN, "'(' after IN") < 0)
+            return NULL;
+        do {
+            if (nargs == 256)
+                return fail_at(P, &P->tok, "IN list too long %s", NULL);
+            args[nargs++] = parse_or(P);
+            if (P->failed)
+                return NULL;
+        } while (P->tok.type == T_COMMA && (advance(P), 1));
+        if (expect(P, T_RPAREN, "')' to close the IN list") < 0)
+            return NULL;
+        n->negated = negated;
+        n->line = l->line, n->col = l->col;
+        return set_args(P, n, args, nargs) < 0 ? NULL : n;
+    }
+    if (accept_kw(P, "BETWEEN")) {
+        struct node *lo = parse_concat(P);
+        if (!accept_kw(P, "AND"))
+            return fail_at(P, &P->tok, "expected %s in BETWEEN x AND y", "AND");
+        struct node *hi = parse_concat(P);
+        struct node *n = mk(P, N_BETWEEN, &t);
+        struct node *args[3] = {l, lo, hi};
+        if (!n || !lo || !hi || set_args(P, n, args, 3) < 0)
+            return NULL;
+        n->negated = negated;
+        n->line = l->line, n->col = l->col;
+        return n;
+    }
+    if (accept_kw(P, "LIKE")) {
+        struct node *n = binary(P, N_LIKE, OP_EQ, &t, l, parse_concat(P));
+        if (n)
+            n->negated = negated;
+        return n;
+    }
+    return l;
+}
+
+static struct node *parse_not(struct parser *P)
+{
+    if (is_kw(P, "NOT")) {
+        struct token t = P->tok;
+        advance(P);
+        struct node *operand = parse_not(P);
+        struct node *n = mk(P, N_NOT, &t);
+        if (!operand || !n || set_args(P, n, &operand, 1) < 0)
+            return NULL;
+        return n;
+    }
+    return parse_cmp(P);
+}
+
+static struct node *parse_and(struct parser *P)
+{
+    struct node *l = parse_not(P);
+    while (l && is_kw(P, "AND")) {
+        struct token t = P->tok;
+        advance(P);
+        l = binary(P, N_AND, OP_EQ, &t, l, parse_not(P));
+    }
+    return l;
+}
+
+static struct node *parse_or(struct parser *P)
+{
+    struct node *l = parse_and(P);
+    while (l && is_kw(P, "OR")) {
+        struct token t = P->tok;
+        advance(P);
+        l = binary(P, N_OR, OP_EQ, &t, l, parse_and(P));
+    }
+    return P->failed ? NULL : l;
+}
+
+struct node *sql_parse_expr(struct sql_lexer *lx, struct sql_arena *a, struct sql_error *err)
+{
+    struct parser P = {.lx = lx, .a = a, .err = err};
+    advance(&P);
+    if (P.failed)
+        return NULL;
+    if (P.tok.type == T_EOF) {
+        fail_at(&P, &P.tok, "empty expression %s", NULL);
+        return NULL;
+    }
+    struct node *n = parse_or(&P);
+    if (!n || P.failed)
+        return NULL;
+    if (P.tok.type == T_SEMI)
+        advance(&P);
+    if (P.tok.type != T_EOF) {
+        fail_at(&P, &P.tok, "unexpected %s after the end of the expression", NULL);
+        return NULL;
+    }
+    return n;
+}
