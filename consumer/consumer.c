@@ -27,6 +27,7 @@ struct run {
     int npart_slots;
     int assigned, eof_count;
     uint64_t records, bytes;
+    uint64_t read, undecodable; /* with --where: records looked at, and those it could not read */
     struct rf_metrics *metrics;
     struct rf_metric *m_records, *m_bytes;
 };
@@ -129,6 +130,32 @@ static int assign_all(struct run *r, char *err, size_t errlen)
     return rc;
 }
 
+/* --where: does this record match? Records the filter cannot read (not JSON,
+ * or not a valid workshop record on wildrydes) never match; they are counted. */
+static int matches(struct run *r, const rd_kafka_message_t *m)
+{
+    struct sql_value row[64];
+    struct sql_row_source src;
+    char reason[256];
+    int ok = 0;
+    if (sql_expr_ncolumns(r->cfg->filter) > 64 ||
+        sql_row_from_json(r->cfg->filter, r->cfg->schema, m->payload ? m->payload : "", m->len, row, &src, reason,
+                          sizeof reason) < 0) {
+        if (r->undecodable++ < 5)
+            rf_warn("%s [%d] offset %lld: skipped by --where: %s", rd_kafka_topic_name(m->rkt), m->partition,
+                    (long long)m->offset, reason);
+    } else {
+        struct sql_error err;
+        err.msg[0] = '\0';
+        ok = sql_where_match(r->cfg->filter, row, &err);
+        if (!ok && err.msg[0] && r->undecodable++ < 5)
+            rf_warn("%s [%d] offset %lld: --where: %s", rd_kafka_topic_name(m->rkt), m->partition,
+                    (long long)m->offset, err.msg);
+    }
+    sql_row_release(&src);
+    return ok;
+}
+
 static int handle_message(struct run *r, rd_kafka_message_t *m, int *stop)
 {
     const struct consumer_config *c = r->cfg;
@@ -153,6 +180,12 @@ static int handle_message(struct run *r, rd_kafka_message_t *m, int *stop)
     if (ensure_slot(r, m->partition) == 0 && r->at_eof[m->partition]) {
         r->at_eof[m->partition] = 0;
         r->eof_count--;
+    }
+    r->read++;
+    if (c->filter && !matches(r, m)) {
+        if (c->group)
+            rd_kafka_offset_store(m->rkt, m->partition, m->offset); /* looked at: done with it */
+        return 0;
     }
     rd_kafka_timestamp_type_t tstype;
     int64_t ts = rd_kafka_message_timestamp(m, &tstype);
@@ -259,8 +292,13 @@ int consumer_run(const struct consumer_config *c)
     }
     rf_progress_done(&progress);
     double secs = rf_progress_elapsed(&progress);
-    rf_info("%llu records from %s in %.2f s (%.0f records/s)", (unsigned long long)r.records, c->topic, secs,
-            secs > 0 ? (double)r.records / secs : 0);
+    if (c->filter)
+        rf_info("%llu of %llu records matched --where (%llu unreadable) from %s in %.2f s (%.0f records/s read)",
+                (unsigned long long)r.records, (unsigned long long)r.read, (unsigned long long)r.undecodable,
+                c->topic, secs, secs > 0 ? (double)r.read / secs : 0);
+    else
+        rf_info("%llu records from %s in %.2f s (%.0f records/s)", (unsigned long long)r.records, c->topic, secs,
+                secs > 0 ? (double)r.records / secs : 0);
     if (c->group) {
         rd_kafka_resp_err_t e = rd_kafka_commit(r.rk, NULL, 0);
         if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)

@@ -3,6 +3,7 @@
 #define CONSUMER_H
 
 #include "rf_opts.h"
+#include "sql.h"
 
 struct consumer_config {
     const char *brokers;
@@ -17,7 +18,10 @@ struct consumer_config {
     const char *metrics;
     const char *progress;
     struct rf_strlist props;
-    /* --where EXPR (the SQL issue) plugs in here: a predicate on each record. */
+    const char *where;     /* --where EXPR: print only records for which it is TRUE */
+    /* Compiled by main() from where (NULL when there is none): */
+    struct sql_expr *filter;
+    const struct sql_schema *schema;
 };
 
 /* Run until the end of the partitions (unless follow), count, or a signal.

@@ -58,7 +58,7 @@ static const struct rf_cmd command = {
 
 int main(int argc, char **argv)
 {
-    struct producer_config cfg;
+    struct producer_config cfg = {0};
     int first;
     rf_log_init("producer");
     int prc = rf_opts_parse(&command, &cfg, argc, argv, &first);

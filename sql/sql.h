@@ -98,4 +98,25 @@ int sql_where_match(struct sql_expr *e, const struct sql_value *row, struct sql_
 /* Name of a type ("INT", "DOUBLE", ...). */
 const char *sql_type_name(enum sql_type t);
 
+
+/* ---- rows from JSON records (sql_json.c) ---------------------------------- */
+
+/* Holds what row values borrow from (a parsed document, a decoded event)
+ * between sql_row_from_json and sql_row_release. */
+struct sql_row_source {
+    void *doc;          /* jansson document, or NULL */
+    _Alignas(max_align_t) char event[1024]; /* a decoded wildrydes event (struct rf_event) */
+};
+
+/* Fill row[i] with the value of column sql_expr_column(e, i) from one JSON
+ * object. Types follow the schema (a timestamp column parses the workshop's
+ * time text; a missing field or a value of the wrong type is NULL); with an
+ * open schema they follow the JSON (string, integer, real, boolean; objects
+ * and arrays are NULL). Returns 0, or -1 if the record is not a JSON object
+ * (or, for the wildrydes schema, not a valid workshop record), with the
+ * reason in reason. Always call sql_row_release afterwards. */
+int sql_row_from_json(const struct sql_expr *e, const struct sql_schema *schema, const char *json, size_t len,
+                      struct sql_value *row, struct sql_row_source *src, char *reason, size_t reasonlen);
+void sql_row_release(struct sql_row_source *src);
+
 #endif

@@ -1,0 +1,150 @@
+/* sql_json.c - rows for the expression evaluator from JSON records: the
+ * workshop's records through the fast event decoder, anything else through
+ * jansson (see sql.h). */
+#include "rf_event.h"
+#include "rf_time.h"
+#include "sql_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+_Static_assert(sizeof(struct rf_event) <= sizeof(((struct sql_row_source *)0)->event), "event storage too small");
+
+static void set_string(struct sql_value *v, const char *s, size_t len)
+{
+    v->type = SQL_STRING;
+    v->u.str.s = s;
+    v->u.str.len = len;
+}
+
+static int from_event(const struct sql_expr *e, const char *json, size_t len, struct sql_value *row,
+                      struct sql_row_source *src, char *reason, size_t rlen)
+{
+    struct rf_event *ev = (struct rf_event *)(void *)src->event;
+    if (rf_event_decode(json, len, ev, reason, rlen) < 0)
+        return -1;
+    for (int i = 0; i < sql_expr_ncolumns(e); i++) {
+        const char *c = sql_expr_column(e, i);
+        struct sql_value *v = &row[i];
+        v->type = SQL_NULL;
+        if (strcmp(c, "Name") == 0) {
+            set_string(v, ev->name, ev->name_len);
+        } else if (strcmp(c, "StatusTime") == 0) {
+            v->type = SQL_TIMESTAMP;
+            v->u.ts = ev->time_ms;
+        } else if (strcmp(c, "Latitude") == 0 && (ev->has & RF_EV_LATITUDE)) {
+            v->type = SQL_DOUBLE;
+            v->u.d = ev->latitude;
+        } else if (strcmp(c, "Longitude") == 0 && (ev->has & RF_EV_LONGITUDE)) {
+            v->type = SQL_DOUBLE;
+            v->u.d = ev->longitude;
+        } else if (strcmp(c, "Distance") == 0 && (ev->has & RF_EV_DISTANCE)) {
+            v->type = SQL_DOUBLE;
+            v->u.d = ev->distance;
+        } else if (strcmp(c, "MagicPoints") == 0 && (ev->has & RF_EV_MAGIC)) {
+            v->type = SQL_INT;
+            v->u.i = ev->magic_points;
+        } else if (strcmp(c, "HealthPoints") == 0 && (ev->has & RF_EV_HEALTH)) {
+            v->type = SQL_INT;
+            v->u.i = ev->health_points;
+        }
+    }
+    return 0;
+}
+
+static enum sql_type declared(const struct sql_schema *schema, const char *name)
+{
+    for (int i = 0; i < schema->ncols; i++)
+        if (strcmp(schema->cols[i].name, name) == 0)
+            return schema->cols[i].type;
+    return SQL_NULL; /* open schema: take the JSON type */
+}
+
+static void convert(json_t *j, enum sql_type want, struct sql_value *v)
+{
+    v->type = SQL_NULL;
+    if (!j)
+        return;
+    switch (json_typeof(j)) {
+    case JSON_STRING:
+        if (want == SQL_TIMESTAMP) {
+            if (rf_time_parse(json_string_value(j), json_string_length(j), &v->u.ts) == 0)
+                v->type = SQL_TIMESTAMP;
+        } else if (want == SQL_NULL || want == SQL_STRING) {
+            set_string(v, json_string_value(j), json_string_length(j));
+        }
+        return;
+    case JSON_INTEGER:
+        if (want == SQL_DOUBLE) {
+            v->type = SQL_DOUBLE;
+            v->u.d = (double)json_integer_value(j);
+        } else if (want == SQL_NULL || want == SQL_INT) {
+            v->type = SQL_INT;
+            v->u.i = json_integer_value(j);
+        }
+        return;
+    case JSON_REAL:
+        if (want == SQL_NULL || want == SQL_DOUBLE) {
+            v->type = SQL_DOUBLE;
+            v->u.d = json_real_value(j);
+        }
+        return;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        if (want == SQL_NULL || want == SQL_BOOL) {
+            v->type = SQL_BOOL;
+            v->u.b = json_is_true(j);
+        }
+        return;
+    default:
+        return;
+    }
+}
+
+/* The field for a column: exact name first, then case-insensitively. */
+static json_t *field(json_t *obj, const char *name)
+{
+    json_t *j = json_object_get(obj, name);
+    if (j)
+        return j;
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        if (strcasecmp(k, name) == 0)
+            return v;
+    }
+    return NULL;
+}
+
+int sql_row_from_json(const struct sql_expr *e, const struct sql_schema *schema, const char *json, size_t len,
+                      struct sql_value *row, struct sql_row_source *src, char *reason, size_t rlen)
+{
+    src->doc = NULL;
+    if (schema == sql_schema_wildrydes())
+        return from_event(e, json, len, row, src, reason, rlen);
+    json_error_t jerr;
+    json_t *doc = json_loadb(json, len, 0, &jerr);
+    if (!doc || !json_is_object(doc)) {
+        if (doc)
+            snprintf(reason, rlen, "not a JSON object");
+        else
+            snprintf(reason, rlen, "not valid JSON: %s (column %d)", jerr.text, jerr.column);
+        json_decref(doc);
+        return -1;
+    }
+    src->doc = doc;
+    for (int i = 0; i < sql_expr_ncolumns(e); i++) {
+        const char *c = sql_expr_column(e, i);
+        convert(field(doc, c), declared(schema, c), &row[i]);
+    }
+    return 0;
+}
+
+void sql_row_release(struct sql_row_source *src)
+{
+    json_decref(src->doc);
+    src->doc = NULL;
+}
