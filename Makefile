@@ -54,7 +54,7 @@ UNIT_EXTRA_OBJ := $(filter-out %/main.o,$(PRODUCER_SRC:%.c=$(OBJDIR)/%.o) $(CONS
 
 BENCH_BINS := $(BINDIR)/bench/rawcount
 
-.PHONY: all programs unit clean test test-unit setup bench bench-tools demo asan help
+.PHONY: all programs unit clean test test-unit setup bench bench-tools demo asan fuzz help
 all: programs unit
 programs: $(BINS)
 unit: $(UNIT_BINS)
@@ -95,6 +95,9 @@ test: setup
 
 test-unit: all
 	tests/run.sh --unit-only
+
+fuzz:
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: setup all bench-tools
 	bench/run.sh

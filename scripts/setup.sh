@@ -30,6 +30,8 @@ DEBS=(
     "curl:/usr/bin/curl"
     "python3:/usr/bin/python3"
     "procps:/usr/bin/pgrep"
+    "clang:/usr/bin/clang"
+    "libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
 )
 command -v java >/dev/null || DEBS+=("openjdk-17-jre-headless:/usr/bin/java")
 command -v mvn >/dev/null || DEBS+=("maven:/usr/bin/mvn")

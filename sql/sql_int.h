@@ -68,6 +68,7 @@ struct node {
     int nargs;
     int has_else;         /* N_CASE */
     struct node *subject; /* N_CASE with an operand: CASE x WHEN ... */
+    int height;           /* longest path to a leaf: bounds recursion in bind and eval */
 };
 
 /* Parse one expression from the lexer. NULL with err set on a syntax error. */

@@ -19,7 +19,10 @@ struct parser {
     struct sql_error *err;
     struct token tok;
     int failed;
+    int depth; /* nesting, bounded so that no input can exhaust the stack */
 };
+
+#define MAX_DEPTH 200
 
 static void advance(struct parser *P)
 {
@@ -65,8 +68,23 @@ static struct node *mk(struct parser *P, enum node_kind kind, const struct token
     return n;
 }
 
+#define MAX_HEIGHT 1000
+
 static int set_args(struct parser *P, struct node *n, struct node **args, int nargs)
 {
+    /* Long operator chains are parsed by loops, not recursion, but the tree
+     * they build is walked recursively: bound its height. */
+    int h = n->subject ? n->subject->height : 0;
+    for (int i = 0; i < nargs; i++)
+        if (args[i] && args[i]->height > h)
+            h = args[i]->height;
+    n->height = h + 1;
+    if (n->height > MAX_HEIGHT) {
+        if (!P->failed)
+            sql_error_set(P->err, n->line, n->col, "expression too complex (nested more than %d levels)", MAX_HEIGHT);
+        P->failed = 1;
+        return -1;
+    }
     n->args = sql_arena_alloc(P->a, sizeof *args * (size_t)(nargs ? nargs : 1));
     if (!n->args) {
         P->failed = 1;
@@ -360,12 +378,20 @@ static struct node *parse_primary(struct parser *P)
     return n;
 }
 
+static struct node *nested_too_deep(struct parser *P)
+{
+    return fail_at(P, &P->tok, "expression nested too deeply (more than 200 levels) at %s", NULL);
+}
+
 static struct node *parse_unary(struct parser *P)
 {
     if (P->tok.type == T_MINUS || P->tok.type == T_PLUS) {
+        if (++P->depth > MAX_DEPTH)
+            return nested_too_deep(P);
         struct token t = P->tok;
         advance(P);
         struct node *operand = parse_unary(P);
+        P->depth--;
         if (!operand || t.type == T_PLUS)
             return operand;
         if (operand->kind == N_LITERAL && operand->value.type == SQL_INT) {
@@ -513,8 +539,11 @@ static struct node *parse_not(struct parser *P)
 {
     if (is_kw(P, "NOT")) {
         struct token t = P->tok;
+        if (++P->depth > MAX_DEPTH)
+            return nested_too_deep(P);
         advance(P);
         struct node *operand = parse_not(P);
+        P->depth--;
         struct node *n = mk(P, N_NOT, &t);
         if (!operand || !n || set_args(P, n, &operand, 1) < 0)
             return NULL;
@@ -536,12 +565,16 @@ static struct node *parse_and(struct parser *P)
 
 static struct node *parse_or(struct parser *P)
 {
+    /* Every parenthesis, argument list and CASE comes through here. */
+    if (++P->depth > MAX_DEPTH)
+        return nested_too_deep(P);
     struct node *l = parse_and(P);
     while (l && is_kw(P, "OR")) {
         struct token t = P->tok;
         advance(P);
         l = binary(P, N_OR, OP_EQ, &t, l, parse_and(P));
     }
+    P->depth--;
     return P->failed ? NULL : l;
 }
 

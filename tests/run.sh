@@ -4,6 +4,7 @@
 #
 #   tests/run.sh [--unit-only] [--build release|asan|both] [NAME_PATTERN]
 #
+# The libFuzzer targets (tests/fuzz/) run for FUZZ_SECONDS (20) each.
 # Integration tests share one Kafka broker (started here, on a free port);
 # a test that needs more (Redis, PostgreSQL, S3, a dev broker, three Kafka
 # nodes) starts it through tests/lib/env.sh. Each test's output goes to
@@ -63,6 +64,12 @@ for build in $BUILDS; do
         run_one "$build" "$name" "$LOGS/$build/$(basename "$t").log" "$t"
     done
 done
+
+# Fuzzing: the event decoder and the SQL module, a short run on the corpus.
+if [ -z "$PATTERN" ] || [[ fuzz == *$PATTERN* ]]; then
+    mkdir -p "$LOGS/fuzz"
+    run_one clang fuzz "$LOGS/fuzz/fuzz.log" tests/fuzz/run.sh "${FUZZ_SECONDS:-20}"
+fi
 
 if [ $UNIT_ONLY = 0 ]; then
     source "$ROOT/tests/lib/env.sh"

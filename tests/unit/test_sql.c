@@ -256,4 +256,38 @@ static void test_runtime_errors(void)
     sql_expr_free(e);
 }
 
-TEST_MAIN("test_sql", test_values, test_errors, test_caret, test_open_schema, test_runtime_errors)
+/* Found by fuzzing: deep nesting must be an error, not a stack overflow. */
+static void test_deep_nesting(void)
+{
+    static char q[200000];
+    const char *pieces[] = {"(", "- ", "NOT ", "CASE WHEN TRUE THEN "}; /* "--" would be a comment */
+    for (size_t k = 0; k < sizeof pieces / sizeof *pieces; k++) {
+        size_t n = 0, len = strlen(pieces[k]);
+        while (n + len < 50000) {
+            memcpy(q + n, pieces[k], len);
+            n += len;
+        }
+        q[n] = '\0';
+        struct sql_error err;
+        CHECK(sql_expr_compile(q, sql_schema_wildrydes(), NULL, &err) == NULL);
+        if (!CHECK(strstr(err.msg, "nested") != NULL))
+            fprintf(stderr, "  piece %s: %s\n", pieces[k], err.msg);
+    }
+    size_t n = 0;
+    while (n < 150000) { /* 1+1+1+...: a long chain, built by a loop */
+        memcpy(q + n, "1+", 2);
+        n += 2;
+    }
+    strcpy(q + n, "1 > 0");
+    struct sql_error err;
+    CHECK(sql_where_compile(q, sql_schema_wildrydes(), &err) == NULL);
+    CHECK(strstr(err.msg, "too complex") != NULL);
+    strcpy(q, "1+1+1+1+1+1+1+1+1+1 = 10");
+    struct sql_expr *e = sql_where_compile(q, sql_schema_wildrydes(), &err);
+    CHECK(e != NULL);
+    CHECK_INT(sql_where_match(e, NULL, NULL), 1);
+    sql_expr_free(e);
+}
+
+TEST_MAIN("test_sql", test_values, test_errors, test_caret, test_open_schema, test_runtime_errors,
+          test_deep_nesting)
