@@ -108,29 +108,22 @@ rd_kafka_t *rf_kafka_consumer_new(const char *brokers, const char *group, const 
                                   const char *const *defaults, rf_rebalance_cb rebalance_cb, void *opaque,
                                   char *err, size_t errlen)
 {
-    rd_kafka_conf_t *conf = rf_kafka_conf_new(brokers, NULL, NULL, err, errlen);
-    if (!conf)
-        return NULL;
-    static const char *const base[] = {"enable.auto.offset.store=false", "fetch.wait.max.ms=100",
-                                       "queued.max.messages.kbytes=262144", NULL};
-    for (const char *const *d = base; *d; d++)
-        if (set_pair(conf, *d, err, errlen) < 0)
-            goto fail;
     char g[512];
     if (group)
         snprintf(g, sizeof g, "group.id=%s", group);
     else /* librdkafka's assign() needs a group.id even when no group is joined; never committed to */
         snprintf(g, sizeof g, "group.id=rydeflow-nogroup-%ld", (long)getpid());
-    if (set_pair(conf, g, err, errlen) < 0)
-        goto fail;
-    if (!group && set_pair(conf, "enable.auto.commit=false", err, errlen) < 0)
-        goto fail;
-    for (const char *const *d = defaults; d && *d; d++)
-        if (set_pair(conf, *d, err, errlen) < 0)
-            goto fail;
-    for (int i = 0; props && i < props->n; i++)
-        if (set_pair(conf, props->v[i], err, errlen) < 0)
-            goto fail;
+    /* rydeflow's consumer settings, then the caller's, then -X (in rf_kafka_conf_new). */
+    const char *all[32] = {"enable.auto.offset.store=false", "fetch.wait.max.ms=100",
+                           "queued.max.messages.kbytes=262144", g,
+                           group ? "enable.auto.commit=true" : "enable.auto.commit=false"};
+    int n = 5;
+    for (const char *const *d = defaults; d && *d && n < 31; d++)
+        all[n++] = *d;
+    all[n] = NULL;
+    rd_kafka_conf_t *conf = rf_kafka_conf_new(brokers, all, props, err, errlen);
+    if (!conf)
+        return NULL;
     if (rebalance_cb)
         rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_opaque(conf, opaque);
@@ -139,13 +132,11 @@ rd_kafka_t *rf_kafka_consumer_new(const char *brokers, const char *group, const 
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rerr, sizeof rerr);
     if (!rk) {
         snprintf(err, errlen, "cannot create Kafka consumer: %s", rerr);
-        goto fail;
+        rd_kafka_conf_destroy(conf);
+        return NULL;
     }
     rd_kafka_poll_set_consumer(rk);
     return rk;
-fail:
-    rd_kafka_conf_destroy(conf);
-    return NULL;
 }
 
 int rf_kafka_check_reachable(rd_kafka_t *rk, const char *brokers, int timeout_ms, char *err, size_t errlen)

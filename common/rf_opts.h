@@ -51,6 +51,18 @@ struct rf_cmd {
     const char *epilog;    /* examples printed after the options, or NULL */
 };
 
+/* The options every Kafka client program shares, for its option table. The
+ * config struct T needs the fields brokers, timeout_ms, metrics, progress and
+ * props (the -X list). */
+#define RF_OPTS_KAFKA_CLIENT(T)                                                                                      \
+    {"brokers", 'b', RF_OPT_STRING, "127.0.0.1:9092", offsetof(T, brokers), "HOST:PORT,...",                         \
+     "Kafka bootstrap servers"},                                                                                     \
+    {"timeout", 0, RF_OPT_DURATION, "10s", offsetof(T, timeout_ms), "TIME", "how long to wait for Kafka at start-up"}, \
+    {"metrics", 0, RF_OPT_STRING, NULL, offsetof(T, metrics), "HOST:PORT", "serve Prometheus metrics on HOST:PORT"},   \
+    {"progress", 0, RF_OPT_STRING, "auto", offsetof(T, progress), "WHEN", "show progress and rate on stderr", 0, 0,  \
+     "auto|on|off"},                                                                                                 \
+    {"X", 'X', RF_OPT_LIST, NULL, offsetof(T, props), "KEY=VALUE", "librdkafka property, passed through"}
+
 enum { RF_OPTS_OK = 0, RF_OPTS_EXIT = 1, RF_OPTS_ERROR = 2 };
 
 /* Fill cfg from the defaults, then from argv. On RF_OPTS_OK *first_arg is the

@@ -139,7 +139,7 @@ static int matches(struct run *r, const rd_kafka_message_t *m)
     char reason[256];
     int ok = 0;
     if (sql_expr_ncolumns(r->cfg->filter) > 64 ||
-        sql_row_from_json(r->cfg->filter, r->cfg->schema, m->payload ? m->payload : "", m->len, row, &src, reason,
+        sql_row_from_json(sql_expr_columns(r->cfg->filter), sql_expr_ncolumns(r->cfg->filter), r->cfg->schema, m->payload ? m->payload : "", m->len, row, &src, reason,
                           sizeof reason) < 0) {
         if (r->undecodable++ < 5)
             rf_warn("%s [%d] offset %lld: skipped by --where: %s", rd_kafka_topic_name(m->rkt), m->partition,

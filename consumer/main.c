@@ -12,7 +12,7 @@
 #define O(f) offsetof(struct consumer_config, f)
 
 static const struct rf_opt options[] = {
-    {"brokers", 'b', RF_OPT_STRING, "127.0.0.1:9092", O(brokers), "HOST:PORT,...", "Kafka bootstrap servers"},
+    RF_OPTS_KAFKA_CLIENT(struct consumer_config),
     {"topic", 't', RF_OPT_STRING, "wildrydes", O(topic), "NAME", "topic to read"},
     {"group", 'G', RF_OPT_STRING, NULL, O(group), "GROUP",
      "join consumer group GROUP and commit offsets (default: no group, read every partition)"},
@@ -25,11 +25,6 @@ static const struct rf_opt options[] = {
      "also print record metadata: comma list of key,partition,offset,timestamp,topic, or all"},
     {"where", 'w', RF_OPT_STRING, NULL, O(where), "EXPR",
      "print only records for which the SQL expression is TRUE, e.g. \"HealthPoints < 100 AND Name LIKE 'S%'\""},
-    {"timeout", 0, RF_OPT_DURATION, "10s", O(timeout_ms), "TIME", "how long to wait for Kafka at start-up"},
-    {"metrics", 0, RF_OPT_STRING, NULL, O(metrics), "HOST:PORT", "serve Prometheus metrics on HOST:PORT"},
-    {"progress", 0, RF_OPT_STRING, "auto", O(progress), "WHEN", "show progress and rate on stderr", 0, 0,
-     "auto|on|off"},
-    {"X", 'X', RF_OPT_LIST, NULL, O(props), "KEY=VALUE", "librdkafka property, passed through"},
     {NULL, 0, 0, NULL, 0, NULL, NULL, 0, 0, NULL},
 };
 

@@ -11,7 +11,7 @@
 #define O(f) offsetof(struct producer_config, f)
 
 static const struct rf_opt options[] = {
-    {"brokers", 'b', RF_OPT_STRING, "127.0.0.1:9092", O(brokers), "HOST:PORT,...", "Kafka bootstrap servers"},
+    RF_OPTS_KAFKA_CLIENT(struct producer_config),
     {"topic", 't', RF_OPT_STRING, "wildrydes", O(topic), "NAME", "topic to produce to"},
     {"unicorns", 'n', RF_OPT_INT, "1", O(unicorns), "N", "fleet size", 1, 1000000},
     {"rate", 'r', RF_OPT_DOUBLE, "-1", O(rate), "EV/S",
@@ -34,13 +34,8 @@ static const struct rf_opt options[] = {
     {"print", 0, RF_OPT_FLAG, NULL, O(print), NULL, "write the records to stdout as NDJSON instead of Kafka"},
     {"partitions", 'p', RF_OPT_INT, "0", O(partitions), "N",
      "create the topic with N partitions if it does not exist (0 = leave it to the broker)", 0, 100000},
-    {"timeout", 0, RF_OPT_DURATION, "10s", O(timeout_ms), "TIME", "how long to wait for Kafka at start-up"},
     {"flush-timeout", 0, RF_OPT_DURATION, "60s", O(flush_timeout_ms), "TIME",
      "how long to wait for outstanding deliveries at exit"},
-    {"metrics", 0, RF_OPT_STRING, NULL, O(metrics), "HOST:PORT", "serve Prometheus metrics on HOST:PORT"},
-    {"progress", 0, RF_OPT_STRING, "auto", O(progress), "WHEN", "show progress and rate on stderr",
-     0, 0, "auto|on|off"},
-    {"X", 'X', RF_OPT_LIST, NULL, O(props), "KEY=VALUE", "librdkafka property, passed through"},
     {NULL, 0, 0, NULL, 0, NULL, NULL, 0, 0, NULL},
 };
 

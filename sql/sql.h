@@ -99,6 +99,46 @@ int sql_where_match(struct sql_expr *e, const struct sql_value *row, struct sql_
 const char *sql_type_name(enum sql_type t);
 
 
+/* ---- queries (sql_select.c) ------------------------------------------------ */
+
+/* SELECT [DISTINCT] items [FROM source] [WHERE ...] [GROUP BY ...] [HAVING ...]
+ * [ORDER BY ... [ASC|DESC]] [LIMIT n], with the aggregates COUNT(*),
+ * COUNT([DISTINCT] x), SUM, AVG, MIN, MAX. A query is compiled once, then fed
+ * the source's rows one by one (sql_query_add) and finished
+ * (sql_query_finish), which hands each result row to a callback. Memory:
+ * one entry per group (and per distinct value), no allocation per row for
+ * ungrouped, unordered queries. */
+struct sql_query;
+
+/* lookup maps a FROM name to its schema (NULL: unknown source). A query with
+ * no FROM uses lookup(NULL). Returns NULL with err on any error. */
+struct sql_query *sql_query_compile(const char *text, const struct sql_schema *(*lookup)(const char *name),
+                                    struct sql_error *err);
+void sql_query_free(struct sql_query *q);
+const char *sql_query_source(const struct sql_query *q); /* the FROM name, or NULL */
+const struct sql_schema *sql_query_schema(const struct sql_query *q);
+
+/* The input columns the query reads (fill a row with these, in this order). */
+int sql_query_ncolumns(const struct sql_query *q);
+const char *const *sql_query_columns(const struct sql_query *q);
+
+/* The result's columns: names (alias, column name, or the expression's text). */
+int sql_query_nresult(const struct sql_query *q);
+const char *sql_query_result_name(const struct sql_query *q, int i);
+
+/* Feed one input row. Returns 1 while more rows are useful, 0 when the query
+ * needs no more (LIMIT reached on a streaming query), -1 on error (err). */
+int sql_query_add(struct sql_query *q, const struct sql_value *row, struct sql_error *err);
+
+/* Produce the result rows in order: emit(arg, values, n) for each; emit
+ * returns 0 to go on or -1 to stop. Returns 0, or -1 (err, or emit stopped).
+ * For streaming queries (no aggregate, DISTINCT or ORDER BY), rows are
+ * emitted from sql_query_add already, through the same callback: set it with
+ * sql_query_set_output before adding rows. */
+typedef int (*sql_emit_fn)(void *arg, const struct sql_value *values, int n);
+void sql_query_set_output(struct sql_query *q, sql_emit_fn emit, void *arg);
+int sql_query_finish(struct sql_query *q, struct sql_error *err);
+
 /* ---- rows from JSON records (sql_json.c) ---------------------------------- */
 
 /* Holds what row values borrow from (a parsed document, a decoded event)
@@ -108,15 +148,17 @@ struct sql_row_source {
     _Alignas(max_align_t) char event[1024]; /* a decoded wildrydes event (struct rf_event) */
 };
 
-/* Fill row[i] with the value of column sql_expr_column(e, i) from one JSON
- * object. Types follow the schema (a timestamp column parses the workshop's
+/* Fill row[i] with the value of column cols[i] (i < ncols) from one JSON
+ * object (use sql_expr_column / sql_query_column for the names). Types follow the schema (a timestamp column parses the workshop's
  * time text; a missing field or a value of the wrong type is NULL); with an
  * open schema they follow the JSON (string, integer, real, boolean; objects
  * and arrays are NULL). Returns 0, or -1 if the record is not a JSON object
  * (or, for the wildrydes schema, not a valid workshop record), with the
  * reason in reason. Always call sql_row_release afterwards. */
-int sql_row_from_json(const struct sql_expr *e, const struct sql_schema *schema, const char *json, size_t len,
-                      struct sql_value *row, struct sql_row_source *src, char *reason, size_t reasonlen);
+int sql_row_from_json(const char *const *cols, int ncols, const struct sql_schema *schema, const char *json,
+                      size_t len, struct sql_value *row, struct sql_row_source *src, char *reason, size_t reasonlen);
+/* The column names of an expression, as an array for sql_row_from_json. */
+const char *const *sql_expr_columns(const struct sql_expr *e);
 void sql_row_release(struct sql_row_source *src);
 
 #endif

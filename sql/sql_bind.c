@@ -150,6 +150,8 @@ static const char *binop_name(enum binop op)
 int sql_bind(struct node *n, const struct sql_schema *schema, struct slots *cols, struct sql_arena *a,
              struct sql_error *err)
 {
+    if (n->kind == N_REF)
+        return 0; /* typed when it was made */
     if (n->subject && sql_bind(n->subject, schema, cols, a, err) < 0)
         return -1;
     if (n->kind == N_COLUMN)
@@ -280,6 +282,8 @@ int sql_bind(struct node *n, const struct sql_schema *schema, struct slots *cols
         return 0;
     case N_CALL:
         return sql_bind_call(n, err);
+    case N_REF:
+        return 0;
     }
     return 0;
 }

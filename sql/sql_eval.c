@@ -313,6 +313,7 @@ int sql_eval(const struct node *n, const struct sql_value *row, struct sql_scrat
         *out = n->value;
         return 0;
     case N_COLUMN:
+    case N_REF:
         *out = row[n->slot];
         return 0;
     case N_UNARY:

@@ -56,6 +56,7 @@ void sql_expr_free(struct sql_expr *e)
 
 int sql_expr_ncolumns(const struct sql_expr *e) { return e->cols.n; }
 const char *sql_expr_column(const struct sql_expr *e, int i) { return e->cols.names[i]; }
+const char *const *sql_expr_columns(const struct sql_expr *e) { return e->cols.names; }
 
 int sql_expr_eval(struct sql_expr *e, const struct sql_value *row, struct sql_value *out, struct sql_error *err)
 {

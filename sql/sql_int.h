@@ -48,6 +48,7 @@ void sql_error_set(struct sql_error *err, int line, int col, const char *fmt, ..
 enum node_kind {
     N_LITERAL, N_COLUMN, N_UNARY, N_BINARY, N_AND, N_OR, N_NOT, N_IS_NULL, N_IN, N_BETWEEN, N_LIKE, N_CASE,
     N_CAST, N_CALL,
+    N_REF, /* a value computed elsewhere (a group key, an aggregate): row[slot], already typed */
 };
 
 enum binop { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD, OP_CONCAT, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
@@ -73,6 +74,32 @@ struct node {
 
 /* Parse one expression from the lexer. NULL with err set on a syntax error. */
 struct node *sql_parse_expr(struct sql_lexer *lx, struct sql_arena *a, struct sql_error *err);
+
+/* A parsed SELECT statement. */
+struct select_item {
+    struct node *expr; /* NULL for * */
+    const char *alias; /* AS name, or NULL */
+    const char *text;  /* the expression as written, for the result column's name */
+};
+struct order_item {
+    struct node *expr;
+    int desc;
+};
+struct select_ast {
+    int distinct;
+    struct select_item *items;
+    int nitems;
+    const char *from; /* source name, or NULL */
+    int from_line, from_col;
+    struct node *where, *having;
+    struct node **group;
+    int ngroup;
+    struct order_item *order;
+    int norder;
+    long long limit; /* -1: none */
+};
+/* Parse "SELECT ... [FROM x] [WHERE ...] [GROUP BY ...] [HAVING ...] [ORDER BY ...] [LIMIT n] [;]". */
+struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, struct sql_error *err);
 
 /* Resolve names and check types. Columns get slots in cols (names recorded in
  * the order of first use). Returns 0 or -1 with err. */

@@ -19,14 +19,14 @@ static void set_string(struct sql_value *v, const char *s, size_t len)
     v->u.str.len = len;
 }
 
-static int from_event(const struct sql_expr *e, const char *json, size_t len, struct sql_value *row,
+static int from_event(const char *const *cols, int ncols, const char *json, size_t len, struct sql_value *row,
                       struct sql_row_source *src, char *reason, size_t rlen)
 {
     struct rf_event *ev = (struct rf_event *)(void *)src->event;
     if (rf_event_decode(json, len, ev, reason, rlen) < 0)
         return -1;
-    for (int i = 0; i < sql_expr_ncolumns(e); i++) {
-        const char *c = sql_expr_column(e, i);
+    for (int i = 0; i < ncols; i++) {
+        const char *c = cols[i];
         struct sql_value *v = &row[i];
         v->type = SQL_NULL;
         if (strcmp(c, "Name") == 0) {
@@ -119,12 +119,12 @@ static json_t *field(json_t *obj, const char *name)
     return NULL;
 }
 
-int sql_row_from_json(const struct sql_expr *e, const struct sql_schema *schema, const char *json, size_t len,
-                      struct sql_value *row, struct sql_row_source *src, char *reason, size_t rlen)
+int sql_row_from_json(const char *const *cols, int ncols, const struct sql_schema *schema, const char *json,
+                      size_t len, struct sql_value *row, struct sql_row_source *src, char *reason, size_t rlen)
 {
     src->doc = NULL;
     if (schema == sql_schema_wildrydes())
-        return from_event(e, json, len, row, src, reason, rlen);
+        return from_event(cols, ncols, json, len, row, src, reason, rlen);
     json_error_t jerr;
     json_t *doc = json_loadb(json, len, 0, &jerr);
     if (!doc || !json_is_object(doc)) {
@@ -136,10 +136,8 @@ int sql_row_from_json(const struct sql_expr *e, const struct sql_schema *schema,
         return -1;
     }
     src->doc = doc;
-    for (int i = 0; i < sql_expr_ncolumns(e); i++) {
-        const char *c = sql_expr_column(e, i);
-        convert(field(doc, c), declared(schema, c), &row[i]);
-    }
+    for (int i = 0; i < ncols; i++)
+        convert(field(doc, cols[i]), declared(schema, cols[i]), &row[i]);
     return 0;
 }
 

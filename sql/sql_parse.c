@@ -599,3 +599,160 @@ struct node *sql_parse_expr(struct sql_lexer *lx, struct sql_arena *a, struct sq
     }
     return n;
 }
+
+/* ---- SELECT ---------------------------------------------------------------- */
+
+static const char *trimmed(struct parser *P, const char *from, const char *to)
+{
+    while (to > from && (to[-1] == ' ' || to[-1] == '\t' || to[-1] == '\n' || to[-1] == '\r'))
+        to--;
+    return sql_arena_strndup(P->a, from, (size_t)(to - from));
+}
+
+/* A comma-separated list of expressions (GROUP BY, ORDER BY). */
+static int expr_list(struct parser *P, struct node ***out, int *n, struct order_item **order)
+{
+    struct node *items[256];
+    int desc[256];
+    int k = 0;
+    do {
+        if (k == 256) {
+            fail_at(P, &P->tok, "list too long at %s", NULL);
+            return -1;
+        }
+        items[k] = parse_or(P);
+        if (!items[k])
+            return -1;
+        desc[k] = 0;
+        if (order) {
+            if (accept_kw(P, "DESC"))
+                desc[k] = 1;
+            else
+                accept_kw(P, "ASC");
+        }
+        k++;
+    } while (P->tok.type == T_COMMA && (advance(P), 1));
+    if (order) {
+        *order = sql_arena_alloc(P->a, sizeof **order * (size_t)k);
+        if (!*order)
+            return -1;
+        for (int i = 0; i < k; i++) {
+            (*order)[i].expr = items[i];
+            (*order)[i].desc = desc[i];
+        }
+    } else {
+        *out = sql_arena_alloc(P->a, sizeof **out * (size_t)k);
+        if (!*out)
+            return -1;
+        memcpy(*out, items, sizeof *items * (size_t)k);
+    }
+    *n = k;
+    return 0;
+}
+
+struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, struct sql_error *err)
+{
+    struct parser P = {.lx = lx, .a = a, .err = err};
+    advance(&P);
+    if (P.failed)
+        return NULL;
+    if (!accept_kw(&P, "SELECT")) {
+        fail_at(&P, &P.tok, "expected %s", "SELECT");
+        return NULL;
+    }
+    struct select_ast *s = sql_arena_alloc(a, sizeof *s);
+    if (!s)
+        return NULL;
+    s->limit = -1;
+    s->distinct = accept_kw(&P, "DISTINCT");
+    struct select_item items[256];
+    int n = 0;
+    do {
+        if (n == 256) {
+            fail_at(&P, &P.tok, "too many columns at %s", NULL);
+            return NULL;
+        }
+        memset(&items[n], 0, sizeof items[n]);
+        const char *start = P.tok.start;
+        if (P.tok.type == T_STAR) {
+            advance(&P);
+            items[n].text = "*";
+        } else {
+            items[n].expr = parse_or(&P);
+            if (!items[n].expr)
+                return NULL;
+            items[n].text = trimmed(&P, start, P.tok.start);
+            if (accept_kw(&P, "AS") || P.tok.type == T_QIDENT ||
+                (P.tok.type == T_IDENT && !is_kw(&P, "FROM") && !is_kw(&P, "WHERE") && !is_kw(&P, "GROUP") &&
+                 !is_kw(&P, "HAVING") && !is_kw(&P, "ORDER") && !is_kw(&P, "LIMIT"))) {
+                if (P.tok.type == T_IDENT)
+                    items[n].alias = sql_arena_strndup(a, P.tok.start, P.tok.len);
+                else if (P.tok.type == T_QIDENT)
+                    items[n].alias = sql_arena_strndup(a, P.tok.start + 1, P.tok.len - 2);
+                else {
+                    fail_at(&P, &P.tok, "expected %s after AS", "a name");
+                    return NULL;
+                }
+                advance(&P);
+            }
+        }
+        n++;
+    } while (P.tok.type == T_COMMA && (advance(&P), 1));
+    s->items = sql_arena_alloc(a, sizeof *items * (size_t)n);
+    if (!s->items)
+        return NULL;
+    memcpy(s->items, items, sizeof *items * (size_t)n);
+    s->nitems = n;
+
+    if (accept_kw(&P, "FROM")) {
+        if (P.tok.type != T_IDENT && P.tok.type != T_QIDENT && P.tok.type != T_STRING) {
+            fail_at(&P, &P.tok, "expected %s after FROM", "a source name");
+            return NULL;
+        }
+        s->from_line = P.tok.line;
+        s->from_col = P.tok.col;
+        s->from = P.tok.type == T_IDENT ? sql_arena_strndup(a, P.tok.start, P.tok.len)
+                                        : sql_arena_strndup(a, P.tok.start + 1, P.tok.len - 2);
+        advance(&P);
+        /* allow wildrydes-summary style names written with '-' only when quoted */
+    }
+    if (accept_kw(&P, "WHERE") && !(s->where = parse_or(&P)))
+        return NULL;
+    if (is_kw(&P, "GROUP")) {
+        advance(&P);
+        if (!accept_kw(&P, "BY")) {
+            fail_at(&P, &P.tok, "expected %s after GROUP", "BY");
+            return NULL;
+        }
+        if (expr_list(&P, &s->group, &s->ngroup, NULL) < 0)
+            return NULL;
+    }
+    if (accept_kw(&P, "HAVING") && !(s->having = parse_or(&P)))
+        return NULL;
+    if (is_kw(&P, "ORDER")) {
+        advance(&P);
+        if (!accept_kw(&P, "BY")) {
+            fail_at(&P, &P.tok, "expected %s after ORDER", "BY");
+            return NULL;
+        }
+        if (expr_list(&P, NULL, &s->norder, &s->order) < 0)
+            return NULL;
+    }
+    if (accept_kw(&P, "LIMIT")) {
+        if (P.tok.type != T_INT) {
+            fail_at(&P, &P.tok, "expected %s after LIMIT", "a row count");
+            return NULL;
+        }
+        s->limit = strtoll(P.tok.start, NULL, 10);
+        advance(&P);
+    }
+    if (P.tok.type == T_SEMI)
+        advance(&P);
+    if (P.failed)
+        return NULL;
+    if (P.tok.type != T_EOF) {
+        fail_at(&P, &P.tok, "unexpected %s (expected WHERE, GROUP BY, HAVING, ORDER BY, LIMIT or the end)", NULL);
+        return NULL;
+    }
+    return s;
+}

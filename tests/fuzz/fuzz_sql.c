@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         struct sql_row_source src;
         char reason[256];
         if (sql_expr_ncolumns(e) <= 64 &&
-            sql_row_from_json(e, schema, record, strlen(record), row, &src, reason, sizeof reason) == 0)
+            sql_row_from_json(sql_expr_columns(e), sql_expr_ncolumns(e), schema, record, strlen(record), row, &src, reason, sizeof reason) == 0)
             sql_expr_eval(e, row, &out, &err);
         sql_row_release(&src);
         sql_expr_free(e);
