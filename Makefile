@@ -16,7 +16,7 @@ PKGS := rdkafka libevent libevent_pthreads jansson
 BASE_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers \
                -D_GNU_SOURCE -g -Icommon -Isql -Iproducer -Iconsumer -Idevbroker $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka -levent -levent_pthreads -ljansson) \
-          -lpthread -lm
+          -lpthread -lm -lz
 
 ifeq ($(BUILD),asan)
   OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -43,14 +43,15 @@ PRODUCER_SRC := $(wildcard producer/*.c)
 CONSUMER_SRC := $(wildcard consumer/*.c)
 DEVBROKER_SRC := $(wildcard devbroker/*.c)
 
-PROGRAMS := producer consumer devbroker
+PROGRAMS := producer consumer devbroker sql
 BINS := $(PROGRAMS:%=$(BINDIR)/%)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BINDIR)/tests/%)
 # Unit tests link the program modules they test, minus the programs' main.c.
+SQLCLI_SRC := $(filter-out sql/sql_%.c,$(wildcard sql/*.c))
 UNIT_EXTRA_OBJ := $(filter-out %/main.o,$(PRODUCER_SRC:%.c=$(OBJDIR)/%.o) $(CONSUMER_SRC:%.c=$(OBJDIR)/%.o) \
-                  $(DEVBROKER_SRC:%.c=$(OBJDIR)/%.o))
+                  $(DEVBROKER_SRC:%.c=$(OBJDIR)/%.o) $(SQLCLI_SRC:%.c=$(OBJDIR)/%.o))
 
 BENCH_BINS := $(BINDIR)/bench/rawcount
 

@@ -3,7 +3,15 @@
 #
 # Debian packages through apt-get (one `apt-get update` first, only when
 # something is missing), npm packages from the committed package-lock.json,
-# and the Kafka broker jars from Maven Central (scripts/kafka.sh fetch).
+# and the Kafka broker jars from Maven Central (# Python peers for tests and benchmarks (DuckDB), pinned, in a private venv.
+if [ ! -f var/venv/.complete ] || [ scripts/requirements.txt -nt var/venv/.complete ]; then
+    echo "setup: installing Python packages from scripts/requirements.txt into var/venv" >&2
+    python3 -m venv var/venv
+    var/venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
+    touch var/venv/.complete
+fi
+
+scripts/kafka.sh fetch).
 # Safe to run again: it does nothing when everything is present.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +37,7 @@ DEBS=(
     "kcat:/usr/bin/kcat"
     "curl:/usr/bin/curl"
     "python3:/usr/bin/python3"
+    "python3-venv:/usr/lib/python3.11/venv/scripts/common/activate"
     "procps:/usr/bin/pgrep"
     "clang:/usr/bin/clang"
     "libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
@@ -60,6 +69,14 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     echo "setup: installing npm packages from package-lock.json" >&2
     npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
+# Python peers for tests and benchmarks (DuckDB), pinned, in a private venv.
+if [ ! -f var/venv/.complete ] || [ scripts/requirements.txt -nt var/venv/.complete ]; then
+    echo "setup: installing Python packages from scripts/requirements.txt into var/venv" >&2
+    python3 -m venv var/venv
+    var/venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
+    touch var/venv/.complete
 fi
 
 scripts/kafka.sh fetch

@@ -1,0 +1,179 @@
+/* cli.c - `bin/sql`: compile the query, scan the archive objects of its FROM
+ * topic, feed every record to the query, print the result (see cli.h). */
+#include "cli.h"
+#include "archive.h"
+#include "result.h"
+#include "rf_log.h"
+#include "rf_signal.h"
+#include "rf_time.h"
+#include "sql.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct scan {
+    struct sql_query *q;
+    const char *object;
+    int skip_bad;
+    long long rows, bad;
+    int failed;
+    struct sql_error err;
+    char msg[512];
+};
+
+static const struct sql_schema *lookup(const char *name)
+{
+    return name ? sql_schema_for_topic(name) : NULL;
+}
+
+static int on_line(void *arg, const char *text, size_t len, long lineno)
+{
+    struct scan *s = arg;
+    struct sql_value row[256];
+    struct sql_row_source src;
+    char reason[256];
+    if (!rf_running())
+        return 1;
+    s->rows++;
+    int n = sql_query_ncolumns(s->q);
+    if (n > 256 || sql_row_from_json(sql_query_columns(s->q), n, sql_query_schema(s->q), text, len, row, &src, reason,
+                                     sizeof reason) < 0) {
+        sql_row_release(&src);
+        s->bad++;
+        if (s->skip_bad)
+            return 0;
+        snprintf(s->msg, sizeof s->msg, "%s: line %ld: %s (use --skip-bad to count such records and go on)",
+                 s->object, lineno, n > 256 ? "too many columns" : reason);
+        return -1;
+    }
+    int rc = sql_query_add(s->q, row, &s->err);
+    sql_row_release(&src);
+    if (rc < 0) {
+        snprintf(s->msg, sizeof s->msg, "%s: line %ld: %s", s->object, lineno, s->err.msg);
+        return -1;
+    }
+    return rc == 0 ? 1 : 0; /* LIMIT reached: stop reading */
+}
+
+static char *read_all(FILE *f)
+{
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (cap - len < 2) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+int sql_cli_run(const struct sql_cli_config *c)
+{
+    char *owned = NULL;
+    const char *text = c->query;
+    if (c->file) {
+        FILE *f = strcmp(c->file, "-") == 0 ? stdin : fopen(c->file, "r");
+        if (!f) {
+            rf_error("cannot open --file %s: %s", c->file, strerror(errno));
+            return 1;
+        }
+        text = owned = read_all(f);
+        if (f != stdin)
+            fclose(f);
+        if (!owned) {
+            rf_error("out of memory reading the query");
+            return 1;
+        }
+    }
+    int rc = 1;
+    char **objects = NULL;
+    int nobjects = 0;
+    struct result_writer *w = NULL;
+    struct sql_error err;
+    struct scan s = {0};
+    enum result_format fmt = strcmp(c->format, "csv") == 0 ? RESULT_CSV
+                             : strcmp(c->format, "json") == 0 ? RESULT_JSON
+                                                              : RESULT_TABLE;
+    s.q = sql_query_compile(text, lookup, &err);
+    if (!s.q) {
+        char msg[2048];
+        sql_error_format(text, &err, msg, sizeof msg);
+        fprintf(stderr, "sql: %s\n", msg);
+        rc = 2;
+        goto out;
+    }
+    if (!sql_query_source(s.q)) {
+        fprintf(stderr, "sql: the query needs FROM <topic> (e.g. FROM wildrydes) to know what to read\n");
+        rc = 2;
+        goto out;
+    }
+    char errbuf[512];
+    if (archive_list(c->archive, sql_query_source(s.q), &objects, &nobjects, errbuf, sizeof errbuf) < 0) {
+        rf_error("%s", errbuf);
+        goto out;
+    }
+    static const char *const empty[1];
+    int nres = sql_query_nresult(s.q);
+    const char **names = malloc(sizeof *names * (size_t)(nres ? nres : 1));
+    if (!names)
+        goto out;
+    for (int i = 0; i < nres; i++)
+        names[i] = sql_query_result_name(s.q, i);
+    w = result_writer_new(fmt, stdout, nres ? names : empty, nres);
+    if (!w) {
+        free(names);
+        goto out;
+    }
+    sql_query_set_output(s.q, result_writer_row, w);
+    s.skip_bad = c->skip_bad;
+
+    int64_t t0 = rf_time_mono_ns();
+    int read = 0;
+    for (int i = 0; i < nobjects && rf_running(); i++) {
+        s.object = objects[i];
+        read++;
+        int r = archive_scan(objects[i], on_line, &s, errbuf, sizeof errbuf);
+        if (r < 0) {
+            rf_error("%s", s.msg[0] ? s.msg : errbuf);
+            free(names);
+            goto out;
+        }
+        if (r == 1)
+            break; /* enough rows */
+    }
+    if (sql_query_finish(s.q, &err) < 0) {
+        rf_error("%s", err.msg[0] ? err.msg : "writing the result failed");
+        free(names);
+        goto out;
+    }
+    if (result_writer_finish(w) < 0) {
+        rf_error("writing the result: %s", strerror(errno));
+        free(names);
+        goto out;
+    }
+    if (c->stats)
+        fprintf(stderr, "sql: %d of %d objects read, 0 skipped, %lld records scanned, %lld bad, %lld rows out, %.3f s\n",
+                read, nobjects, s.rows, s.bad, result_writer_rows(w), (double)(rf_time_mono_ns() - t0) / 1e9);
+    if (s.bad && c->skip_bad)
+        rf_warn("%lld records could not be read and were skipped", s.bad);
+    free(names);
+    rc = 0;
+out:
+    result_writer_free(w);
+    archive_free_list(objects, nobjects);
+    sql_query_free(s.q);
+    free(owned);
+    return rc;
+}

@@ -1,0 +1,21 @@
+/* cli.h - `bin/sql`: one query over the archive, printed as a table, CSV or JSON. */
+#ifndef CLI_H
+#define CLI_H
+
+#include "rf_opts.h"
+
+struct sql_cli_config {
+    const char *archive; /* file:///dir or a path */
+    const char *format;  /* table|csv|json */
+    const char *file;    /* --file: read the query from here ("-" = stdin) */
+    int stats;
+    int skip_bad;
+    const char *query;   /* the positional argument, or NULL */
+};
+
+/* Run the query. Returns the exit code: 0; 1 on a run-time failure (missing
+ * archive, unreadable object, a bad record without --skip-bad); 2 for a bad
+ * query (printed with line, column and caret). */
+int sql_cli_run(const struct sql_cli_config *cfg);
+
+#endif

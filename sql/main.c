@@ -1,0 +1,66 @@
+/* main.c - `sql`: ad-hoc queries over the archive, the Athena analogue. */
+#include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "rf_log.h"
+#include "rf_opts.h"
+#include "rf_signal.h"
+
+#define O(f) offsetof(struct sql_cli_config, f)
+static const struct rf_opt options[] = {
+    {"archive", 'a', RF_OPT_STRING, "file://archive", O(archive), "URL",
+     "the archive root: file:///dir (or a path); FROM wildrydes reads <root>/wildrydes/"},
+    {"format", 'F', RF_OPT_STRING, "table", O(format), "FMT", "output format", 0, 0, "table|csv|json"},
+    {"file", 'f', RF_OPT_STRING, NULL, O(file), "FILE", "read the query from FILE ('-' = standard input)"},
+    {"stats", 0, RF_OPT_FLAG, NULL, O(stats), NULL, "print objects read, records scanned and the time on stderr"},
+    {"skip-bad", 0, RF_OPT_FLAG, NULL, O(skip_bad), NULL,
+     "count records that cannot be read and go on, instead of stopping at the first"},
+    {NULL, 0, 0, NULL, 0, NULL, NULL, 0, 0, NULL},
+};
+
+static const struct rf_cmd command = {
+    .program = "sql",
+    .summary = "Run one query in rydeflow's SQL over the raw-event archive (like Athena over Firehose's S3).",
+    .args = "[QUERY]",
+    .opts = options,
+    .epilog = "The query comes from the argument, --file, or standard input. See docs/sql.md.\n"
+              "Examples:\n"
+              "  sql --archive file:///data/archive \"SELECT COUNT(*) FROM wildrydes\"\n"
+              "  sql \"SELECT Name, SUM(Distance) FROM wildrydes GROUP BY Name ORDER BY 2 DESC\"\n"
+              "  sql -F csv \"SELECT * FROM wildrydes WHERE HealthPoints < 100\"\n"
+              "Exit status: 0 on success, 1 on failure, 2 for a bad command line or a bad query.\n",
+};
+
+int main(int argc, char **argv)
+{
+    struct sql_cli_config cfg = {0};
+    int first;
+    rf_log_init("sql");
+    int prc = rf_opts_parse(&command, &cfg, argc, argv, &first);
+    if (prc != RF_OPTS_OK)
+        return prc == RF_OPTS_EXIT ? 0 : 2;
+    if (first < argc)
+        cfg.query = argv[first];
+    const char *bad = NULL;
+    if (argc - first > 1)
+        bad = "give the query as one argument (quote it)";
+    else if (cfg.query && cfg.file)
+        bad = "give the query either as an argument or with --file, not both";
+    else if (!cfg.query && !cfg.file) {
+        if (isatty(STDIN_FILENO))
+            bad = "no query: give one as an argument, with --file, or on standard input";
+        else
+            cfg.file = "-";
+    }
+    if (bad) {
+        rf_opts_fail(&command, "%s", bad);
+        rf_opts_free(&command, &cfg);
+        return 2;
+    }
+    rf_signal_install();
+    int rc = sql_cli_run(&cfg);
+    rf_opts_free(&command, &cfg);
+    return rc;
+}

@@ -1,0 +1,204 @@
+/* result.c - printing query results (see result.h). */
+#include "result.h"
+#include "rf_time.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct result_writer {
+    enum result_format fmt;
+    FILE *out;
+    const char *const *names;
+    int n;
+    long long rows;
+    char **cells; /* table: every cell's text, row-major */
+    size_t ncells, capcells;
+};
+
+const char *result_value_text(const struct sql_value *v, char *buf, size_t len, size_t *n)
+{
+    switch (v->type) {
+    case SQL_NULL:
+        *n = (size_t)snprintf(buf, len, "NULL");
+        return buf;
+    case SQL_BOOL:
+        *n = (size_t)snprintf(buf, len, "%s", v->u.b ? "true" : "false");
+        return buf;
+    case SQL_INT:
+        *n = (size_t)snprintf(buf, len, "%" PRId64, v->u.i);
+        return buf;
+    case SQL_DOUBLE:
+        for (int prec = 1; prec <= 17; prec++) { /* the shortest form that reads back exactly */
+            *n = (size_t)snprintf(buf, len, "%.*g", prec, v->u.d);
+            if (strtod(buf, NULL) == v->u.d)
+                break;
+        }
+        return buf;
+    case SQL_TIMESTAMP:
+        rf_time_format(v->u.ts, buf);
+        *n = RF_TIME_TEXT_LEN;
+        return buf;
+    case SQL_STRING:
+        *n = v->u.str.len;
+        return v->u.str.s;
+    }
+    *n = 0;
+    return "";
+}
+
+struct result_writer *result_writer_new(enum result_format fmt, FILE *out, const char *const *names, int n)
+{
+    struct result_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->fmt = fmt;
+    w->out = out;
+    w->names = names;
+    w->n = n;
+    if (fmt == RESULT_CSV) {
+        for (int i = 0; i < n; i++) {
+            if (i)
+                fputc(',', out);
+            fputs(names[i], out);
+        }
+        fputc('\n', out);
+    }
+    return w;
+}
+
+static void csv_field(FILE *out, const char *s, size_t n)
+{
+    int quote = memchr(s, ',', n) || memchr(s, '"', n) || memchr(s, '\n', n) || memchr(s, '\r', n);
+    if (!quote) {
+        fwrite(s, 1, n, out);
+        return;
+    }
+    fputc('"', out);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            fputc('"', out);
+        fputc(s[i], out);
+    }
+    fputc('"', out);
+}
+
+static void json_string(FILE *out, const char *s, size_t n)
+{
+    fputc('"', out);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+int result_writer_row(void *writer, const struct sql_value *v, int n)
+{
+    struct result_writer *w = writer;
+    char buf[64];
+    size_t len;
+    w->rows++;
+    if (w->fmt == RESULT_TABLE) {
+        if (w->ncells + (size_t)n > w->capcells) {
+            size_t cap = w->capcells ? w->capcells * 2 : 1024;
+            while (cap < w->ncells + (size_t)n)
+                cap *= 2;
+            char **nc = realloc(w->cells, sizeof *nc * cap);
+            if (!nc)
+                return -1;
+            w->cells = nc;
+            w->capcells = cap;
+        }
+        for (int i = 0; i < n; i++) {
+            const char *t = result_value_text(&v[i], buf, sizeof buf, &len);
+            if (!(w->cells[w->ncells++] = strndup(t, len)))
+                return -1;
+        }
+        return 0;
+    }
+    if (w->fmt == RESULT_CSV) {
+        for (int i = 0; i < n; i++) {
+            if (i)
+                fputc(',', w->out);
+            if (v[i].type != SQL_NULL) {
+                const char *t = result_value_text(&v[i], buf, sizeof buf, &len);
+                csv_field(w->out, t, len);
+            }
+        }
+        fputc('\n', w->out);
+        return ferror(w->out) ? -1 : 0;
+    }
+    fputc('{', w->out);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            fputc(',', w->out);
+        json_string(w->out, w->names[i], strlen(w->names[i]));
+        fputc(':', w->out);
+        const char *t = result_value_text(&v[i], buf, sizeof buf, &len);
+        if (v[i].type == SQL_NULL)
+            fputs("null", w->out);
+        else if (v[i].type == SQL_STRING || v[i].type == SQL_TIMESTAMP)
+            json_string(w->out, t, len);
+        else if (v[i].type == SQL_DOUBLE && (strstr(t, "inf") || strstr(t, "nan")))
+            fputs("null", w->out); /* JSON has no infinities */
+        else
+            fwrite(t, 1, len, w->out);
+    }
+    fputs("}\n", w->out);
+    return ferror(w->out) ? -1 : 0;
+}
+
+int result_writer_finish(struct result_writer *w)
+{
+    if (w->fmt == RESULT_TABLE && w->n > 0) {
+        int *width = calloc((size_t)w->n, sizeof *width);
+        if (!width)
+            return -1;
+        for (int c = 0; c < w->n; c++)
+            width[c] = (int)strlen(w->names[c]);
+        for (size_t i = 0; i < w->ncells; i++) {
+            int len = (int)strlen(w->cells[i]);
+            if (len > width[i % (size_t)w->n])
+                width[i % (size_t)w->n] = len;
+        }
+        for (int c = 0; c < w->n; c++) {
+            if (c + 1 < w->n)
+                fprintf(w->out, "%-*s  ", width[c], w->names[c]);
+            else
+                fprintf(w->out, "%s\n", w->names[c]);
+        }
+        for (int c = 0; c < w->n; c++) {
+            for (int k = 0; k < width[c]; k++)
+                fputc('-', w->out);
+            fputs(c + 1 < w->n ? "  " : "\n", w->out);
+        }
+        for (size_t i = 0; i < w->ncells; i++) {
+            int c = (int)(i % (size_t)w->n);
+            if (c + 1 < w->n)
+                fprintf(w->out, "%-*s  ", width[c], w->cells[i]);
+            else
+                fprintf(w->out, "%s\n", w->cells[i]);
+        }
+        fprintf(w->out, "(%lld row%s)\n", w->rows, w->rows == 1 ? "" : "s");
+        free(width);
+    }
+    return fflush(w->out) == 0 && !ferror(w->out) ? 0 : -1;
+}
+
+long long result_writer_rows(const struct result_writer *w) { return w->rows; }
+
+void result_writer_free(struct result_writer *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->ncells; i++)
+        free(w->cells[i]);
+    free(w->cells);
+    free(w);
+}
