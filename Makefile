@@ -53,7 +53,7 @@ SQLCLI_SRC := $(filter-out sql/sql_%.c,$(wildcard sql/*.c))
 UNIT_EXTRA_OBJ := $(filter-out %/main.o,$(PRODUCER_SRC:%.c=$(OBJDIR)/%.o) $(CONSUMER_SRC:%.c=$(OBJDIR)/%.o) \
                   $(DEVBROKER_SRC:%.c=$(OBJDIR)/%.o) $(SQLCLI_SRC:%.c=$(OBJDIR)/%.o))
 
-BENCH_BINS := $(BINDIR)/bench/rawcount
+BENCH_BINS := $(BINDIR)/bench/rawcount $(BINDIR)/bench/decode
 
 .PHONY: all programs unit clean test test-unit setup bench bench-tools demo asan fuzz help
 all: programs unit
@@ -75,7 +75,7 @@ $(BINS): $(BINDIR)/%: $$(call objs_of,$$*) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 bench-tools: $(BENCH_BINS)
-$(BINDIR)/bench/%: $(OBJDIR)/bench/%.o
+$(BINDIR)/bench/%: $(OBJDIR)/bench/%.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

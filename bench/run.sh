@@ -9,6 +9,8 @@
 #   producer simulator      delivered events/s, idempotence on
 #   consumer > /dev/null    vs  bench/rawcount (raw librdkafka, counts only)
 #                           and kcat -C -e > /dev/null
+#   event decoding, 1 core  vs  jansson
+#   bin/sql, 6 queries      vs  DuckDB on the same archive (SQL_EVENTS=5000000)
 # Targets are printed beside the figures; they never fail the run.
 # Results also go to var/bench/results.txt.
 set -euo pipefail
@@ -103,9 +105,52 @@ r4=$(rate "$EVENTS" "$s4"); r5=$(rate "$EVENTS" "$rs"); r6=$(rate "$EVENTS" "$s5
 row "consumer json > /dev/null (ev/s)" "$(fmt "$r4")" "raw librdkafka: $(fmt "$r5")" "$(ratio "$r4" "$r5")x" ">= 0.5x"
 row "" "" "kcat -C: $(fmt "$r6")" "$(ratio "$r4" "$r6")x" ""
 
+# 4. JSON field extraction alone, one core: the event decoder vs jansson.
+echo "bench: event decoding ..." >&2
+read -r dn ds dj <<<"$(bin/bench/decode "$FILE")"
+r7=$(rate "$dn" "$ds"); r8=$(rate "$dn" "$dj")
+row "event decode, 1 core (ev/s)" "$(fmt "$r7")" "jansson: $(fmt "$r8")" "$(ratio "$r7" "$r8")x" ">= 3,000,000 ev/s"
+
+# 5. bin/sql vs DuckDB over an archive of SQL_EVENTS events in >= 50 objects,
+# each writing CSV to /dev/null (DuckDB: COPY (query) TO '/dev/null').
+SQL_EVENTS=${SQL_EVENTS:-5000000}
+ARCH="$OUT/archive-$SQL_EVENTS"
+if [ ! -d "$ARCH/wildrydes" ]; then
+    echo "bench: writing an archive of $SQL_EVENTS events ..." >&2
+    rm -rf "$ARCH"
+    bin/producer --print -n 1000 -c "$SQL_EVENTS" --start-time "2026-11-22 00:00:00" --seed 2 2>/dev/null |
+        python3 tests/lib/make_archive.py "$ARCH" --partitions 4 --per-object 50000
+fi
+NOBJ=$(find "$ARCH/wildrydes" -name '*.ndjson.gz' | wc -l)
+SQLQ=(
+    "all rows|SELECT * FROM wildrydes|SELECT * FROM events"
+    "SUM(Distance) by Name|SELECT Name, SUM(Distance) FROM wildrydes GROUP BY Name|SELECT Name, SUM(Distance) FROM events GROUP BY Name"
+    "one unicorn's path|SELECT StatusTime, Latitude, Longitude FROM wildrydes WHERE Name = 'Shadowfax' ORDER BY StatusTime|SELECT StatusTime, Latitude, Longitude FROM events WHERE Name = 'Shadowfax' ORDER BY StatusTime"
+    "rows after a time|SELECT * FROM wildrydes WHERE StatusTime > '2026-11-22 01:00:00'|SELECT * FROM events WHERE StatusTime > TIMESTAMP '2026-11-22 01:00:00'"
+    "vitals below 100|SELECT * FROM wildrydes WHERE HealthPoints < 100 OR MagicPoints < 100|SELECT * FROM events WHERE HealthPoints < 100 OR MagicPoints < 100"
+    "per-minute summary|SELECT Name, FLOOR(StatusTime TO MINUTE), SUM(Distance), MIN(MagicPoints), MAX(MagicPoints), MIN(HealthPoints), MAX(HealthPoints) FROM wildrydes GROUP BY Name, FLOOR(StatusTime TO MINUTE)|SELECT Name, date_trunc('minute', StatusTime), SUM(Distance), MIN(MagicPoints), MAX(MagicPoints), MIN(HealthPoints), MAX(HealthPoints) FROM events GROUP BY Name, date_trunc('minute', StatusTime)"
+)
+for q in "${SQLQ[@]}"; do
+    IFS='|' read -r label ours theirs <<<"$q"
+    echo "bench: sql: $label ..." >&2
+    t=$(now); bin/sql --archive "$ARCH" -F csv "$ours" >/dev/null; sa=$(elapsed "$t")
+    sd=$(var/venv/bin/python - "$ARCH" "$theirs" <<'PY'
+import sys, time, duckdb
+con = duckdb.connect()
+con.execute(f"CREATE VIEW events AS SELECT * FROM read_json_auto('{sys.argv[1]}/wildrydes/**/*.ndjson.gz', "
+            "hive_partitioning=true, format='newline_delimited', timestampformat='%Y-%m-%d %H:%M:%S.%g')")
+t = time.monotonic()
+con.execute(f"COPY ({sys.argv[2]}) TO '/dev/null' (FORMAT CSV)")
+print(f"{time.monotonic() - t:.3f}")
+PY
+)
+    row "sql: $label (s)" "$sa" "DuckDB: $sd" "$(ratio "$sd" "$sa")x" ">= 1.0x"
+done
+
 {
     echo
     echo "rydeflow bench: $(fmt "$EVENTS") workshop events ($(printf '%.0f' "$MB") MB NDJSON), Kafka 3.9 single node, $PARTS partitions, $(nproc) cores"
     printf '%-34s %18s   %-34s %7s   %s\n' "figure" "rydeflow" "peer (same run)" "ratio" "target"
     printf '%s\n' "${RESULTS[@]}"
+    echo "(sql rows: $(fmt "$SQL_EVENTS") events in $NOBJ objects; ratio = DuckDB time / bin/sql time, higher is better)"
 } | tee "$OUT/results.txt"

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <zlib.h>
 
 struct list {
     char **v;
@@ -97,63 +96,4 @@ void archive_free_list(char **paths, int n)
     for (int i = 0; i < n; i++)
         free(paths[i]);
     free(paths);
-}
-
-int archive_scan(const char *path, archive_line_fn line, void *arg, char *err, size_t errlen)
-{
-    gzFile gz = gzopen(path, "rb"); /* reads plain files transparently too */
-    if (!gz) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    gzbuffer(gz, 256 * 1024);
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    long lineno = 0;
-    int rc = 0;
-    if (!buf) {
-        gzclose(gz);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    for (;;) {
-        if (!gzgets(gz, buf + len, (int)(cap - len))) {
-            int zerr;
-            const char *msg = gzerror(gz, &zerr);
-            if (zerr != Z_OK && zerr != Z_STREAM_END) {
-                snprintf(err, errlen, "%s: line %ld: corrupt gzip data: %s", path, lineno + 1, msg);
-                rc = -1;
-            } else if (len > 0) { /* last line without a newline */
-                lineno++;
-                rc = line(arg, buf, len, lineno);
-            }
-            break;
-        }
-        len += strlen(buf + len);
-        if (len > 0 && buf[len - 1] != '\n' && !gzeof(gz)) {
-            if (len + 1 >= cap) { /* a long line: grow and read on */
-                char *nb = realloc(buf, cap * 2);
-                if (!nb) {
-                    snprintf(err, errlen, "%s: line %ld: out of memory", path, lineno + 1);
-                    rc = -1;
-                    break;
-                }
-                buf = nb;
-                cap *= 2;
-            }
-            continue;
-        }
-        lineno++;
-        size_t n = len;
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-            n--;
-        len = 0;
-        if (n == 0)
-            continue;
-        if ((rc = line(arg, buf, n, lineno)) != 0)
-            break;
-    }
-    free(buf);
-    gzclose(gz);
-    return rc;
 }

@@ -2,6 +2,7 @@
  *   <root>/<topic>/year=YYYY/month=MM/day=DD/hour=HH/<topic>+<partition>+<offset>.ndjson.gz
  * Objects are gzip NDJSON (plain .ndjson is read too). Only file:// roots
  * (or plain paths) for now. */
+
 #ifndef ARCHIVE_H
 #define ARCHIVE_H
 
@@ -13,11 +14,19 @@
 int archive_list(const char *url, const char *topic, char ***paths, int *n, char *err, size_t errlen);
 void archive_free_list(char **paths, int n);
 
-/* Call line(arg, text, len, lineno) for each line of an object (without the
- * newline; blank lines skipped). line returns 0 to go on, 1 to stop early,
- * -1 to fail. Returns 0, 1 (stopped), or -1 with err naming the object (and
- * the line, for a corrupt gzip stream). */
-typedef int (*archive_line_fn)(void *arg, const char *text, size_t len, long lineno);
-int archive_scan(const char *path, archive_line_fn line, void *arg, char *err, size_t errlen);
+/* Read objects ahead on background threads: each object is decompressed
+ * whole into memory by one of `threads` workers, at most `window` objects
+ * ahead of the reader, and handed out in path order. Memory is bounded by
+ * the window. paths are borrowed and must outlive the prefetcher. */
+struct archive_prefetch;
+struct archive_prefetch *archive_prefetch_start(char **paths, int n, int threads, int window, char *err,
+                                                size_t errlen);
+/* The next object's contents (owned by the prefetcher until the next call):
+ * returns 1 with data, len and index set, 0 at the end, -1 with err naming the
+ * object (and the line where its gzip stream broke). */
+int archive_prefetch_next(struct archive_prefetch *p, const char **data, size_t *len, int *index, char *err,
+                          size_t errlen);
+/* Stop the workers (even mid-way) and free everything. */
+void archive_prefetch_stop(struct archive_prefetch *p);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct scan {
     struct sql_query *q;
@@ -55,6 +56,27 @@ static int on_line(void *arg, const char *text, size_t len, long lineno)
         return -1;
     }
     return rc == 0 ? 1 : 0; /* LIMIT reached: stop reading */
+}
+
+/* Feed every line of an object to the query. 0, 1 (LIMIT reached), -1 (s->msg). */
+static int scan_lines(struct scan *s, const char *data, size_t len)
+{
+    long lineno = 0;
+    for (const char *p = data, *end = data + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        lineno++;
+        size_t k = n;
+        while (k > 0 && p[k - 1] == '\r')
+            k--;
+        if (k > 0) {
+            int r = on_line(s, p, k, lineno);
+            if (r != 0)
+                return r;
+        }
+        p += n + 1;
+    }
+    return 0;
 }
 
 static char *read_all(FILE *f)
@@ -141,17 +163,35 @@ int sql_cli_run(const struct sql_cli_config *c)
 
     int64_t t0 = rf_time_mono_ns();
     int read = 0;
-    for (int i = 0; i < nobjects && rf_running(); i++) {
-        s.object = objects[i];
+    int threads = c->threads > 0 ? (int)c->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    struct archive_prefetch *pf = archive_prefetch_start(objects, nobjects, threads < 1 ? 1 : threads,
+                                                         2 * (threads < 1 ? 1 : threads), errbuf, sizeof errbuf);
+    if (!pf) {
+        rf_error("%s", errbuf);
+        free(names);
+        goto out;
+    }
+    const char *data;
+    size_t len;
+    int index, got;
+    while (rf_running() && (got = archive_prefetch_next(pf, &data, &len, &index, errbuf, sizeof errbuf)) == 1) {
+        s.object = objects[index];
         read++;
-        int r = archive_scan(objects[i], on_line, &s, errbuf, sizeof errbuf);
+        int r = scan_lines(&s, data, len);
         if (r < 0) {
-            rf_error("%s", s.msg[0] ? s.msg : errbuf);
+            rf_error("%s", s.msg);
+            archive_prefetch_stop(pf);
             free(names);
             goto out;
         }
         if (r == 1)
             break; /* enough rows */
+    }
+    archive_prefetch_stop(pf);
+    if (got < 0) {
+        rf_error("%s", errbuf);
+        free(names);
+        goto out;
     }
     if (sql_query_finish(s.q, &err) < 0) {
         rf_error("%s", err.msg[0] ? err.msg : "writing the result failed");

@@ -10,6 +10,7 @@ struct sql_cli_config {
     const char *file;    /* --file: read the query from here ("-" = stdin) */
     int stats;
     int skip_bad;
+    long long threads;   /* decompression threads; 0 = one per core */
     const char *query;   /* the positional argument, or NULL */
 };
 

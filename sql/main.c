@@ -17,6 +17,7 @@ static const struct rf_opt options[] = {
     {"stats", 0, RF_OPT_FLAG, NULL, O(stats), NULL, "print objects read, records scanned and the time on stderr"},
     {"skip-bad", 0, RF_OPT_FLAG, NULL, O(skip_bad), NULL,
      "count records that cannot be read and go on, instead of stopping at the first"},
+    {"threads", 'j', RF_OPT_INT, "0", O(threads), "N", "threads that decompress objects (0 = one per core)", 0, 256},
     {NULL, 0, 0, NULL, 0, NULL, NULL, 0, 0, NULL},
 };
 

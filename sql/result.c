@@ -1,8 +1,10 @@
 /* result.c - printing query results (see result.h). */
 #include "result.h"
+#include "rf_event.h"
 #include "rf_time.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +31,15 @@ const char *result_value_text(const struct sql_value *v, char *buf, size_t len, 
         *n = (size_t)snprintf(buf, len, "%" PRId64, v->u.i);
         return buf;
     case SQL_DOUBLE:
-        for (int prec = 1; prec <= 17; prec++) { /* the shortest form that reads back exactly */
+        /* The shortest form that reads back exactly. Most values here have
+         * few decimals (coordinates, metres): try six fixed decimals with
+         * trailing zeros dropped first; else 15 significant digits, 16, 17. */
+        if (len >= 40 && fabs(v->u.d) < 1e9) {
+            *n = rf_fmt_fixed(buf, v->u.d, 6);
+            if (strtod(buf, NULL) == v->u.d)
+                return buf;
+        }
+        for (int prec = 15; prec <= 17; prec++) {
             *n = (size_t)snprintf(buf, len, "%.*g", prec, v->u.d);
             if (strtod(buf, NULL) == v->u.d)
                 break;
