@@ -3,15 +3,8 @@
 #
 # Debian packages through apt-get (one `apt-get update` first, only when
 # something is missing), npm packages from the committed package-lock.json,
-# and the Kafka broker jars from Maven Central (# Python peers for tests and benchmarks (DuckDB), pinned, in a private venv.
-if [ ! -f var/venv/.complete ] || [ scripts/requirements.txt -nt var/venv/.complete ]; then
-    echo "setup: installing Python packages from scripts/requirements.txt into var/venv" >&2
-    python3 -m venv var/venv
-    var/venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
-    touch var/venv/.complete
-fi
-
-scripts/kafka.sh fetch).
+# the Kafka broker jars from Maven Central (scripts/kafka.sh fetch), and the
+# Python packages of scripts/requirements.txt into var/venv.
 # Safe to run again: it does nothing when everything is present.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
