@@ -97,6 +97,10 @@ struct select_ast {
     struct order_item *order;
     int norder;
     long long limit; /* -1: none */
+    /* WINDOW TUMBLING (SIZE s) | HOPPING (SIZE s, ADVANCE BY a) | SESSION (gap), [GRACE g] */
+    enum { WIN_NONE, WIN_TUMBLING, WIN_HOPPING, WIN_SESSION } window;
+    int64_t win_size, win_advance, win_grace; /* ms; a session's gap is win_size */
+    int win_line, win_col;
 };
 /* Parse "SELECT ... [FROM x] [WHERE ...] [GROUP BY ...] [HAVING ...] [ORDER BY ...] [LIMIT n] [;]". */
 struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, struct sql_error *err);

@@ -650,6 +650,88 @@ static int expr_list(struct parser *P, struct node ***out, int *n, struct order_
     return 0;
 }
 
+/* "<n> <unit>" inside a WINDOW clause (ksqlDB style: SIZE 1 MINUTE), in ms. */
+static int window_duration(struct parser *P, const char *what, int64_t *ms)
+{
+    if (P->tok.type != T_INT) {
+        fail_at(P, &P->tok, "bad interval: expected a number for %s", what);
+        return -1;
+    }
+    struct token num = P->tok;
+    long long n = strtoll(P->tok.start, NULL, 10);
+    advance(P);
+    int64_t unit = unit_ms(&P->tok);
+    if (!unit) {
+        fail_at(P, &P->tok, "bad interval: expected a unit (SECOND, MINUTE, HOUR, DAY, MILLISECOND), found %s", NULL);
+        return -1;
+    }
+    advance(P);
+    if (n <= 0 || n > 100000000) {
+        sql_error_set(P->err, num.line, num.col, "bad interval: %s must be between 1 and 100000000 units", what);
+        P->failed = 1;
+        return -1;
+    }
+    *ms = n * unit;
+    return 0;
+}
+
+static int parse_window(struct parser *P, struct select_ast *s)
+{
+    s->win_line = P->tok.line;
+    s->win_col = P->tok.col;
+    if (accept_kw(P, "TUMBLING"))
+        s->window = WIN_TUMBLING;
+    else if (accept_kw(P, "HOPPING"))
+        s->window = WIN_HOPPING;
+    else if (accept_kw(P, "SESSION"))
+        s->window = WIN_SESSION;
+    else {
+        fail_at(P, &P->tok, "expected %s after WINDOW", "TUMBLING, HOPPING or SESSION");
+        return -1;
+    }
+    if (expect(P, T_LPAREN, "'(' after the window type") < 0)
+        return -1;
+    if (s->window == WIN_SESSION) {
+        if (window_duration(P, "the session gap", &s->win_size) < 0)
+            return -1;
+    } else {
+        if (!accept_kw(P, "SIZE")) {
+            fail_at(P, &P->tok, "expected %s", "SIZE");
+            return -1;
+        }
+        if (window_duration(P, "SIZE", &s->win_size) < 0)
+            return -1;
+        s->win_advance = s->win_size;
+        if (s->window == WIN_HOPPING) {
+            if (expect(P, T_COMMA, "',' then ADVANCE BY") < 0)
+                return -1;
+            if (!accept_kw(P, "ADVANCE") || !accept_kw(P, "BY")) {
+                fail_at(P, &P->tok, "expected %s", "ADVANCE BY");
+                return -1;
+            }
+            struct token at = P->tok;
+            if (window_duration(P, "ADVANCE BY", &s->win_advance) < 0)
+                return -1;
+            if (s->win_advance > s->win_size) {
+                sql_error_set(P->err, at.line, at.col, "ADVANCE BY must not be longer than SIZE");
+                P->failed = 1;
+                return -1;
+            }
+        }
+    }
+    if (P->tok.type == T_COMMA) {
+        advance(P);
+        if (!accept_kw(P, "GRACE")) {
+            fail_at(P, &P->tok, "expected %s", "GRACE");
+            return -1;
+        }
+        accept_kw(P, "PERIOD");
+        if (window_duration(P, "GRACE", &s->win_grace) < 0)
+            return -1;
+    }
+    return expect(P, T_RPAREN, "')' to close the window");
+}
+
 struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, struct sql_error *err)
 {
     struct parser P = {.lx = lx, .a = a, .err = err};
@@ -714,8 +796,9 @@ struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, s
         s->from = P.tok.type == T_IDENT ? sql_arena_strndup(a, P.tok.start, P.tok.len)
                                         : sql_arena_strndup(a, P.tok.start + 1, P.tok.len - 2);
         advance(&P);
-        /* allow wildrydes-summary style names written with '-' only when quoted */
     }
+    if (accept_kw(&P, "WINDOW") && parse_window(&P, s) < 0)
+        return NULL;
     if (accept_kw(&P, "WHERE") && !(s->where = parse_or(&P)))
         return NULL;
     if (is_kw(&P, "GROUP")) {
@@ -751,7 +834,7 @@ struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, s
     if (P.failed)
         return NULL;
     if (P.tok.type != T_EOF) {
-        fail_at(&P, &P.tok, "unexpected %s (expected WHERE, GROUP BY, HAVING, ORDER BY, LIMIT or the end)", NULL);
+        fail_at(&P, &P.tok, "unexpected %s (expected WINDOW, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT or the end)", NULL);
         return NULL;
     }
     return s;

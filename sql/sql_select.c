@@ -3,6 +3,7 @@
  * aggregation, and sorting, DISTINCT and LIMIT at the end (see sql.h). */
 #include "sql_int.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,8 @@ struct sql_query {
     int *desc;
     int norder;
     int aggregated;
+    int nkeys;     /* group keys in the output row: GROUP BY expressions, then the window start */
+    int time_slot; /* windowed: the input slot of the event-time column */
     struct agg_def *aggs;
     int naggs, capaggs;
     struct group *groups;
@@ -302,7 +305,7 @@ static struct node *rewrite(struct sql_query *q, struct node *n, struct sql_erro
     if (agg_kind_of(n, &kind)) {
         for (int i = 0; i < q->naggs; i++)
             if (node_equal(q->aggs[i].call, n))
-                return make_ref(q, n, q->ast->ngroup + i, agg_type(&q->aggs[i]));
+                return make_ref(q, n, q->nkeys + i, agg_type(&q->aggs[i]));
         if ((kind == A_COUNT_STAR && n->nargs != 0) || (kind != A_COUNT_STAR && n->nargs != 1)) {
             sql_error_set(err, n->line, n->col, "%s() takes %s", n->name, kind == A_COUNT ? "one argument or *" : "one argument");
             return NULL;
@@ -338,7 +341,32 @@ static struct node *rewrite(struct sql_query *q, struct node *n, struct sql_erro
             }
         }
         q->naggs++;
-        return make_ref(q, n, q->ast->ngroup + q->naggs - 1, agg_type(a));
+        return make_ref(q, n, q->nkeys + q->naggs - 1, agg_type(a));
+    }
+    if (n->kind == N_COLUMN && q->ast->window && !n->quoted &&
+        (strcasecmp(n->name, "WINDOW_START") == 0 || strcasecmp(n->name, "WINDOW_END") == 0)) {
+        struct node *start = make_ref(q, n, q->ast->ngroup, SQL_TIMESTAMP);
+        if (!start || toupper((unsigned char)n->name[7]) == 'S')
+            return start;
+        /* WINDOW_END = WINDOW_START + size (a session's end is its last event + gap, not known here) */
+        struct node *size = sql_arena_alloc(&q->arena, sizeof *size), *sum = sql_arena_alloc(&q->arena, sizeof *sum);
+        struct node **args = sql_arena_alloc(&q->arena, sizeof *args * 2);
+        if (!size || !sum || !args)
+            return NULL;
+        size->kind = N_LITERAL;
+        size->type = size->value.type = SQL_INT;
+        size->value.u.i = q->ast->win_size;
+        size->height = 1;
+        args[0] = start;
+        args[1] = size;
+        sum->kind = N_BINARY;
+        sum->op = OP_ADD;
+        sum->args = args;
+        sum->nargs = 2;
+        sum->line = n->line;
+        sum->col = n->col;
+        sum->height = 2;
+        return sum;
     }
     if (n->kind == N_COLUMN) {
         sql_error_set(err, n->line, n->col,
@@ -458,6 +486,37 @@ struct sql_query *sql_query_compile(const char *text, const struct sql_schema *(
     q->aggregated = s->ngroup > 0 || (s->having != NULL);
     for (int i = 0; i < s->nitems; i++)
         q->aggregated |= has_aggregate(s->items[i].expr);
+    q->nkeys = s->ngroup + (s->window ? 1 : 0);
+    if (s->window) {
+        if (s->window == WIN_SESSION) {
+            sql_error_set(err, s->win_line, s->win_col, "SESSION windows are not supported by this version yet");
+            goto fail;
+        }
+        if (!q->aggregated) {
+            sql_error_set(err, s->win_line, s->win_col, "a windowed query needs GROUP BY or an aggregate function");
+            goto fail;
+        }
+        /* Windows are on event time: the source's timestamp column (StatusTime). */
+        const char *tcol = NULL;
+        for (int c = 0; c < q->schema->ncols && !tcol; c++)
+            if (q->schema->cols[c].type == SQL_TIMESTAMP)
+                tcol = q->schema->cols[c].name;
+        if (!tcol) {
+            sql_error_set(err, s->win_line, s->win_col, "a window needs a source with a timestamp column");
+            goto fail;
+        }
+        struct node *t = sql_arena_alloc(&q->arena, sizeof *t);
+        if (!t)
+            goto oom;
+        t->kind = N_COLUMN;
+        t->name = tcol;
+        t->quoted = 1;
+        t->line = s->win_line;
+        t->col = s->win_col;
+        if (sql_bind(t, q->schema, &q->cols, &q->arena, err) < 0)
+            goto fail;
+        q->time_slot = t->slot;
+    }
 
     int cap = s->nitems + (q->schema ? q->schema->ncols : 0);
     q->out = sql_arena_alloc(&q->arena, sizeof *q->out * (size_t)cap);
@@ -472,9 +531,13 @@ struct sql_query *sql_query_compile(const char *text, const struct sql_schema *(
             continue;
         }
         const char *name = it->alias ? it->alias : it->expr->kind == N_COLUMN ? it->expr->name : it->text;
+        int window_col = it->expr->kind == N_COLUMN && s->window &&
+                         (strcasecmp(it->expr->name, "WINDOW_START") == 0 || strcasecmp(it->expr->name, "WINDOW_END") == 0);
         if (!(q->out[q->nout] = bind_output(q, it->expr, err)))
             goto fail;
-        if (it->expr->kind == N_COLUMN && !it->alias && q->out[q->nout]->kind != N_REF) {
+        if (window_col && !it->alias) {
+            name = toupper((unsigned char)it->expr->name[7]) == 'S' ? "WINDOW_START" : "WINDOW_END";
+        } else if (it->expr->kind == N_COLUMN && !it->alias && q->out[q->nout]->kind != N_REF) {
             /* report the column by its schema name ("name" -> "Name") */
             name = q->cols.names[q->out[q->nout]->slot];
         } else if (it->expr->kind == N_COLUMN && !it->alias) {
@@ -564,7 +627,7 @@ static const struct sql_value *dval_key(void *ctx, int32_t e) { return &((struct
 
 static int find_group(struct sql_query *q, const struct sql_value *key, struct sql_error *err)
 {
-    int n = q->ast->ngroup;
+    int n = q->nkeys;
     uint64_t h = hash_tuple(key, n);
     size_t slot;
     int32_t g = vtab_find(&q->gindex, h, key, n, group_key, q, &slot);
@@ -778,7 +841,7 @@ int sql_query_add(struct sql_query *q, const struct sql_value *row, struct sql_e
             return -1;
         return q->streaming && q->ast->limit >= 0 && q->emitted >= q->ast->limit ? 0 : 1;
     }
-    struct sql_value key[256];
+    struct sql_value key[257];
     int n = q->ast->ngroup;
     if (n > 256) {
         sql_error_set(err, 1, 1, "too many GROUP BY expressions");
@@ -787,10 +850,27 @@ int sql_query_add(struct sql_query *q, const struct sql_value *row, struct sql_e
     for (int i = 0; i < n; i++)
         if (sql_eval(q->ast->group[i], row, &q->scratch, &key[i], err) < 0)
             return -1;
-    int g = find_group(q, key, err);
-    if (g < 0)
-        return -1;
-    return update(q, g, row, err) < 0 ? -1 : 1;
+    if (!q->ast->window) {
+        int g = find_group(q, key, err);
+        if (g < 0)
+            return -1;
+        return update(q, g, row, err) < 0 ? -1 : 1;
+    }
+    /* Every window that contains the event: one for TUMBLING, SIZE/ADVANCE for
+     * HOPPING. Window starts are multiples of ADVANCE since the epoch. */
+    const struct sql_value *t = &row[q->time_slot];
+    if (t->type != SQL_TIMESTAMP)
+        return 1; /* no event time, no window */
+    int64_t size = q->ast->win_size, adv = q->ast->win_advance, ts = t->u.ts;
+    int64_t last = ts / adv * adv - (ts % adv < 0 ? adv : 0);
+    for (int64_t start = last; start > ts - size; start -= adv) {
+        key[n].type = SQL_TIMESTAMP;
+        key[n].u.ts = start;
+        int g = find_group(q, key, err);
+        if (g < 0 || update(q, g, row, err) < 0)
+            return -1;
+    }
+    return 1;
 }
 
 /* ORDER BY: NULLs last in either direction (DuckDB's default); ties keep input order. */
@@ -823,7 +903,7 @@ int sql_query_finish(struct sql_query *q, struct sql_error *err)
     if (q->streaming)
         return 0;
     if (q->aggregated) {
-        int ng = q->ast->ngroup;
+        int ng = q->nkeys;
         if (ng == 0 && q->ngroups == 0 && find_group(q, NULL, err) < 0) /* a global aggregate always has one row */
             return -1;
         struct sql_value ctx[512];

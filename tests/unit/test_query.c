@@ -121,6 +121,18 @@ static const struct {
     {"SELECT SUM(HealthPoints) FROM wildrydes WHERE Name = 'Nobody'", "NULL;"},
     {"SELECT Name FROM wildrydes GROUP BY Name ORDER BY COUNT(*) DESC, Name LIMIT 1", "Shadowfax;"},
     {"select name, count(*) from wildrydes group by name order by name;", "Pegasus|1;Rocinante|2;Shadowfax|3;"},
+    {"SELECT WINDOW_START, WINDOW_END, COUNT(*) FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY 1 ORDER BY 1",
+     "2026-11-22 07:00:00.000|2026-11-22 07:01:00.000|3;2026-11-22 07:01:00.000|2026-11-22 07:02:00.000|2;"
+     "2026-11-22 07:02:00.000|2026-11-22 07:03:00.000|1;"},
+    {"SELECT Name, WINDOW_START, SUM(Distance) FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE, GRACE PERIOD 10 SECONDS) "
+     "WHERE Name = 'Shadowfax' GROUP BY Name ORDER BY WINDOW_START",
+     "Shadowfax|2026-11-22 07:00:00.000|61;Shadowfax|2026-11-22 07:01:00.000|29;"},
+    {"SELECT WINDOW_START AS ws, COUNT(*) AS n, MIN(HealthPoints) FROM wildrydes "
+     "WINDOW HOPPING (SIZE 2 MINUTES, ADVANCE BY 1 MINUTE) ORDER BY ws",
+     "2026-11-22 06:59:00.000|3|90;2026-11-22 07:00:00.000|5|90;2026-11-22 07:01:00.000|3|95;"
+     "2026-11-22 07:02:00.000|1|120;"},
+    {"SELECT Name, COUNT(*) FROM wildrydes WINDOW TUMBLING (SIZE 1 HOUR) GROUP BY Name HAVING COUNT(*) > 1 ORDER BY Name",
+     "Rocinante|2;Shadowfax|3;"},
 };
 
 static void test_queries(void)
@@ -182,6 +194,15 @@ static const struct {
     {"SELECT Name FROM wildrydes LIMIT 1 extra", 1, 36, "unexpected 'extra'"},
     {"SELECT COUNT(Name, Distance) FROM wildrydes", 1, 8, "COUNT() takes one argument or *"},
     {"SELECT SUM(DISTINCT Distance) FROM wildrydes", 1, 8, "DISTINCT is only supported in COUNT(DISTINCT x)"},
+    {"SELECT Name FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE)", 1, 35, "a windowed query needs GROUP BY or an aggregate"},
+    {"SELECT COUNT(*) FROM wildrydes WINDOW SLIDING (SIZE 1 MINUTE)", 1, 39, "expected TUMBLING, HOPPING or SESSION after WINDOW"},
+    {"SELECT COUNT(*) FROM wildrydes WINDOW TUMBLING (SIZE 1 FORTNIGHT)", 1, 56, "bad interval: expected a unit"},
+    {"SELECT COUNT(*) FROM wildrydes WINDOW TUMBLING (SIZE 0 MINUTES)", 1, 54, "bad interval: SIZE must be between 1"},
+    {"SELECT COUNT(*) FROM wildrydes WINDOW HOPPING (SIZE 1 MINUTE, ADVANCE BY 2 MINUTES)", 1, 74,
+     "ADVANCE BY must not be longer than SIZE"},
+    {"SELECT COUNT(*) FROM wildrydes WINDOW HOPPING (SIZE 5 MINUTES)", 1, 62, "expected ',' then ADVANCE BY"},
+    {"SELECT COUNT(*) FROM wildrydes WINDOW SESSION (30 SECONDS)", 1, 39, "SESSION windows are not supported by this version yet"},
+    {"SELECT WINDOW_START, COUNT(*) FROM wildrydes", 1, 8, "column 'WINDOW_START' must appear in GROUP BY"},
 };
 
 static void test_errors(void)
