@@ -302,3 +302,10 @@ void rf_opts_usage(const struct rf_cmd *cmd, FILE *out)
     if (cmd->epilog)
         fprintf(out, "\n%s", cmd->epilog);
 }
+
+int rf_opts_main(const struct rf_cmd *cmd, void *cfg, int argc, char **argv, int *first_arg)
+{
+    rf_log_init(cmd->program);
+    int rc = rf_opts_parse(cmd, cfg, argc, argv, first_arg);
+    return rc == RF_OPTS_OK ? -1 : rc == RF_OPTS_EXIT ? 0 : 2;
+}

@@ -76,6 +76,11 @@ int rf_opts_parse(const struct rf_cmd *cmd, void *cfg, int argc, char **argv, in
  * main() exits with 2. */
 int rf_opts_fail(const struct rf_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The start of every main(): name the program for logging, then parse.
+ * Returns -1 to go on, or the exit code to return at once (0 after --help,
+ * 2 after a bad command line). */
+int rf_opts_main(const struct rf_cmd *cmd, void *cfg, int argc, char **argv, int *first_arg);
+
 /* Release what parsing allocated in cfg (the rf_strlist arrays). */
 void rf_opts_free(const struct rf_cmd *cmd, void *cfg);
 

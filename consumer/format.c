@@ -1,5 +1,6 @@
 /* format.c - record output for `consumer` (see format.h). */
 #include "format.h"
+#include "rf_json.h"
 #include "rf_time.h"
 
 #include <stdint.h>
@@ -106,28 +107,6 @@ void fmt_free(struct fmt *f)
     free(f);
 }
 
-/* JSON string escaping for the envelope. */
-static void put_json_string(FILE *out, const char *s, size_t n)
-{
-    fputc('"', out);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", out);
-        else if (c == '\r')
-            fputs("\\r", out);
-        else if (c == '\t')
-            fputs("\\t", out);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
 static int write_json(struct fmt *f, const struct fmt_record *r)
 {
     FILE *out = f->out;
@@ -144,7 +123,7 @@ static int write_json(struct fmt *f, const struct fmt_record *r)
     fputc('{', out);
     if (f->show & FMT_SHOW_TOPIC) {
         fputs("\"topic\":", out);
-        put_json_string(out, r->topic, strlen(r->topic));
+        rf_json_write_string(out, r->topic, strlen(r->topic));
         sep = ",";
     }
     if (f->show & FMT_SHOW_PARTITION) {
@@ -167,7 +146,7 @@ static int write_json(struct fmt *f, const struct fmt_record *r)
     if (f->show & FMT_SHOW_KEY) {
         fprintf(out, "%s\"key\":", sep);
         if (r->key)
-            put_json_string(out, r->key, r->key_len);
+            rf_json_write_string(out, r->key, r->key_len);
         else
             fputs("null", out);
         sep = ",";
@@ -180,7 +159,7 @@ static int write_json(struct fmt *f, const struct fmt_record *r)
         if (v)
             fwrite(r->value, 1, r->value_len, out);
         else
-            put_json_string(out, r->value, r->value_len);
+            rf_json_write_string(out, r->value, r->value_len);
         json_decref(v);
     }
     fputs("}\n", out);

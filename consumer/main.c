@@ -48,10 +48,9 @@ int main(int argc, char **argv)
 {
     struct consumer_config cfg = {0};
     int first;
-    rf_log_init("consumer");
-    int prc = rf_opts_parse(&command, &cfg, argc, argv, &first);
-    if (prc != RF_OPTS_OK)
-        return prc == RF_OPTS_EXIT ? 0 : 2;
+    int early = rf_opts_main(&command, &cfg, argc, argv, &first);
+    if (early >= 0)
+        return early;
 
     const char *bad = NULL;
     char err[512];

@@ -45,10 +45,9 @@ int main(int argc, char **argv)
 {
     struct devbroker_config cfg;
     int first;
-    rf_log_init("devbroker");
-    int prc = rf_opts_parse(&command, &cfg, argc, argv, &first);
-    if (prc != RF_OPTS_OK)
-        return prc == RF_OPTS_EXIT ? 0 : 2;
+    int early = rf_opts_main(&command, &cfg, argc, argv, &first);
+    if (early >= 0)
+        return early;
     for (int i = 0; i < cfg.topics.n; i++) {
         char name[256];
         int parts;

@@ -55,10 +55,9 @@ int main(int argc, char **argv)
 {
     struct producer_config cfg = {0};
     int first;
-    rf_log_init("producer");
-    int prc = rf_opts_parse(&command, &cfg, argc, argv, &first);
-    if (prc != RF_OPTS_OK)
-        return prc == RF_OPTS_EXIT ? 0 : 2;
+    int early = rf_opts_main(&command, &cfg, argc, argv, &first);
+    if (early >= 0)
+        return early;
     char err[512];
     const char *bad = NULL;
     if (cfg.count > 0 && cfg.duration_ms > 0)

@@ -2,10 +2,10 @@
 # demo.sh - `make demo`: run what rydeflow has today on embedded defaults.
 #
 # Starts a private Apache Kafka (scripts/kafka.sh), a live fleet of unicorns
-# (bin/producer), and follows the stream in a table (bin/consumer). Ctrl-C
-# stops everything and removes the temporary broker.
-# The processor, sinks, archive queries and the live map join the demo as
-# they land (see the open issues); until then this is the Kinesis half.
+# (bin/producer), and follows the stream as a table (bin/consumer), while
+# printing, every minute, the per-minute summary that the processor will
+# compute continuously. Ctrl-C stops everything and removes the temporary
+# broker. The processor, sinks and the live map join the demo as they land.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -14,9 +14,18 @@ source tests/lib/env.sh
 echo "demo: starting Apache Kafka ..." >&2
 env_need kafka
 echo "demo: Kafka at $RF_BROKERS" >&2
-bin/producer -b "$RF_BROKERS" -n "$UNICORNS" -p 4 --progress off 2>"$RF_ENV_DIR/producer.log" &
-echo "demo: $UNICORNS unicorns are flying (one report each per second); following topic wildrydes." >&2
-echo "demo: try in another shell:  bin/consumer -b $RF_BROKERS -F table -c 20" >&2
+pids=()
+on_exit 'kill ${pids[*]} 2>/dev/null; wait ${pids[*]} 2>/dev/null'
+trap 'exit 0' INT TERM
+# Children run in sessions of their own: Ctrl-C reaches this script only, which
+# then stops each of them once (a second signal would cut their flush short).
+setsid bin/producer -b "$RF_BROKERS" -n "$UNICORNS" -p 4 --progress off 2>"$RF_ENV_DIR/producer.log" &
+pids+=($!)
+echo "demo: $UNICORNS unicorns are flying (one report each per second) into topic wildrydes." >&2
+echo "demo: in another shell:  bin/consumer -b $RF_BROKERS -F table -c 20" >&2
+echo "demo:                    bin/consumer -b $RF_BROKERS --where \"HealthPoints < 100\" --follow" >&2
 echo "demo: Ctrl-C to stop." >&2
 sleep 1
-bin/consumer -b "$RF_BROKERS" --from end --follow -F table --progress off 2>/dev/null || true
+setsid bin/consumer -b "$RF_BROKERS" --from end --follow -F table --progress off 2>/dev/null &
+pids+=($!)
+wait

@@ -38,10 +38,9 @@ int main(int argc, char **argv)
 {
     struct sql_cli_config cfg = {0};
     int first;
-    rf_log_init("sql");
-    int prc = rf_opts_parse(&command, &cfg, argc, argv, &first);
-    if (prc != RF_OPTS_OK)
-        return prc == RF_OPTS_EXIT ? 0 : 2;
+    int early = rf_opts_main(&command, &cfg, argc, argv, &first);
+    if (early >= 0)
+        return early;
     if (first < argc)
         cfg.query = argv[first];
     const char *bad = NULL;

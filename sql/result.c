@@ -1,6 +1,7 @@
 /* result.c - printing query results (see result.h). */
 #include "result.h"
 #include "rf_event.h"
+#include "rf_json.h"
 #include "rf_time.h"
 
 #include <inttypes.h>
@@ -93,21 +94,6 @@ static void csv_field(FILE *out, const char *s, size_t n)
     fputc('"', out);
 }
 
-static void json_string(FILE *out, const char *s, size_t n)
-{
-    fputc('"', out);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
 int result_writer_row(void *writer, const struct sql_value *v, int n)
 {
     struct result_writer *w = writer;
@@ -148,13 +134,13 @@ int result_writer_row(void *writer, const struct sql_value *v, int n)
     for (int i = 0; i < n; i++) {
         if (i)
             fputc(',', w->out);
-        json_string(w->out, w->names[i], strlen(w->names[i]));
+        rf_json_write_string(w->out, w->names[i], strlen(w->names[i]));
         fputc(':', w->out);
         const char *t = result_value_text(&v[i], buf, sizeof buf, &len);
         if (v[i].type == SQL_NULL)
             fputs("null", w->out);
         else if (v[i].type == SQL_STRING || v[i].type == SQL_TIMESTAMP)
-            json_string(w->out, t, len);
+            rf_json_write_string(w->out, t, len);
         else if (v[i].type == SQL_DOUBLE && (strstr(t, "inf") || strstr(t, "nan")))
             fputs("null", w->out); /* JSON has no infinities */
         else
