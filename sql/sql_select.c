@@ -153,7 +153,7 @@ struct agg_def {
 
 struct agg_state {
     int64_t count, isum;
-    double dsum;
+    double dsum, dcomp; /* Neumaier-compensated sum: less dependent on input order */
     int int_sum_ok; /* all summed values were INT and did not overflow */
     struct sql_value m; /* MIN/MAX so far */
 };
@@ -161,6 +161,17 @@ struct agg_state {
 struct group {
     struct sql_value *key;
     struct agg_state *st;
+};
+
+/* SESSION windows: per group, its sessions, sorted by start and apart by more
+ * than the gap (an event that bridges two sessions merges them). */
+struct session {
+    int64_t start, end; /* first and last event time */
+    struct agg_state *st;
+};
+struct sessions {
+    struct session *s;
+    int n, cap;
 };
 
 struct result_row {
@@ -187,6 +198,7 @@ struct sql_query {
     int naggs, capaggs;
     struct group *groups;
     int ngroups, capgroups;
+    struct sessions *sess; /* SESSION windows: one per group, capgroups long */
     struct vtab gindex, dindex;
     /* COUNT(DISTINCT): tuples (agg number, group number, value) */
     struct sql_value *dvals;
@@ -348,6 +360,8 @@ static struct node *rewrite(struct sql_query *q, struct node *n, struct sql_erro
         struct node *start = make_ref(q, n, q->ast->ngroup, SQL_TIMESTAMP);
         if (!start || toupper((unsigned char)n->name[7]) == 'S')
             return start;
+        if (q->ast->window == WIN_SESSION) /* a session ends at its last event */
+            return make_ref(q, n, q->ast->ngroup + 1, SQL_TIMESTAMP);
         /* WINDOW_END = WINDOW_START + size (a session's end is its last event + gap, not known here) */
         struct node *size = sql_arena_alloc(&q->arena, sizeof *size), *sum = sql_arena_alloc(&q->arena, sizeof *sum);
         struct node **args = sql_arena_alloc(&q->arena, sizeof *args * 2);
@@ -486,12 +500,8 @@ struct sql_query *sql_query_compile(const char *text, const struct sql_schema *(
     q->aggregated = s->ngroup > 0 || (s->having != NULL);
     for (int i = 0; i < s->nitems; i++)
         q->aggregated |= has_aggregate(s->items[i].expr);
-    q->nkeys = s->ngroup + (s->window ? 1 : 0);
+    q->nkeys = s->ngroup + (s->window == WIN_SESSION ? 2 : s->window ? 1 : 0);
     if (s->window) {
-        if (s->window == WIN_SESSION) {
-            sql_error_set(err, s->win_line, s->win_col, "SESSION windows are not supported by this version yet");
-            goto fail;
-        }
         if (!q->aggregated) {
             sql_error_set(err, s->win_line, s->win_col, "a windowed query needs GROUP BY or an aggregate function");
             goto fail;
@@ -582,6 +592,12 @@ struct sql_query *sql_query_compile(const char *text, const struct sql_schema *(
         if (!q->order[i] && !(q->order[i] = bind_output(q, e, err)))
             goto fail;
     }
+    for (int i = 0; i < q->naggs && s->window == WIN_SESSION; i++)
+        if (q->aggs[i].distinct) {
+            sql_error_set(err, q->aggs[i].call->line, q->aggs[i].call->col,
+                          "COUNT(DISTINCT ...) cannot be combined with SESSION windows (sessions merge)");
+            goto fail;
+        }
     q->streaming = !q->aggregated && !s->distinct && s->norder == 0;
     return q;
 oom:
@@ -597,8 +613,15 @@ void sql_query_free(struct sql_query *q)
         return;
     vtab_free(&q->gindex);
     vtab_free(&q->dindex);
-    for (int i = 0; i < q->ngroups; i++)
+    for (int i = 0; i < q->ngroups; i++) {
         free(q->groups[i].st);
+        if (q->sess) {
+            for (int k = 0; k < q->sess[i].n; k++)
+                free(q->sess[i].s[k].st);
+            free(q->sess[i].s);
+        }
+    }
+    free(q->sess);
     free(q->groups);
     free(q->dvals);
     free(q->rows);
@@ -625,9 +648,8 @@ void sql_query_set_output(struct sql_query *q, sql_emit_fn emit, void *arg)
 static const struct sql_value *group_key(void *ctx, int32_t e) { return ((struct sql_query *)ctx)->groups[e].key; }
 static const struct sql_value *dval_key(void *ctx, int32_t e) { return &((struct sql_query *)ctx)->dvals[e * 3]; }
 
-static int find_group(struct sql_query *q, const struct sql_value *key, struct sql_error *err)
+static int find_group_n(struct sql_query *q, const struct sql_value *key, int n, struct sql_error *err)
 {
-    int n = q->nkeys;
     uint64_t h = hash_tuple(key, n);
     size_t slot;
     int32_t g = vtab_find(&q->gindex, h, key, n, group_key, q, &slot);
@@ -641,6 +663,13 @@ static int find_group(struct sql_query *q, const struct sql_value *key, struct s
         if (!ng)
             goto oom;
         q->groups = ng;
+        if (q->ast->window == WIN_SESSION) {
+            struct sessions *ns = realloc(q->sess, sizeof *ns * (size_t)cap);
+            if (!ns)
+                goto oom;
+            memset(ns + q->capgroups, 0, sizeof *ns * (size_t)(cap - q->capgroups));
+            q->sess = ns;
+        }
         q->capgroups = cap;
     }
     struct group *gr = &q->groups[q->ngroups];
@@ -660,6 +689,11 @@ static int find_group(struct sql_query *q, const struct sql_value *key, struct s
 oom:
     sql_error_set(err, 1, 1, "out of memory (%d groups)", q->ngroups);
     return -1;
+}
+
+static int find_group(struct sql_query *q, const struct sql_value *key, struct sql_error *err)
+{
+    return find_group_n(q, key, q->nkeys, err);
 }
 
 /* COUNT(DISTINCT x): is (aggregate, group, x) new? 1 yes, 0 no, -1 error. */
@@ -690,11 +724,24 @@ static int first_sighting(struct sql_query *q, int agg, int group, const struct 
     return 1;
 }
 
-static int update(struct sql_query *q, int g, const struct sql_value *row, struct sql_error *err)
+/* Add one row to the aggregate states sts (group g's, or a session's; g is
+ * only used by COUNT(DISTINCT), which sessions refuse). */
+static void add_double(struct agg_state *st, double x)
+{
+    double t = st->dsum + x;
+    if (fabs(st->dsum) >= fabs(x))
+        st->dcomp += (st->dsum - t) + x;
+    else
+        st->dcomp += (x - t) + st->dsum;
+    st->dsum = t;
+}
+
+static int update(struct sql_query *q, struct agg_state *sts, int g, const struct sql_value *row,
+                  struct sql_error *err)
 {
     for (int i = 0; i < q->naggs; i++) {
         struct agg_def *a = &q->aggs[i];
-        struct agg_state *st = &q->groups[g].st[i];
+        struct agg_state *st = &sts[i];
         if (a->kind == A_COUNT_STAR) {
             st->count++;
             continue;
@@ -723,11 +770,11 @@ static int update(struct sql_query *q, int g, const struct sql_value *row, struc
                 break; /* open schema: a non-number does not count */
             st->count++;
             if (v.type == SQL_INT) {
-                st->dsum += (double)v.u.i;
+                add_double(st, (double)v.u.i);
                 if (st->int_sum_ok && __builtin_add_overflow(st->isum, v.u.i, &st->isum))
                     st->int_sum_ok = 0;
             } else {
-                st->dsum += v.u.d;
+                add_double(st, v.u.d);
                 st->int_sum_ok = 0;
             }
             break;
@@ -768,13 +815,13 @@ static void agg_result(const struct sql_query *q, int i, const struct agg_state 
             out->u.i = st->isum;
         } else {
             out->type = SQL_DOUBLE;
-            out->u.d = st->dsum;
+            out->u.d = st->dsum + st->dcomp;
         }
         return;
     case A_AVG:
         if (st->count) {
             out->type = SQL_DOUBLE;
-            out->u.d = st->dsum / (double)st->count;
+            out->u.d = (st->dsum + st->dcomp) / (double)st->count;
         }
         return;
     default:
@@ -824,6 +871,101 @@ oom:
     return -1;
 }
 
+static struct agg_state *new_states(const struct sql_query *q)
+{
+    struct agg_state *st = calloc((size_t)(q->naggs ? q->naggs : 1), sizeof *st);
+    for (int i = 0; st && i < q->naggs; i++)
+        st[i].int_sum_ok = 1;
+    return st;
+}
+
+/* Fold b into a (sessions that an event joined). */
+static void merge_states(const struct sql_query *q, struct agg_state *a, const struct agg_state *b)
+{
+    for (int i = 0; i < q->naggs; i++) {
+        struct agg_state *x = &a[i];
+        const struct agg_state *y = &b[i];
+        x->count += y->count;
+        add_double(x, y->dsum);
+        x->dcomp += y->dcomp;
+        if (!y->int_sum_ok || (x->int_sum_ok && __builtin_add_overflow(x->isum, y->isum, &x->isum)))
+            x->int_sum_ok = 0;
+        if (y->m.type != SQL_NULL) {
+            int c = x->m.type == SQL_NULL ? 0 : sql_value_compare(&y->m, &x->m);
+            if (x->m.type == SQL_NULL || (q->aggs[i].kind == A_MIN ? c < 0 : c > 0))
+                x->m = y->m; /* strings already live in the query's arena */
+        }
+    }
+}
+
+/* SESSION windows: put the row's event into its group's sessions, opening,
+ * extending or merging sessions; then add it to that session's aggregates. */
+static int add_to_session(struct sql_query *q, const struct sql_value *key, const struct sql_value *row,
+                          struct sql_error *err)
+{
+    const struct sql_value *t = &row[q->time_slot];
+    if (t->type != SQL_TIMESTAMP)
+        return 1;
+    int64_t ts = t->u.ts, gap = q->ast->win_size;
+    int g = find_group_n(q, key, q->ast->ngroup, err);
+    if (g < 0)
+        return -1;
+    struct sessions *ss = &q->sess[g];
+    /* Sessions are sorted and disjoint: scan back from the newest, which is
+     * where an event in time order lands at once. */
+    int lo = -1, hi = -1, insert = 0;
+    for (int i = ss->n - 1; i >= 0; i--) {
+        if (ss->s[i].end + gap < ts) {
+            insert = i + 1;
+            break;
+        }
+        if (ts >= ss->s[i].start - gap) {
+            if (hi < 0)
+                hi = i;
+            lo = i;
+        }
+    }
+    struct session *target;
+    if (lo < 0) {
+        if (lo < 0 && hi < 0 && insert == 0)
+            for (insert = 0; insert < ss->n && ss->s[insert].start < ts; insert++)
+                ;
+        if (ss->n == ss->cap) {
+            int cap = ss->cap ? ss->cap * 2 : 4;
+            struct session *ns = realloc(ss->s, sizeof *ns * (size_t)cap);
+            if (!ns)
+                goto oom;
+            ss->s = ns;
+            ss->cap = cap;
+        }
+        struct agg_state *st = new_states(q);
+        if (!st)
+            goto oom;
+        memmove(&ss->s[insert + 1], &ss->s[insert], sizeof *ss->s * (size_t)(ss->n - insert));
+        ss->s[insert] = (struct session){ts, ts, st};
+        ss->n++;
+        target = &ss->s[insert];
+    } else {
+        target = &ss->s[lo];
+        for (int i = lo + 1; i <= hi; i++) { /* the event bridges sessions: one session now */
+            merge_states(q, target->st, ss->s[i].st);
+            if (ss->s[i].end > target->end)
+                target->end = ss->s[i].end;
+            free(ss->s[i].st);
+        }
+        memmove(&ss->s[lo + 1], &ss->s[hi + 1], sizeof *ss->s * (size_t)(ss->n - hi - 1));
+        ss->n -= hi - lo;
+        if (ts < target->start)
+            target->start = ts;
+        if (ts > target->end)
+            target->end = ts;
+    }
+    return update(q, target->st, -1, row, err) < 0 ? -1 : 1;
+oom:
+    sql_error_set(err, 1, 1, "out of memory");
+    return -1;
+}
+
 int sql_query_add(struct sql_query *q, const struct sql_value *row, struct sql_error *err)
 {
     sql_scratch_reset(&q->scratch);
@@ -854,8 +996,10 @@ int sql_query_add(struct sql_query *q, const struct sql_value *row, struct sql_e
         int g = find_group(q, key, err);
         if (g < 0)
             return -1;
-        return update(q, g, row, err) < 0 ? -1 : 1;
+        return update(q, q->groups[g].st, g, row, err) < 0 ? -1 : 1;
     }
+    if (q->ast->window == WIN_SESSION)
+        return add_to_session(q, key, row, err);
     /* Every window that contains the event: one for TUMBLING, SIZE/ADVANCE for
      * HOPPING. Window starts are multiples of ADVANCE since the epoch. */
     const struct sql_value *t = &row[q->time_slot];
@@ -867,7 +1011,7 @@ int sql_query_add(struct sql_query *q, const struct sql_value *row, struct sql_e
         key[n].type = SQL_TIMESTAMP;
         key[n].u.ts = start;
         int g = find_group(q, key, err);
-        if (g < 0 || update(q, g, row, err) < 0)
+        if (g < 0 || update(q, q->groups[g].st, g, row, err) < 0)
             return -1;
     }
     return 1;
@@ -911,21 +1055,36 @@ int sql_query_finish(struct sql_query *q, struct sql_error *err)
             sql_error_set(err, 1, 1, "too many aggregates");
             return -1;
         }
-        for (int g = 0; g < q->ngroups; g++) {
+        for (int g = 0, k = 0; g < q->ngroups; g++, k = 0) {
+        next_session:
             sql_scratch_reset(&q->scratch);
-            for (int i = 0; i < ng; i++)
-                ctx[i] = q->groups[g].key[i];
+            const struct agg_state *st = q->groups[g].st;
+            if (q->ast->window == WIN_SESSION) {
+                if (k >= q->sess[g].n)
+                    continue;
+                const struct session *se = &q->sess[g].s[k++];
+                for (int i = 0; i < q->ast->ngroup; i++)
+                    ctx[i] = q->groups[g].key[i];
+                ctx[ng - 2] = (struct sql_value){.type = SQL_TIMESTAMP, .u.ts = se->start};
+                ctx[ng - 1] = (struct sql_value){.type = SQL_TIMESTAMP, .u.ts = se->end};
+                st = se->st;
+            } else {
+                for (int i = 0; i < ng; i++)
+                    ctx[i] = q->groups[g].key[i];
+            }
             for (int i = 0; i < q->naggs; i++)
-                agg_result(q, i, &q->groups[g].st[i], &ctx[ng + i]);
+                agg_result(q, i, &st[i], &ctx[ng + i]);
+            int keep_row = 1;
             if (q->having) {
                 struct sql_value h;
                 if (sql_eval(q->having, ctx, &q->scratch, &h, err) < 0)
                     return -1;
-                if (sql_value_truthy(&h) != 1)
-                    continue;
+                keep_row = sql_value_truthy(&h) == 1;
             }
-            if (push_row(q, ctx, err) < 0)
+            if (keep_row && push_row(q, ctx, err) < 0)
                 return -1;
+            if (q->ast->window == WIN_SESSION)
+                goto next_session;
         }
     }
     if (q->norder) {
