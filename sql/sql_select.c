@@ -142,7 +142,7 @@ static void vtab_free(struct vtab *t)
 
 /* ---- the query ------------------------------------------------------------- */
 
-enum agg_kind { A_COUNT_STAR, A_COUNT, A_SUM, A_AVG, A_MIN, A_MAX };
+enum agg_kind { A_COUNT_STAR, A_COUNT, A_SUM, A_AVG, A_MIN, A_MAX, A_FIRST, A_LAST };
 
 struct agg_def {
     enum agg_kind kind;
@@ -155,7 +155,8 @@ struct agg_state {
     int64_t count, isum;
     double dsum, dcomp; /* Neumaier-compensated sum: less dependent on input order */
     int int_sum_ok; /* all summed values were INT and did not overflow */
-    struct sql_value m; /* MIN/MAX so far */
+    struct sql_value m; /* MIN/MAX so far; FIRST/LAST: the value at mts */
+    int64_t mts;        /* FIRST/LAST: the event time of m */
 };
 
 struct group {
@@ -212,7 +213,7 @@ struct sql_query {
     int streaming;
 };
 
-static const char *const agg_names[] = {"COUNT", "COUNT", "SUM", "AVG", "MIN", "MAX"};
+static const char *const agg_names[] = {"COUNT", "COUNT", "SUM", "AVG", "MIN", "MAX", "FIRST", "LAST"};
 
 /* Copy a value so it outlives the row it came from (strings into the arena). */
 static int keep(struct sql_query *q, struct sql_value *dst, const struct sql_value *src)
@@ -268,7 +269,7 @@ static int agg_kind_of(const struct node *n, enum agg_kind *kind)
 {
     if (n->kind != N_CALL)
         return 0;
-    for (int k = A_COUNT; k <= A_MAX; k++)
+    for (int k = A_COUNT; k <= A_LAST; k++)
         if (strcmp(n->name, agg_names[k]) == 0) {
             *kind = (enum agg_kind)(k == A_COUNT && n->nargs == 0 ? A_COUNT_STAR : k);
             return 1;
@@ -456,6 +457,36 @@ static int expand_star(struct sql_query *q, const struct select_item *it, struct
     return 0;
 }
 
+/* Windows and FIRST/LAST are on event time: the source's timestamp column
+ * (StatusTime). Make it an input column and remember its slot. */
+static int bind_time(struct sql_query *q, int line, int col, const char *what, struct sql_error *err)
+{
+    if (q->time_slot >= 0)
+        return 0;
+    const char *tcol = NULL;
+    for (int c = 0; c < q->schema->ncols && !tcol; c++)
+        if (q->schema->cols[c].type == SQL_TIMESTAMP)
+            tcol = q->schema->cols[c].name;
+    if (!tcol) {
+        sql_error_set(err, line, col, "%s needs a source with a timestamp column", what);
+        return -1;
+    }
+    struct node *t = sql_arena_alloc(&q->arena, sizeof *t);
+    if (!t) {
+        sql_error_set(err, line, col, "out of memory");
+        return -1;
+    }
+    t->kind = N_COLUMN;
+    t->name = tcol;
+    t->quoted = 1;
+    t->line = line;
+    t->col = col;
+    if (sql_bind(t, q->schema, &q->cols, &q->arena, err) < 0)
+        return -1;
+    q->time_slot = t->slot;
+    return 0;
+}
+
 struct sql_query *sql_query_compile(const char *text, const struct sql_schema *(*lookup)(const char *name),
                                     struct sql_error *err)
 {
@@ -464,6 +495,7 @@ struct sql_query *sql_query_compile(const char *text, const struct sql_schema *(
         sql_error_set(err, 1, 1, "out of memory");
         return NULL;
     }
+    q->time_slot = -1;
     struct sql_lexer lx;
     sql_lex_init(&lx, text);
     struct select_ast *s = q->ast = sql_parse_select(&lx, &q->arena, err);
@@ -506,26 +538,8 @@ struct sql_query *sql_query_compile(const char *text, const struct sql_schema *(
             sql_error_set(err, s->win_line, s->win_col, "a windowed query needs GROUP BY or an aggregate function");
             goto fail;
         }
-        /* Windows are on event time: the source's timestamp column (StatusTime). */
-        const char *tcol = NULL;
-        for (int c = 0; c < q->schema->ncols && !tcol; c++)
-            if (q->schema->cols[c].type == SQL_TIMESTAMP)
-                tcol = q->schema->cols[c].name;
-        if (!tcol) {
-            sql_error_set(err, s->win_line, s->win_col, "a window needs a source with a timestamp column");
+        if (bind_time(q, s->win_line, s->win_col, "a window", err) < 0)
             goto fail;
-        }
-        struct node *t = sql_arena_alloc(&q->arena, sizeof *t);
-        if (!t)
-            goto oom;
-        t->kind = N_COLUMN;
-        t->name = tcol;
-        t->quoted = 1;
-        t->line = s->win_line;
-        t->col = s->win_col;
-        if (sql_bind(t, q->schema, &q->cols, &q->arena, err) < 0)
-            goto fail;
-        q->time_slot = t->slot;
     }
 
     int cap = s->nitems + (q->schema ? q->schema->ncols : 0);
@@ -592,6 +606,10 @@ struct sql_query *sql_query_compile(const char *text, const struct sql_schema *(
         if (!q->order[i] && !(q->order[i] = bind_output(q, e, err)))
             goto fail;
     }
+    for (int i = 0; i < q->naggs; i++)
+        if ((q->aggs[i].kind == A_FIRST || q->aggs[i].kind == A_LAST) &&
+            bind_time(q, q->aggs[i].call->line, q->aggs[i].call->col, "FIRST/LAST", err) < 0)
+            goto fail;
     for (int i = 0; i < q->naggs && s->window == WIN_SESSION; i++)
         if (q->aggs[i].distinct) {
             sql_error_set(err, q->aggs[i].call->line, q->aggs[i].call->col,
@@ -778,6 +796,21 @@ static int update(struct sql_query *q, struct agg_state *sts, int g, const struc
                 st->int_sum_ok = 0;
             }
             break;
+        case A_FIRST:
+        case A_LAST: {
+            /* by event time; on equal times the first row seen wins */
+            const struct sql_value *t = &row[q->time_slot];
+            if (t->type != SQL_TIMESTAMP)
+                break;
+            if (st->m.type == SQL_NULL || (a->kind == A_FIRST ? t->u.ts < st->mts : t->u.ts > st->mts)) {
+                if (keep(q, &st->m, &v) < 0) {
+                    sql_error_set(err, 1, 1, "out of memory");
+                    return -1;
+                }
+                st->mts = t->u.ts;
+            }
+            break;
+        }
         case A_MIN:
         case A_MAX: {
             int c = st->m.type == SQL_NULL ? 0 : sql_value_compare(&v, &st->m);
@@ -890,7 +923,13 @@ static void merge_states(const struct sql_query *q, struct agg_state *a, const s
         x->dcomp += y->dcomp;
         if (!y->int_sum_ok || (x->int_sum_ok && __builtin_add_overflow(x->isum, y->isum, &x->isum)))
             x->int_sum_ok = 0;
-        if (y->m.type != SQL_NULL) {
+        enum agg_kind k = q->aggs[i].kind;
+        if ((k == A_FIRST || k == A_LAST) && y->m.type != SQL_NULL) {
+            if (x->m.type == SQL_NULL || (k == A_FIRST ? y->mts < x->mts : y->mts > x->mts)) {
+                x->m = y->m;
+                x->mts = y->mts;
+            }
+        } else if (y->m.type != SQL_NULL) {
             int c = x->m.type == SQL_NULL ? 0 : sql_value_compare(&y->m, &x->m);
             if (x->m.type == SQL_NULL || (q->aggs[i].kind == A_MIN ? c < 0 : c > 0))
                 x->m = y->m; /* strings already live in the query's arena */

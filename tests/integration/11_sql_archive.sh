@@ -22,7 +22,7 @@ check "the archive has many objects ($n)" test "$n" -ge 50
 out=$("$PY" "$RF_ROOT/tests/lib/sql_vs_duckdb.py" "$RF_BIN/sql" "$A" "$RF_ROOT/tests/integration/sql_cases.txt")
 echo "$out" | grep -v '^ok' || true
 check_eq "every query gives DuckDB's rows" "$(grep -c '^not ok' <<<"$out")" 0
-check "... and there were 14 queries" test "$(grep -c '^ok' <<<"$out")" -eq 14
+check "... and there were 15 queries" test "$(grep -c '^ok' <<<"$out")" -eq 15
 
 # Output formats, --stats, queries from a file and from standard input.
 t=$("$RF_BIN/sql" --archive "$A" "SELECT COUNT(*) AS n FROM wildrydes")

@@ -104,6 +104,10 @@ static const struct {
      "Pegasus|2026-11-22 07:02:00.000|30;"},
     {"SELECT AVG(HealthPoints) FROM wildrydes WHERE Name = 'Rocinante'", "92.5;"},
     {"SELECT COUNT(DISTINCT Name), COUNT(Name) FROM wildrydes", "3|6;"},
+    {"SELECT Name, FIRST(HealthPoints), LAST(HealthPoints), FIRST(Distance), LAST(StatusTime) FROM wildrydes "
+     "GROUP BY Name ORDER BY Name",
+     "Pegasus|120|120|30|2026-11-22 07:02:00.000;Rocinante|90|95|29.5|2026-11-22 07:01:30.000;"
+     "Shadowfax|150|149|30|2026-11-22 07:01:03.000;"},
     {"SELECT DISTINCT Name FROM wildrydes ORDER BY Name", "Pegasus;Rocinante;Shadowfax;"},
     {"SELECT Name, HealthPoints FROM wildrydes WHERE HealthPoints < 100 ORDER BY HealthPoints",
      "Rocinante|90;Rocinante|95;"},
@@ -233,7 +237,7 @@ static void test_session_merge(void)
     struct sql_error err;
     char out[4096] = "";
     struct sql_query *q = sql_query_compile("SELECT Name, WINDOW_START, WINDOW_END, COUNT(*), SUM(Distance), "
-                                            "MIN(Distance) FROM wildrydes WINDOW SESSION (60 SECONDS) GROUP BY Name "
+                                            "MIN(Distance), FIRST(Distance), LAST(Distance) FROM wildrydes WINDOW SESSION (60 SECONDS) GROUP BY Name "
                                             "ORDER BY WINDOW_START", lookup, &err);
     CHECK(q != NULL);
     if (!q)
@@ -256,8 +260,8 @@ static void test_session_merge(void)
         CHECK_INT(sql_query_add(q, row, &err), 1);
     }
     CHECK_INT(sql_query_finish(q, &err), 0);
-    CHECK_STR(out, "A|2026-11-22 07:00:00.000|2026-11-22 07:01:40.000|3|7|1;"
-                   "A|2026-11-22 07:04:10.000|2026-11-22 07:05:00.000|2|8|3;");
+    CHECK_STR(out, "A|2026-11-22 07:00:00.000|2026-11-22 07:01:40.000|3|7|1|1|2;"
+                   "A|2026-11-22 07:04:10.000|2026-11-22 07:05:00.000|2|8|3|5|3;");
     sql_query_free(q);
 }
 
