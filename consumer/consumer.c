@@ -134,13 +134,13 @@ static int assign_all(struct run *r, char *err, size_t errlen)
  * or not a valid workshop record on wildrydes) never match; they are counted. */
 static int matches(struct run *r, const rd_kafka_message_t *m)
 {
-    struct sql_value row[64];
+    struct sql_value row[CONSUMER_WHERE_MAX_COLUMNS]; /* main() checked the filter's column count */
     struct sql_row_source src;
     char reason[256];
     int ok = 0;
-    if (sql_expr_ncolumns(r->cfg->filter) > 64 ||
-        sql_row_from_json(sql_expr_columns(r->cfg->filter), sql_expr_ncolumns(r->cfg->filter), r->cfg->schema, m->payload ? m->payload : "", m->len, row, &src, reason,
-                          sizeof reason) < 0) {
+    const struct sql_expr *f = r->cfg->filter;
+    if (sql_row_from_json(sql_expr_columns(f), sql_expr_ncolumns(f), r->cfg->schema, m->payload ? m->payload : "",
+                          m->len, row, &src, reason, sizeof reason) < 0) {
         if (r->undecodable++ < 5)
             rf_warn("%s [%d] offset %lld: skipped by --where: %s", rd_kafka_topic_name(m->rkt), m->partition,
                     (long long)m->offset, reason);

@@ -19,6 +19,7 @@ struct consumer_config {
     const char *progress;
     struct rf_strlist props;
     const char *where;     /* --where EXPR: print only records for which it is TRUE */
+#define CONSUMER_WHERE_MAX_COLUMNS 64 /* columns one --where may name (main() refuses more) */
     /* Compiled by main() from where (NULL when there is none): */
     struct sql_expr *filter;
     const struct sql_schema *schema;

@@ -80,6 +80,13 @@ int main(int argc, char **argv)
             rf_opts_free(&command, &cfg);
             return 2;
         }
+        if (sql_expr_ncolumns(cfg.filter) > CONSUMER_WHERE_MAX_COLUMNS) {
+            fprintf(stderr, "consumer: --where: names %d columns; at most %d are supported\n",
+                    sql_expr_ncolumns(cfg.filter), CONSUMER_WHERE_MAX_COLUMNS);
+            sql_expr_free(cfg.filter);
+            rf_opts_free(&command, &cfg);
+            return 2;
+        }
     }
     rf_signal_install();
     int rc = consumer_run(&cfg);

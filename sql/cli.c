@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#define MAX_INPUT_COLUMNS 256 /* input columns one query may read */
+
 struct scan {
     struct sql_query *q;
     const char *object;
@@ -32,21 +34,21 @@ static const struct sql_schema *lookup(const char *name)
 static int on_line(void *arg, const char *text, size_t len, long lineno)
 {
     struct scan *s = arg;
-    struct sql_value row[256];
+    struct sql_value row[MAX_INPUT_COLUMNS];
     struct sql_row_source src;
     char reason[256];
     if (!rf_running())
         return 1;
     s->rows++;
-    int n = sql_query_ncolumns(s->q);
-    if (n > 256 || sql_row_from_json(sql_query_columns(s->q), n, sql_query_schema(s->q), text, len, row, &src, reason,
-                                     sizeof reason) < 0) {
+    /* sql_cli_run refused queries reading more than MAX_INPUT_COLUMNS columns. */
+    if (sql_row_from_json(sql_query_columns(s->q), sql_query_ncolumns(s->q), sql_query_schema(s->q), text, len, row,
+                          &src, reason, sizeof reason) < 0) {
         sql_row_release(&src);
         s->bad++;
         if (s->skip_bad)
             return 0;
         snprintf(s->msg, sizeof s->msg, "%s: line %ld: %s (use --skip-bad to count such records and go on)",
-                 s->object, lineno, n > 256 ? "too many columns" : reason);
+                 s->object, lineno, reason);
         return -1;
     }
     int rc = sql_query_add(s->q, row, &s->err);
@@ -133,6 +135,12 @@ int sql_cli_run(const struct sql_cli_config *c)
         char msg[2048];
         sql_error_format(text, &err, msg, sizeof msg);
         fprintf(stderr, "sql: %s\n", msg);
+        rc = 2;
+        goto out;
+    }
+    if (sql_query_ncolumns(s.q) > MAX_INPUT_COLUMNS) {
+        fprintf(stderr, "sql: the query reads %d columns; at most %d are supported\n", sql_query_ncolumns(s.q),
+                MAX_INPUT_COLUMNS);
         rc = 2;
         goto out;
     }

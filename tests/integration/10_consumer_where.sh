@@ -54,6 +54,12 @@ err=$("$RF_BIN/consumer" -b "$RF_BROKERS" -t wildrydes --where "Name = 'x' AND M
 check_eq "type mismatch: exit 2" "$rc" 2
 check_match "says so at the comparison" "$err" "column 16: type mismatch: cannot compare INT with VARCHAR"
 
+# An expression naming more columns than a filter row holds is refused up front.
+wide="c0 = 1"; for i in $(seq 1 70); do wide="$wide OR c$i = 1"; done
+err=$("$RF_BIN/consumer" -b "$RF_BROKERS" -t "other-where-$$" --where "$wide" 2>&1 >/dev/null); rc=$?
+check_eq "too many columns in --where: exit 2" "$rc" 2
+check_match "... and says the limit" "$err" "names 71 columns; at most 64 are supported"
+
 # Other topics are schema-less: any field may be named; records that are not
 # JSON never match and are counted. (kcat writes them: the producer only sends
 # valid workshop records.)

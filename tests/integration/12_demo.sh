@@ -11,6 +11,6 @@ check_match "it says where Kafka is" "$(cat "$W/err")" "demo: Kafka at 127.0.0.1
 check_match "it shows a table header" "$(head -1 "$W/out")" "^Name +StatusTime +Latitude +Longitude +Distance +MagicPoints +HealthPoints$"
 check "it shows live rows ($(($(wc -l <"$W/out") - 2)))" test "$(wc -l <"$W/out")" -ge 12
 sleep 0.5
-left=$(pgrep -af '[b]in/(producer|consumer) -b '"$RF_BROKERS"' (-n 5|--from end --follow -F table)' || true)
+left=$(pgrep -af '[b]in/(producer|consumer) -b '"$RF_BROKERS"' (-n 5|--from end --follow -F table)')
 check_eq "no producer or consumer is left running" "$left" ""
 finish
