@@ -62,6 +62,8 @@ struct sql_schema {
     const struct sql_column *cols;
     int ncols;
     int open;
+    const char *key_col;  /* the message key's column (continuous aggregates group by it), or NULL */
+    const char *time_col; /* the event time; NULL: the first TIMESTAMP column */
 };
 
 /* The workshop's records: topic wildrydes, and the per-minute summary. */
@@ -138,6 +140,89 @@ int sql_query_add(struct sql_query *q, const struct sql_value *row, struct sql_e
 typedef int (*sql_emit_fn)(void *arg, const struct sql_value *values, int n);
 void sql_query_set_output(struct sql_query *q, sql_emit_fn emit, void *arg);
 int sql_query_finish(struct sql_query *q, struct sql_error *err);
+
+/* ---- continuous queries (sql_stream.c, sql_script.c) --------------------------
+ *
+ * The processor's engine. A continuous query is compiled from a script (see
+ * below) and fed rows incrementally: sql_query_push adds a row to the open
+ * windows it belongs to, sql_query_advance closes every window the
+ * watermark has passed (emitting each group's result row once through the
+ * sql_query_set_output callback) and frees its state. Window semantics are
+ * the batch engine's: the same rows give the same result rows.
+ *
+ * A TUMBLING/HOPPING window [start, start + size) closes when the watermark
+ * reaches its end; a SESSION closes when the watermark passes its last
+ * event plus the gap. A row whose window already closed is late (for a
+ * SESSION: a row behind the watermark) and is reported, not added.
+ *
+ * Replay support: each row is pushed with its source position (offset) and
+ * an opaque aux value; sql_query_replay_point gives the position of the
+ * earliest row still held by an open window, so the caller can rebuild the
+ * exact state by replaying from there. */
+enum { SQL_WINDOW_NONE, SQL_WINDOW_TUMBLING, SQL_WINDOW_HOPPING, SQL_WINDOW_SESSION };
+
+struct sql_push {
+    int accepted; /* windows the row was added to (1 for a filter query that emitted it) */
+    int late;     /* windows the row missed because they had closed */
+    int64_t late_start, late_end; /* the first window missed */
+    int limited;  /* a window refused the row: the open-group limit */
+    int no_time;  /* the row has no event time */
+};
+
+/* Add one row. Returns 0 (see r), or -1 with err. */
+int sql_query_push(struct sql_query *q, const struct sql_value *row, int64_t offset, int64_t aux, struct sql_push *r,
+                   struct sql_error *err);
+/* Close the windows the watermark has passed; emit their rows when emit is
+ * set (replay rebuilds state without emitting). Returns 0 or -1 (err, or the
+ * output callback failed). */
+int sql_query_advance(struct sql_query *q, int64_t watermark, int emit, struct sql_error *err);
+/* EMIT CHANGES: emit the current row of every group updated since the last
+ * call (or only forget that they were, with emit = 0). */
+int sql_query_flush_changes(struct sql_query *q, int emit, struct sql_error *err);
+/* The position of the earliest row an open window holds: 1 and *offset,
+ * *aux; 0 when no window is open. */
+int sql_query_replay_point(const struct sql_query *q, int64_t *offset, int64_t *aux);
+/* The window kind (SQL_WINDOW_*), and its size, advance (hopping) and grace in ms. */
+int sql_query_window(const struct sql_query *q, int64_t *size, int64_t *advance, int64_t *grace);
+int sql_query_emits_changes(const struct sql_query *q);
+/* At most max_groups open groups (sessions, for SESSION windows); a row that
+ * would open one more is refused (r->limited). 0: no limit. */
+void sql_query_set_group_limit(struct sql_query *q, int64_t max_groups);
+int64_t sql_query_open_groups(const struct sql_query *q);
+int sql_query_open_windows(const struct sql_query *q);
+int64_t sql_query_closed(const struct sql_query *q); /* the last watermark advanced to */
+/* During the output callback: the window of the row being emitted. */
+void sql_query_current_window(const struct sql_query *q, int64_t *start, int64_t *end);
+
+/* A script: the processor's query file. Statements, each ending with ';':
+ *   CREATE STREAM name (col TYPE, ...) WITH (topic='t', key='col', timestamp='col');
+ *       declares a source topic, its columns and its key and event time;
+ *   CREATE STREAM name [WITH (topic='t', key='col')] AS SELECT ... [EMIT FINAL|CHANGES];
+ *       a continuous query whose results go to topic t (default: name).
+ * The sources wildrydes and wildrydes_summary (topics wildrydes and
+ * wildrydes-summary) are built in. Comments (-- ...) are allowed. */
+struct sql_script;
+struct sql_stream_def {
+    const char *name;   /* as declared */
+    const char *topic;  /* results topic */
+    const char *key;    /* result column used as the message key, or NULL */
+    const char *source; /* FROM */
+    const char *source_topic;
+    int emit_final;     /* EMIT FINAL (the default for windowed aggregates) */
+};
+/* Parse and check every statement (each query is compiled once). NULL with
+ * err (line:column in the whole text) on the first error. The script keeps a
+ * copy of text. */
+struct sql_script *sql_script_parse(const char *text, struct sql_error *err);
+void sql_script_free(struct sql_script *s);
+const char *sql_script_text(const struct sql_script *s);
+int sql_script_nstreams(const struct sql_script *s);
+const struct sql_stream_def *sql_script_stream(const struct sql_script *s, int i);
+/* A fresh instance of stream i's query (its own state; e.g. one per
+ * partition). NULL with err only when out of memory. */
+struct sql_query *sql_script_instance(const struct sql_script *s, int i, struct sql_error *err);
+/* The schema of source topic (declared or built in), or NULL. */
+const struct sql_schema *sql_script_source_schema(const struct sql_script *s, const char *topic);
 
 /* ---- rows from JSON records (sql_json.c) ---------------------------------- */
 

@@ -48,3 +48,20 @@ void sql_arena_free(struct sql_arena *a)
     }
     a->head = NULL;
 }
+
+void sql_arena_adopt(struct sql_arena *dst, struct sql_arena *src)
+{
+    struct arena_block *b = src->head;
+    if (!b)
+        return;
+    while (b->next)
+        b = b->next;
+    /* src's blocks go behind dst's current one, which stays the one allocated from */
+    if (dst->head) {
+        b->next = dst->head->next;
+        dst->head->next = src->head;
+    } else {
+        dst->head = src->head;
+    }
+    src->head = NULL;
+}

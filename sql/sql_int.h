@@ -14,6 +14,7 @@ struct sql_arena {
 void *sql_arena_alloc(struct sql_arena *a, size_t n); /* zeroed; NULL if out of memory */
 char *sql_arena_strndup(struct sql_arena *a, const char *s, size_t n);
 void sql_arena_free(struct sql_arena *a);
+void sql_arena_adopt(struct sql_arena *dst, struct sql_arena *src); /* move src's blocks into dst */
 
 /* ---- tokens --------------------------------------------------------------- */
 enum tok {
@@ -97,13 +98,18 @@ struct select_ast {
     struct order_item *order;
     int norder;
     long long limit; /* -1: none */
+    int limit_line, limit_col;
     /* WINDOW TUMBLING (SIZE s) | HOPPING (SIZE s, ADVANCE BY a) | SESSION (gap), [GRACE g] */
     enum { WIN_NONE, WIN_TUMBLING, WIN_HOPPING, WIN_SESSION } window;
     int64_t win_size, win_advance, win_grace; /* ms; a session's gap is win_size */
     int win_line, win_col;
+    enum { EMIT_NONE, EMIT_FINAL, EMIT_CHANGES } emit;
+    int emit_line, emit_col;
 };
-/* Parse "SELECT ... [FROM x] [WHERE ...] [GROUP BY ...] [HAVING ...] [ORDER BY ...] [LIMIT n] [;]". */
-struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, struct sql_error *err);
+/* Parse "SELECT ... [FROM x] [WINDOW ...] [WHERE ...] [GROUP BY ...] [HAVING ...] [ORDER BY ...] [LIMIT n]
+ * [EMIT FINAL|CHANGES] [;]" up to the end of the text; in_script: up to the
+ * ';' or the end, leaving the ';' as the lexer's last token. */
+struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, int in_script, struct sql_error *err);
 
 /* Resolve names and check types. Columns get slots in cols (names recorded in
  * the order of first use). Returns 0 or -1 with err. */

@@ -732,7 +732,7 @@ static int parse_window(struct parser *P, struct select_ast *s)
     return expect(P, T_RPAREN, "')' to close the window");
 }
 
-struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, struct sql_error *err)
+struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, int in_script, struct sql_error *err)
 {
     struct parser P = {.lx = lx, .a = a, .err = err};
     advance(&P);
@@ -766,7 +766,8 @@ struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, s
             items[n].text = trimmed(&P, start, P.tok.start);
             if (accept_kw(&P, "AS") || P.tok.type == T_QIDENT ||
                 (P.tok.type == T_IDENT && !is_kw(&P, "FROM") && !is_kw(&P, "WHERE") && !is_kw(&P, "GROUP") &&
-                 !is_kw(&P, "HAVING") && !is_kw(&P, "ORDER") && !is_kw(&P, "LIMIT"))) {
+                 !is_kw(&P, "HAVING") && !is_kw(&P, "ORDER") && !is_kw(&P, "LIMIT") && !is_kw(&P, "EMIT") &&
+                 !is_kw(&P, "WINDOW"))) {
                 if (P.tok.type == T_IDENT)
                     items[n].alias = sql_arena_strndup(a, P.tok.start, P.tok.len);
                 else if (P.tok.type == T_QIDENT)
@@ -827,14 +828,39 @@ struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, s
             return NULL;
         }
         s->limit = strtoll(P.tok.start, NULL, 10);
+        s->limit_line = P.tok.line;
+        s->limit_col = P.tok.col;
         advance(&P);
+    }
+    if (is_kw(&P, "EMIT")) {
+        s->emit_line = P.tok.line;
+        s->emit_col = P.tok.col;
+        advance(&P);
+        if (accept_kw(&P, "FINAL"))
+            s->emit = EMIT_FINAL;
+        else if (accept_kw(&P, "CHANGES"))
+            s->emit = EMIT_CHANGES;
+        else {
+            fail_at(&P, &P.tok, "expected %s after EMIT", "FINAL or CHANGES");
+            return NULL;
+        }
+    }
+    if (P.failed)
+        return NULL;
+    if (in_script) { /* stop at the ';' (or the end): the script parser goes on from there */
+        if (P.tok.type != T_SEMI && P.tok.type != T_EOF) {
+            fail_at(&P, &P.tok,
+                    "unexpected %s (expected WINDOW, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT, EMIT or ';')", NULL);
+            return NULL;
+        }
+        return s;
     }
     if (P.tok.type == T_SEMI)
         advance(&P);
     if (P.failed)
         return NULL;
     if (P.tok.type != T_EOF) {
-        fail_at(&P, &P.tok, "unexpected %s (expected WINDOW, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT or the end)", NULL);
+        fail_at(&P, &P.tok, "unexpected %s (expected WINDOW, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT, EMIT or the end)", NULL);
         return NULL;
     }
     return s;

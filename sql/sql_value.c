@@ -61,9 +61,9 @@ static const struct sql_column summary_cols[] = {
     {"MinMagicPoints", SQL_INT},  {"MaxMagicPoints", SQL_INT},       {"MinHealthPoints", SQL_INT},
     {"MaxHealthPoints", SQL_INT},
 };
-static const struct sql_schema wildrydes = {"wildrydes", wildrydes_cols, 7, 0};
-static const struct sql_schema summary = {"wildrydes-summary", summary_cols, 7, 0};
-static const struct sql_schema open_schema = {"json", NULL, 0, 1};
+static const struct sql_schema wildrydes = {"wildrydes", wildrydes_cols, 7, 0, "Name", "StatusTime"};
+static const struct sql_schema summary = {"wildrydes-summary", summary_cols, 7, 0, "Name", "StatusTime"};
+static const struct sql_schema open_schema = {"json", NULL, 0, 1, NULL, NULL};
 
 const struct sql_schema *sql_schema_wildrydes(void) { return &wildrydes; }
 const struct sql_schema *sql_schema_summary(void) { return &summary; }
