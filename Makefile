@@ -14,7 +14,7 @@ CC ?= cc
 PKGS := rdkafka libevent libevent_pthreads jansson
 
 BASE_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers \
-               -D_GNU_SOURCE -g -Icommon -Isql -Iproducer -Iconsumer -Idevbroker $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+               -D_GNU_SOURCE -g -Icommon -Isql -Iproducer -Iconsumer -Idevbroker -Iprocessor $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka -levent -levent_pthreads -ljansson) \
           -lpthread -lm -lz
 
@@ -42,8 +42,9 @@ COMMON_LIB := $(OBJDIR)/librydeflow.a
 PRODUCER_SRC := $(wildcard producer/*.c)
 CONSUMER_SRC := $(wildcard consumer/*.c)
 DEVBROKER_SRC := $(wildcard devbroker/*.c)
+PROCESSOR_SRC := $(wildcard processor/*.c)
 
-PROGRAMS := producer consumer devbroker sql
+PROGRAMS := producer consumer devbroker sql processor
 BINS := $(PROGRAMS:%=$(BINDIR)/%)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -51,7 +52,8 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BINDIR)/tests/%)
 # Unit tests link the program modules they test, minus the programs' main.c.
 SQLCLI_SRC := $(filter-out sql/sql_%.c,$(wildcard sql/*.c))
 UNIT_EXTRA_OBJ := $(filter-out %/main.o,$(PRODUCER_SRC:%.c=$(OBJDIR)/%.o) $(CONSUMER_SRC:%.c=$(OBJDIR)/%.o) \
-                  $(DEVBROKER_SRC:%.c=$(OBJDIR)/%.o) $(SQLCLI_SRC:%.c=$(OBJDIR)/%.o))
+                  $(DEVBROKER_SRC:%.c=$(OBJDIR)/%.o) $(SQLCLI_SRC:%.c=$(OBJDIR)/%.o) \
+                  $(PROCESSOR_SRC:%.c=$(OBJDIR)/%.o))
 
 BENCH_BINS := $(BINDIR)/bench/rawcount $(BINDIR)/bench/decode
 

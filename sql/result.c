@@ -19,45 +19,6 @@ struct result_writer {
     size_t ncells, capcells;
 };
 
-const char *result_value_text(const struct sql_value *v, char *buf, size_t len, size_t *n)
-{
-    switch (v->type) {
-    case SQL_NULL:
-        *n = (size_t)snprintf(buf, len, "NULL");
-        return buf;
-    case SQL_BOOL:
-        *n = (size_t)snprintf(buf, len, "%s", v->u.b ? "true" : "false");
-        return buf;
-    case SQL_INT:
-        *n = (size_t)snprintf(buf, len, "%" PRId64, v->u.i);
-        return buf;
-    case SQL_DOUBLE:
-        /* The shortest form that reads back exactly. Most values here have
-         * few decimals (coordinates, metres): try six fixed decimals with
-         * trailing zeros dropped first; else 15 significant digits, 16, 17. */
-        if (len >= 40 && fabs(v->u.d) < 1e9) {
-            *n = rf_fmt_fixed(buf, v->u.d, 6);
-            if (strtod(buf, NULL) == v->u.d)
-                return buf;
-        }
-        for (int prec = 15; prec <= 17; prec++) {
-            *n = (size_t)snprintf(buf, len, "%.*g", prec, v->u.d);
-            if (strtod(buf, NULL) == v->u.d)
-                break;
-        }
-        return buf;
-    case SQL_TIMESTAMP:
-        rf_time_format(v->u.ts, buf);
-        *n = RF_TIME_TEXT_LEN;
-        return buf;
-    case SQL_STRING:
-        *n = v->u.str.len;
-        return v->u.str.s;
-    }
-    *n = 0;
-    return "";
-}
-
 struct result_writer *result_writer_new(enum result_format fmt, FILE *out, const char *const *names, int n)
 {
     struct result_writer *w = calloc(1, sizeof *w);
@@ -112,7 +73,7 @@ int result_writer_row(void *writer, const struct sql_value *v, int n)
             w->capcells = cap;
         }
         for (int i = 0; i < n; i++) {
-            const char *t = result_value_text(&v[i], buf, sizeof buf, &len);
+            const char *t = sql_value_text(&v[i], buf, sizeof buf, &len);
             if (!(w->cells[w->ncells++] = strndup(t, len)))
                 return -1;
         }
@@ -123,30 +84,15 @@ int result_writer_row(void *writer, const struct sql_value *v, int n)
             if (i)
                 fputc(',', w->out);
             if (v[i].type != SQL_NULL) {
-                const char *t = result_value_text(&v[i], buf, sizeof buf, &len);
+                const char *t = sql_value_text(&v[i], buf, sizeof buf, &len);
                 csv_field(w->out, t, len);
             }
         }
         fputc('\n', w->out);
         return ferror(w->out) ? -1 : 0;
     }
-    fputc('{', w->out);
-    for (int i = 0; i < n; i++) {
-        if (i)
-            fputc(',', w->out);
-        rf_json_write_string(w->out, w->names[i], strlen(w->names[i]));
-        fputc(':', w->out);
-        const char *t = result_value_text(&v[i], buf, sizeof buf, &len);
-        if (v[i].type == SQL_NULL)
-            fputs("null", w->out);
-        else if (v[i].type == SQL_STRING || v[i].type == SQL_TIMESTAMP)
-            rf_json_write_string(w->out, t, len);
-        else if (v[i].type == SQL_DOUBLE && (strstr(t, "inf") || strstr(t, "nan")))
-            fputs("null", w->out); /* JSON has no infinities */
-        else
-            fwrite(t, 1, len, w->out);
-    }
-    fputs("}\n", w->out);
+    sql_row_write_json(w->out, w->names, v, n);
+    fputc('\n', w->out);
     return ferror(w->out) ? -1 : 0;
 }
 

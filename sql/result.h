@@ -22,9 +22,4 @@ int result_writer_finish(struct result_writer *w);
 long long result_writer_rows(const struct result_writer *w);
 void result_writer_free(struct result_writer *w);
 
-/* The text of a value as it is printed (strings are not quoted). Writes at
- * most len bytes into buf and returns buf (or the string itself when it
- * does not need formatting, with *n set to its length). */
-const char *result_value_text(const struct sql_value *v, char *buf, size_t len, size_t *n);
-
 #endif

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum sql_type {
     SQL_NULL = 0, /* the type of the NULL literal; as a column type: "any" */
@@ -96,6 +97,15 @@ int sql_expr_eval(struct sql_expr *e, const struct sql_value *row, struct sql_va
 /* WHERE semantics: 1 if the expression is TRUE, 0 if FALSE or NULL (or on a
  * run-time error, which is reported in err when err is not NULL). */
 int sql_where_match(struct sql_expr *e, const struct sql_value *row, struct sql_error *err);
+
+/* The text of a value as it is printed: doubles in their shortest exact
+ * form, timestamps as 'YYYY-MM-DD HH:MM:SS.mmm', NULL as "NULL", strings
+ * unquoted. Writes at most len (>= 40) bytes into buf and returns buf, or
+ * the string itself, with *n set to the length (sql_format.c). */
+const char *sql_value_text(const struct sql_value *v, char *buf, size_t len, size_t *n);
+/* One row as a JSON object {"name":value,...} (no newline); NULL and
+ * non-finite doubles as null. Errors surface through ferror(out). */
+void sql_row_write_json(FILE *out, const char *const *names, const struct sql_value *v, int n);
 
 /* Name of a type ("INT", "DOUBLE", ...). */
 const char *sql_type_name(enum sql_type t);

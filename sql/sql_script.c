@@ -15,7 +15,8 @@
 #define MAX_COLUMNS 256
 
 struct source {
-    struct sql_schema schema;
+    const struct sql_schema *schema; /* own, or a built-in one */
+    struct sql_schema own;
     const char *topic;
 };
 
@@ -213,8 +214,10 @@ static int declare_source(struct parse *P, const char *sname, struct token at, s
         }
         schema->time_col = c->name;
     }
-    s->sources[s->nsources].schema = *schema;
-    s->sources[s->nsources++].topic = p->topic ? p->topic : sname;
+    struct source *src = &s->sources[s->nsources++];
+    src->own = *schema;
+    src->schema = &src->own;
+    src->topic = p->topic ? p->topic : sname;
     return 0;
 }
 
@@ -222,15 +225,13 @@ static int declare_source(struct parse *P, const char *sname, struct token at, s
  * wildrydes_summary (also by their topic names). */
 static const struct source *source_named(const struct sql_script *s, const char *n)
 {
-    static struct source builtin[2];
-    if (!builtin[0].topic) {
-        builtin[0] = (struct source){*sql_schema_wildrydes(), "wildrydes"};
-        builtin[1] = (struct source){*sql_schema_summary(), "wildrydes-summary"};
-    }
+    static _Thread_local struct source builtin[2];
+    builtin[0] = (struct source){.schema = sql_schema_wildrydes(), .topic = "wildrydes"};
+    builtin[1] = (struct source){.schema = sql_schema_summary(), .topic = "wildrydes-summary"};
     if (!n)
         return NULL;
     for (int i = 0; i < s->nsources; i++)
-        if (strcasecmp(s->sources[i].schema.name, n) == 0)
+        if (strcasecmp(s->sources[i].schema->name, n) == 0)
             return &s->sources[i];
     if (strcasecmp(n, "wildrydes") == 0)
         return &builtin[0];
@@ -242,7 +243,7 @@ static const struct source *source_named(const struct sql_script *s, const char 
 static const struct sql_schema *lookup(void *ctx, const char *n)
 {
     const struct source *src = source_named(ctx, n);
-    return src ? &src->schema : NULL;
+    return src ? src->schema : NULL;
 }
 
 static int define_stream(struct parse *P, const char *sname, struct token at, const struct props *p)
@@ -267,11 +268,11 @@ static int define_stream(struct parse *P, const char *sname, struct token at, co
     struct sql_stream_def *d = &st->def;
     d->name = sname;
     d->topic = p->topic ? p->topic : sname;
-    d->source = src->schema.name;
+    d->source = src->schema->name;
     d->source_topic = src->topic;
     d->emit_final = q->aggregated && q->ast->emit != EMIT_CHANGES;
     int rc = 0;
-    const char *want = p->key ? p->key : src->schema.key_col;
+    const char *want = p->key ? p->key : src->schema->key_col;
     for (int i = 0; want && i < q->nout && !d->key; i++)
         if (strcasecmp(q->out_names[i], want) == 0)
             d->key = sql_arena_strndup(&s->arena, q->out_names[i], strlen(q->out_names[i]));
@@ -378,7 +379,7 @@ const struct sql_schema *sql_script_source_schema(const struct sql_script *s, co
 {
     for (int i = 0; i < s->nsources; i++)
         if (strcmp(s->sources[i].topic, topic) == 0)
-            return &s->sources[i].schema;
+            return s->sources[i].schema;
     const struct source *b = source_named(s, topic);
-    return b ? &b->schema : NULL;
+    return b ? b->schema : NULL;
 }

@@ -1,0 +1,97 @@
+/* pstate.h - the processor's state for one source partition: an instance of
+ * every continuous query that reads the partition's topic, the partition's
+ * event-time high mark and watermarks, and replay after a restart.
+ *
+ * Knows nothing of Kafka: the caller feeds messages in offset order and
+ * gets results, late rows and dead letters through a pstate_sink; it asks
+ * for the commit point (an offset plus metadata) after the outputs so far
+ * are durable, and gives that back to pstate_new after a restart.
+ *
+ * Exactly once, by deterministic replay. Per partition:
+ *   - the watermark of a query is (the largest event time seen) - its GRACE,
+ *     advanced further by the wall clock when the partition is idle;
+ *   - the commit point is the offset of the earliest event any open window
+ *     still holds (so replaying from there rebuilds every open window
+ *     exactly), and the metadata holds: h, the next offset at the commit
+ *     (everything before it has had its effects); m, the largest event time
+ *     seen before the commit point (so replay recomputes each event's
+ *     watermark exactly as the first run did); and c, each query's watermark
+ *     at the commit (idle advances included);
+ *   - on restart, events before h only rebuild state: nothing they cause is
+ *     output again (results, late rows and dead letters were committed
+ *     with them), and once replay reaches h each query's watermark is set
+ *     to c. The first run and the replay then hold the same state.
+ * Outputs and the commit point must be made durable together (the processor
+ * uses a Kafka transaction), or a crash in between duplicates outputs. */
+#ifndef PSTATE_H
+#define PSTATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sql.h"
+
+struct pstate_sink {
+    void *arg;
+    /* A result row of stream `stream`: json (a JSON object), the key column's
+     * text (NULL if none) and the window (0, 0 for a filter stream). */
+    int (*result)(void *arg, int stream, const char *key, size_t keylen, const char *json, size_t len,
+                  int64_t wstart, int64_t wend);
+    /* An event that arrived after window [wstart, wend) of stream closed. */
+    int (*late)(void *arg, int stream, int64_t offset, const char *key, size_t keylen, const char *payload,
+                size_t len, int64_t wstart, int64_t wend);
+    /* An event no query could use, and why. */
+    int (*dead)(void *arg, int64_t offset, const char *key, size_t keylen, const char *payload, size_t len,
+                const char *reason);
+};
+
+struct pstate_conf {
+    const struct sql_script *script;
+    const char *topic;       /* the source topic */
+    int32_t partition;
+    int64_t max_groups;      /* per query instance; 0: no limit */
+    int64_t idle_ms;         /* advance watermarks by the wall clock after this long without events; 0: never */
+    int processing_time;     /* windows on arrival (wall-clock) time instead of event time */
+};
+
+struct pstate;
+
+/* A partition's state, resuming from a commit: committed is the committed
+ * offset (-1: none) and meta its metadata (NULL or "": start afresh). A
+ * metadata string from another query file is ignored with a warning in
+ * *warning (which is set to NULL otherwise). NULL with err on error. */
+struct pstate *pstate_new(const struct pstate_conf *conf, const struct pstate_sink *sink, int64_t committed,
+                          const char *meta, const char **warning, char *err, size_t errlen);
+void pstate_free(struct pstate *ps);
+
+/* Process the message at offset (offsets increase). Returns 0, or -1 when a
+ * sink callback failed or a query hit a run-time error (err). */
+int pstate_message(struct pstate *ps, int64_t offset, const char *key, size_t keylen, const char *payload,
+                   size_t len, int64_t now_ms, char *err, size_t errlen);
+/* The consumer reached the end of the partition at offset end: replay is
+ * over if end has reached h. */
+int pstate_caught_up(struct pstate *ps, int64_t end, char *err, size_t errlen);
+/* Advance idle watermarks by the wall clock. */
+int pstate_tick(struct pstate *ps, int64_t now_ms, char *err, size_t errlen);
+/* EMIT CHANGES: output every updated group now (before a commit). */
+int pstate_flush_changes(struct pstate *ps, char *err, size_t errlen);
+
+/* Where to resume after the outputs so far: *offset (-1: nothing processed
+ * and nothing committed) and meta (NUL-terminated, < metalen). */
+void pstate_commit_point(const struct pstate *ps, int64_t *offset, char *meta, size_t metalen);
+
+/* Observability. */
+struct pstate_stats {
+    int64_t events, dead, replaying;
+    int64_t max_event_time; /* INT64_MIN when none */
+    int64_t next_offset;    /* -1 when none */
+    int64_t open_windows, open_groups;
+};
+void pstate_stats(const struct pstate *ps, struct pstate_stats *st);
+/* Per stream (index into the script): events in (accepted), results out, late, and its watermark. */
+void pstate_stream_stats(const struct pstate *ps, int stream, int64_t *in, int64_t *out, int64_t *late,
+                         int64_t *watermark);
+int32_t pstate_partition(const struct pstate *ps);
+const char *pstate_topic(const struct pstate *ps);
+
+#endif

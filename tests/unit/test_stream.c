@@ -1,0 +1,497 @@
+/* test_stream.c - continuous queries: the incremental engine against the
+ * batch engine on the same events (one semantics), late events, the
+ * open-group limit, EMIT CHANGES, scripts and their errors, and the
+ * processor's partition state surviving crashes at random points with
+ * exactly the outputs of an uninterrupted run. */
+#include "pstate.h"
+#include "rf_time.h"
+#include "sql.h"
+#include "test.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+/* ---- seeded events ------------------------------------------------------------ */
+
+#define MAXEV 6000
+static char *events[MAXEV];
+static int nevents;
+
+static uint64_t rng = 88172645463325252ULL;
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/* n events of `unicorns` unicorns, one a second each, shuffled by up to
+ * `disorder_ms`; every 97th event is not JSON (a dead letter). */
+static void make_events(int n, int unicorns, int64_t disorder_ms)
+{
+    for (int i = 0; i < nevents; i++)
+        free(events[i]);
+    nevents = 0;
+    int64_t t0 = 1795000000000LL; /* 2026-11-18 */
+    for (int i = 0; i < n; i++) {
+        char ts[32];
+        int64_t t = t0 + (int64_t)(i / unicorns) * 1000 + (int64_t)(next_rand() % 1000);
+        if (disorder_ms)
+            t -= (int64_t)(next_rand() % (uint64_t)disorder_ms);
+        rf_time_format(t, ts);
+        char buf[512];
+        if (i % 97 == 96)
+            snprintf(buf, sizeof buf, "not json %d", i);
+        else
+            snprintf(buf, sizeof buf,
+                     "{\"Name\":\"u%d\",\"StatusTime\":\"%s\",\"Latitude\":40.7,\"Longitude\":-73.9,"
+                     "\"Distance\":%.1f,\"MagicPoints\":%d,\"HealthPoints\":%d}",
+                     i % unicorns, ts, 29.0 + (double)(next_rand() % 21) / 10, 100 + (int)(next_rand() % 60),
+                     90 + (int)(next_rand() % 70));
+        events[nevents++] = strdup(buf);
+    }
+}
+
+/* ---- collecting outputs --------------------------------------------------------- */
+
+struct outs {
+    char **v;
+    int n, cap;
+    int late_offsets[MAXEV]; /* per event: 1 if late for stream 0 */
+};
+
+static void push(struct outs *o, const char *s)
+{
+    if (o->n == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 256;
+        o->v = realloc(o->v, sizeof *o->v * (size_t)o->cap);
+    }
+    o->v[o->n++] = strdup(s);
+}
+
+static void truncate_outs(struct outs *o, int n)
+{
+    while (o->n > n)
+        free(o->v[--o->n]);
+}
+
+static void free_outs(struct outs *o)
+{
+    truncate_outs(o, 0);
+    free(o->v);
+    memset(o, 0, sizeof *o);
+}
+
+static int on_result(void *arg, int stream, const char *key, size_t keylen, const char *json, size_t len,
+                     int64_t ws, int64_t we)
+{
+    char b[2048];
+    snprintf(b, sizeof b, "R%d|%.*s|%lld|%lld|%.*s", stream, (int)keylen, key ? key : "", (long long)ws,
+             (long long)we, (int)len, json);
+    push(arg, b);
+    return 0;
+}
+
+static int on_late(void *arg, int stream, int64_t offset, const char *key, size_t keylen, const char *payload,
+                   size_t len, int64_t ws, int64_t we)
+{
+    (void)key, (void)keylen, (void)payload, (void)len;
+    char b[256];
+    snprintf(b, sizeof b, "L%d|%lld|%lld|%lld", stream, (long long)offset, (long long)ws, (long long)we);
+    push(arg, b);
+    if (stream == 0 && offset < MAXEV)
+        ((struct outs *)arg)->late_offsets[offset] = 1;
+    return 0;
+}
+
+static int on_dead(void *arg, int64_t offset, const char *key, size_t keylen, const char *payload, size_t len,
+                   const char *reason)
+{
+    (void)key, (void)keylen, (void)payload, (void)len;
+    char b[512];
+    snprintf(b, sizeof b, "D|%lld|%s", (long long)offset, reason);
+    push(arg, b);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int same_outputs(struct outs *a, struct outs *b)
+{
+    if (a->n != b->n) {
+        fprintf(stderr, "  %d outputs vs %d\n", a->n, b->n);
+        return 0;
+    }
+    qsort(a->v, (size_t)a->n, sizeof *a->v, cmp_str);
+    qsort(b->v, (size_t)b->n, sizeof *b->v, cmp_str);
+    for (int i = 0; i < a->n; i++)
+        if (strcmp(a->v[i], b->v[i]) != 0) {
+            fprintf(stderr, "  differ: %s\n     vs: %s\n", a->v[i], b->v[i]);
+            return 0;
+        }
+    return 1;
+}
+
+/* Run every event through one partition state; then close everything (the
+ * partition goes idle). */
+static struct pstate *new_state(const struct sql_script *s, struct outs *o, int64_t committed, const char *meta,
+                                int64_t max_groups)
+{
+    struct pstate_conf conf = {.script = s, .topic = "wildrydes", .partition = 0, .idle_ms = 1000,
+                               .max_groups = max_groups};
+    struct pstate_sink sink = {o, on_result, on_late, on_dead};
+    const char *warning;
+    char err[256];
+    struct pstate *ps = pstate_new(&conf, &sink, committed, meta, &warning, err, sizeof err);
+    if (!ps)
+        fprintf(stderr, "pstate_new: %s\n", err);
+    return ps;
+}
+
+static void finish(struct pstate *ps)
+{
+    char err[256];
+    CHECK(pstate_caught_up(ps, nevents, err, sizeof err) == 0);
+    CHECK(pstate_tick(ps, (int64_t)1 << 50, err, sizeof err) == 0);
+}
+
+static int run_all(const struct sql_script *s, struct outs *o, int64_t max_groups)
+{
+    struct pstate *ps = new_state(s, o, -1, NULL, max_groups);
+    if (!ps)
+        return -1;
+    char err[256];
+    for (int i = 0; i < nevents; i++)
+        if (pstate_message(ps, i, "k", 1, events[i], strlen(events[i]), i, err, sizeof err) < 0) {
+            fprintf(stderr, "pstate_message: %s\n", err);
+            pstate_free(ps);
+            return -1;
+        }
+    finish(ps);
+    pstate_free(ps);
+    return 0;
+}
+
+/* ---- batch evaluation of the same SELECT ---------------------------------------- */
+
+static const struct sql_schema *lookup(const char *name)
+{
+    return !name || strcasecmp(name, "wildrydes") == 0 ? sql_schema_wildrydes() : NULL;
+}
+
+struct batch_out {
+    struct outs *o;
+    struct sql_query *q;
+};
+
+static int batch_row(void *arg, const struct sql_value *v, int n)
+{
+    struct batch_out *b = arg;
+    char buf[2048];
+    FILE *f = fmemopen(buf, sizeof buf, "w");
+    const char *names[64];
+    for (int i = 0; i < n; i++)
+        names[i] = sql_query_result_name(b->q, i);
+    sql_row_write_json(f, names, v, n);
+    fputc('\0', f);
+    fclose(f);
+    char line[2100];
+    snprintf(line, sizeof line, "%s", buf);
+    push(b->o, line);
+    return 0;
+}
+
+/* The batch result of select over the events, leaving out those marked late. */
+static int run_batch(const char *select, const int *late, struct outs *o)
+{
+    struct sql_error err;
+    struct sql_query *q = sql_query_compile(select, lookup, &err);
+    if (!q) {
+        fprintf(stderr, "batch compile: %s\n", err.msg);
+        return -1;
+    }
+    struct batch_out b = {o, q};
+    sql_query_set_output(q, batch_row, &b);
+    for (int i = 0; i < nevents; i++) {
+        if (late && late[i])
+            continue;
+        struct sql_value row[64];
+        struct sql_row_source src;
+        char reason[256];
+        if (sql_row_from_json(sql_query_columns(q), sql_query_ncolumns(q), sql_query_schema(q), events[i],
+                              strlen(events[i]), row, &src, reason, sizeof reason) == 0)
+            sql_query_add(q, row, &err);
+        sql_row_release(&src);
+    }
+    int rc = sql_query_finish(q, &err);
+    sql_query_free(q);
+    return rc;
+}
+
+/* The JSON part of the stream's result strings, for comparing with batch. */
+static void results_json(const struct outs *in, struct outs *out)
+{
+    for (int i = 0; i < in->n; i++)
+        if (in->v[i][0] == 'R') {
+            const char *p = in->v[i];
+            for (int bars = 0; bars < 4; p++)
+                bars += *p == '|';
+            push(out, p);
+        }
+}
+
+static const struct {
+    const char *select; /* the query; the stream is CREATE STREAM s AS <select> */
+    int64_t disorder_ms;
+    int expect_late;
+} equivalence[] = {
+    {"SELECT Name, WINDOW_START AS StatusTime, SUM(Distance) AS Distance, MIN(MagicPoints) AS MinMagicPoints, "
+     "MAX(MagicPoints) AS MaxMagicPoints, MIN(HealthPoints) AS MinHealthPoints, MAX(HealthPoints) AS "
+     "MaxHealthPoints FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY Name",
+     4000, 1},
+    {"SELECT Name, WINDOW_START, COUNT(*) AS n, AVG(HealthPoints) AS h FROM wildrydes "
+     "WINDOW TUMBLING (SIZE 30 SECONDS, GRACE 5 SECONDS) GROUP BY Name",
+     4000, 0},
+    {"SELECT Name, WINDOW_START, WINDOW_END, COUNT(*) AS n, MIN(HealthPoints) AS low FROM wildrydes "
+     "WINDOW HOPPING (SIZE 2 MINUTES, ADVANCE BY 30 SECONDS, GRACE 10 SECONDS) GROUP BY Name HAVING MIN(HealthPoints) < 100",
+     3000, 0},
+    {"SELECT Name, WINDOW_START, WINDOW_END, COUNT(*) AS n, SUM(Distance) AS d, FIRST(HealthPoints) AS f, "
+     "LAST(HealthPoints) AS l FROM wildrydes WINDOW SESSION (2 SECONDS) WHERE HealthPoints > 120 GROUP BY Name",
+     2500, 1},
+    {"SELECT FLOOR(StatusTime TO MINUTE) AS StatusTime, Name, COUNT(*) AS n, MEDIAN(Distance) AS med FROM wildrydes "
+     "GROUP BY FLOOR(StatusTime TO MINUTE), Name",
+     0, 0},
+};
+
+/* 1. The incremental engine gives the batch engine's rows over the events that were not late. */
+static void test_equivalence(void)
+{
+    for (size_t t = 0; t < sizeof equivalence / sizeof *equivalence; t++) {
+        make_events(4000, 7, equivalence[t].disorder_ms);
+        char script[2048];
+        snprintf(script, sizeof script, "CREATE STREAM s AS %s;", equivalence[t].select);
+        struct sql_error err;
+        struct sql_script *s = sql_script_parse(script, &err);
+        if (!CHECK(s != NULL)) {
+            fprintf(stderr, "case %zu: %d:%d %s\n", t, err.line, err.col, err.msg);
+            continue;
+        }
+        struct outs o = {0}, stream = {0}, batch = {0};
+        CHECK(run_all(s, &o, 0) == 0);
+        int late = 0, dead = 0;
+        for (int i = 0; i < o.n; i++) {
+            late += o.v[i][0] == 'L';
+            dead += o.v[i][0] == 'D';
+        }
+        CHECK_INT(dead, 4000 / 97);
+        if (equivalence[t].expect_late)
+            CHECK(late > 0);
+        else
+            CHECK_INT(late, 0);
+        results_json(&o, &stream);
+        CHECK(stream.n > 10);
+        CHECK(run_batch(equivalence[t].select, o.late_offsets, &batch) == 0);
+        if (!CHECK(same_outputs(&stream, &batch)))
+            fprintf(stderr, "case %zu\n", t);
+        free_outs(&o);
+        free_outs(&stream);
+        free_outs(&batch);
+        sql_script_free(s);
+    }
+}
+
+/* 2. Crash anywhere, resume from the last commit: the outputs (results,
+ *    late events, dead letters) are exactly those of an uninterrupted run. */
+static void test_replay(void)
+{
+    static const char *script =
+        "CREATE STREAM summary WITH (topic='wildrydes-summary') AS SELECT Name, WINDOW_START AS StatusTime, "
+        "SUM(Distance) AS Distance, MIN(HealthPoints) AS MinHealthPoints FROM wildrydes "
+        "WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY Name EMIT FINAL;\n"
+        "CREATE STREAM low_health AS SELECT Name, WINDOW_START, MIN(HealthPoints) AS low FROM wildrydes "
+        "WINDOW HOPPING (SIZE 5 MINUTES, ADVANCE BY 1 MINUTE, GRACE 2 SECONDS) GROUP BY Name HAVING MIN(HealthPoints) < 100;\n"
+        "CREATE STREAM rides AS SELECT Name, WINDOW_START, WINDOW_END, COUNT(*) AS n FROM wildrydes "
+        "WINDOW SESSION (1 SECOND) GROUP BY Name;\n"
+        "CREATE STREAM live AS SELECT Name, WINDOW_START, COUNT(*) AS n FROM wildrydes "
+        "WINDOW TUMBLING (SIZE 20 SECONDS) GROUP BY Name EMIT CHANGES;\n"
+        "CREATE STREAM alerts AS SELECT Name, StatusTime, HealthPoints FROM wildrydes WHERE HealthPoints < 95;\n";
+    struct sql_error serr;
+    struct sql_script *s = sql_script_parse(script, &serr);
+    if (!CHECK(s != NULL)) {
+        fprintf(stderr, "%d:%d %s\n", serr.line, serr.col, serr.msg);
+        return;
+    }
+    make_events(5000, 5, 3000);
+    struct outs ref = {0};
+    CHECK(run_all(s, &ref, 0) == 0);
+    for (int trial = 0; trial < 20; trial++) {
+        struct outs o = {0};
+        int64_t off = -1;
+        char meta[512] = "";
+        int committed_outs = 0, crashes = 0;
+        struct pstate *ps = new_state(s, &o, off, meta, 0);
+        int64_t i = 0;
+        char err[256];
+        while (ps && i < nevents) {
+            if (pstate_message(ps, i, "k", 1, events[i], strlen(events[i]), i, err, sizeof err) < 0) {
+                CHECK(!"pstate_message failed");
+                break;
+            }
+            i++;
+            if (next_rand() % 50 == 0) { /* commit: EMIT CHANGES rows, then the point */
+                CHECK(pstate_flush_changes(ps, err, sizeof err) == 0);
+                pstate_commit_point(ps, &off, meta, sizeof meta);
+                committed_outs = o.n;
+            }
+            if (next_rand() % 400 == 0) { /* crash: uncommitted outputs are aborted */
+                truncate_outs(&o, committed_outs);
+                pstate_free(ps);
+                ps = new_state(s, &o, off, meta, 0);
+                i = off < 0 ? 0 : off;
+                crashes++;
+            }
+        }
+        if (ps) {
+            CHECK(pstate_flush_changes(ps, err, sizeof err) == 0);
+            finish(ps);
+            pstate_free(ps);
+        }
+        CHECK(crashes > 0);
+        /* EMIT CHANGES rows may repeat (an update output again after a
+         * crash) but the latest per window is the same; compare the rest
+         * exactly, and the changes by their last value. */
+        struct outs a = {0}, b = {0};
+        for (int k = 0; k < ref.n; k++)
+            if (strncmp(ref.v[k], "R3|", 3) != 0)
+                push(&a, ref.v[k]);
+        for (int k = 0; k < o.n; k++)
+            if (strncmp(o.v[k], "R3|", 3) != 0)
+                push(&b, o.v[k]);
+        if (!CHECK(same_outputs(&a, &b)))
+            fprintf(stderr, "trial %d (%d crashes)\n", trial, crashes);
+        free_outs(&a);
+        free_outs(&b);
+        free_outs(&o);
+    }
+    free_outs(&ref);
+    sql_script_free(s);
+}
+
+/* 3. The open-group limit refuses new groups and dead-letters their events. */
+static void test_group_limit(void)
+{
+    struct sql_error err;
+    struct sql_script *s = sql_script_parse(
+        "CREATE STREAM s AS SELECT Name, COUNT(*) AS n FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY Name;",
+        &err);
+    CHECK(s != NULL);
+    make_events(1000, 10, 0);
+    struct outs o = {0};
+    CHECK(run_all(s, &o, 4) == 0);
+    int limited = 0;
+    for (int i = 0; i < o.n; i++)
+        limited += strstr(o.v[i], "open-group limit (4) reached") != NULL;
+    CHECK(limited > 0);
+    /* never more than 4 unicorns in a window: count results per window start */
+    int most = 0;
+    for (int i = 0; i < o.n; i++) {
+        if (o.v[i][0] != 'R')
+            continue;
+        const char *w = strchr(strchr(o.v[i], '|') + 1, '|');
+        int same = 0;
+        for (int k = 0; k < o.n; k++)
+            same += o.v[k][0] == 'R' && strncmp(strchr(strchr(o.v[k], '|') + 1, '|'), w, 15) == 0;
+        most = same > most ? same : most;
+    }
+    CHECK_INT(most, 4);
+    free_outs(&o);
+    sql_script_free(s);
+}
+
+/* 4. Script errors: line:column and message. */
+static const struct {
+    const char *script;
+    int line, col;
+    const char *msg;
+} script_errors[] = {
+    {"", 1, 1, "no CREATE STREAM ... AS SELECT statement in the script"},
+    {"CREATE TABLE t AS SELECT 1;", 1, 8, "expected STREAM after CREATE, found 'TABLE'"},
+    {"CREATE STREAM s AS SELECT Name, COUNT(*) FROM wildrydes GROUP BY Name;", 1, 66,
+     "a continuous aggregate needs a WINDOW"},
+    {"CREATE STREAM s AS SELECT Name FROM wildrydes ORDER BY Name;", 1, 56, "ORDER BY is not supported in a continuous query"},
+    {"CREATE STREAM s AS SELECT Name FROM wildrydes LIMIT 3;", 1, 53, "LIMIT is not supported"},
+    {"CREATE STREAM s AS SELECT COUNT(*) FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE);", 1, 58,
+     "must GROUP BY the source's key column \"Name\""},
+    {"CREATE STREAM s AS SELECT Name, COUNT(*) FROM wildrydes WINDOW SESSION (5 SECONDS) GROUP BY Name EMIT CHANGES;",
+     1, 98, "EMIT CHANGES cannot be combined with SESSION windows"},
+    {"CREATE STREAM s AS SELECT Name FROM wildrydes EMIT FINAL;", 1, 47, "EMIT FINAL needs a windowed aggregate"},
+    {"CREATE STREAM s AS SELECT Name FROM nowhere;", 1, 37, "unknown source 'nowhere'"},
+    {"CREATE STREAM s AS SELECT Nmae FROM wildrydes;", 1, 27, "unknown column 'Nmae'"},
+    {"CREATE STREAM s AS SELECT Name FROM wildrydes;\nCREATE STREAM s AS SELECT Name FROM wildrydes;", 2, 15,
+     "stream 's' is defined twice"},
+    {"CREATE STREAM s WITH (topic='wildrydes') AS SELECT Name FROM wildrydes;", 1, 15,
+     "would write to its own source topic"},
+    {"CREATE STREAM s WITH (key='nope') AS SELECT Name FROM wildrydes;", 1, 27, "key 'nope' is not a column"},
+    {"CREATE STREAM s WITH (colour='red') AS SELECT Name FROM wildrydes;", 1, 23, "unknown property 'colour'"},
+    {"CREATE STREAM s WITH (topic='x', value_format='avro') AS SELECT Name FROM wildrydes;", 1, 47,
+     "value_format 'avro' is not supported"},
+    {"CREATE STREAM src (id STRING, t TIMESTAMP) WITH (key='idx');", 1, 54, "key column 'idx' is not among"},
+    {"CREATE STREAM src (id STRING, t STRING) WITH (timestamp='t');", 1, 57, "timestamp column 't' must be"},
+    {"CREATE STREAM src (id STRING, id INT);", 1, 31, "column 'id' is declared twice"},
+    {"CREATE STREAM src (id BLOB);", 1, 23, "expected a column type"},
+    {"CREATE STREAM src (id STRING, t TIMESTAMP) WITH (topic='in');\nCREATE STREAM s AS SELECT id, COUNT(*) FROM src "
+     "WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY id;",
+     2, 90, "source 'src' declares no key column"},
+    {"CREATE STREAM s AS SELECT Name FROM wildrydes\nWHERE HealthPoints < 'x';", 2, 7, "type mismatch"},
+    {"CREATE STREAM s AS SELECT Name FROM wildrydes EMIT SOMETIMES;", 1, 52, "expected FINAL or CHANGES after EMIT"},
+    {"CREATE STREAM s AS SELECT Name, PERCENTILE(Distance, 2) FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY Name;",
+     1, 54, "constant fraction between 0 and 1"},
+};
+
+static void test_script_errors(void)
+{
+    for (size_t i = 0; i < sizeof script_errors / sizeof *script_errors; i++) {
+        struct sql_error err = {0};
+        struct sql_script *s = sql_script_parse(script_errors[i].script, &err);
+        CHECK(s == NULL);
+        sql_script_free(s);
+        if (!CHECK(err.line == script_errors[i].line && err.col == script_errors[i].col &&
+                   strstr(err.msg, script_errors[i].msg) != NULL))
+            fprintf(stderr, "  script %zu: got %d:%d %s\n", i, err.line, err.col, err.msg);
+    }
+}
+
+/* 5. A script: sources, topics, keys, EMIT modes. */
+static void test_script(void)
+{
+    struct sql_error err;
+    struct sql_script *s = sql_script_parse(
+        "-- sensors\nCREATE STREAM sensors (id STRING, at TIMESTAMP, temp DOUBLE) WITH (topic='raw-sensors', key='id', "
+        "timestamp='at');\n"
+        "CREATE STREAM hot WITH (topic='hot-sensors') AS SELECT id, WINDOW_START AS w, MAX(temp) AS t FROM sensors "
+        "WINDOW TUMBLING (SIZE 10 SECONDS) GROUP BY id EMIT CHANGES;\n"
+        "CREATE STREAM summary AS SELECT Name, COUNT(*) AS n FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY Name",
+        &err);
+    if (!CHECK(s != NULL)) {
+        fprintf(stderr, "%d:%d %s\n", err.line, err.col, err.msg);
+        return;
+    }
+    CHECK_INT(sql_script_nstreams(s), 2);
+    const struct sql_stream_def *d = sql_script_stream(s, 0);
+    CHECK_STR(d->name, "hot");
+    CHECK_STR(d->topic, "hot-sensors");
+    CHECK_STR(d->key, "id");
+    CHECK_STR(d->source_topic, "raw-sensors");
+    CHECK_INT(d->emit_final, 0);
+    d = sql_script_stream(s, 1);
+    CHECK_STR(d->topic, "summary");
+    CHECK_STR(d->key, "Name");
+    CHECK_STR(d->source_topic, "wildrydes");
+    CHECK_INT(d->emit_final, 1);
+    CHECK(sql_script_source_schema(s, "raw-sensors") != NULL);
+    CHECK(sql_script_source_schema(s, "wildrydes") == sql_schema_wildrydes());
+    sql_script_free(s);
+}
+
+TEST_MAIN("test_stream", test_equivalence, test_replay, test_group_limit, test_script_errors, test_script)
