@@ -1,0 +1,135 @@
+/* main.c - `processor`: continuous SQL over Kafka (the Kinesis Data
+ * Analytics analogue). Options and the query file; the work is in
+ * processor.c. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "processor.h"
+#include "rf_kafka.h"
+#include "rf_log.h"
+#include "rf_opts.h"
+#include "rf_signal.h"
+
+#define O(f) offsetof(struct processor_config, f)
+
+static const struct rf_opt options[] = {
+    RF_OPTS_KAFKA_CLIENT(struct processor_config),
+    {"file", 'f', RF_OPT_STRING, NULL, O(file), "FILE", "the query file (CREATE STREAM ... AS SELECT ...; see docs/sql.md)"},
+    {"group", 'G', RF_OPT_STRING, "rydeflow-processor", O(group), "GROUP",
+     "consumer group: processors in one group share the partitions"},
+    {"instance", 'i', RF_OPT_STRING, NULL, O(instance), "NAME",
+     "this instance's name, unique in the group (default: the host name); part of its transactional.id"},
+    {"late-topic", 0, RF_OPT_STRING, "wildrydes-late", O(late_topic), "TOPIC", "where late events go"},
+    {"deadletter-topic", 0, RF_OPT_STRING, "wildrydes-deadletter", O(dead_topic), "TOPIC",
+     "where malformed events go, with the reason"},
+    {"commit-interval", 0, RF_OPT_DURATION, "1s", O(commit_ms), "TIME",
+     "commit at least this often (results waiting are committed at once)"},
+    {"emit-interval", 0, RF_OPT_DURATION, "1s", O(emit_ms), "TIME", "EMIT CHANGES: emit updated groups at most this often"},
+    {"idle-timeout", 0, RF_OPT_DURATION, "30s", O(idle_ms), "TIME",
+     "a partition without events this long has its watermark advanced by the wall clock (0 = never)"},
+    {"status-interval", 0, RF_OPT_DURATION, "5s", O(status_ms), "TIME", "print a status line this often"},
+    {"max-groups", 0, RF_OPT_INT, "1000000", O(max_groups), "N",
+     "open groups per query and partition; events that would open more are dead-lettered (0 = no limit)", 0, 1e12},
+    {"partitions", 0, RF_OPT_INT, "0", O(partitions), "N",
+     "partitions of output topics that do not exist yet (0 = as many as the source)", 0, 100000},
+    {"time", 0, RF_OPT_STRING, "event", O(time), "KIND",
+     "window on event time (the source's timestamp column) or processing time (arrival; no exactly-once)", 0, 0,
+     "event|processing"},
+    {"from", 0, RF_OPT_STRING, "beginning", O(from), "WHERE", "where partitions with no committed offset start", 0, 0,
+     "beginning|end"},
+    {NULL, 0, 0, NULL, 0, NULL, NULL, 0, 0, NULL},
+};
+
+static const struct rf_cmd command = {
+    .program = "processor",
+    .summary = "Run the continuous queries of a SQL file on Kafka; results are produced exactly once.",
+    .opts = options,
+    .epilog = "Examples:\n"
+              "  processor -f processor/wildrydes.sql                 # the workshop's per-minute summary and more\n"
+              "  processor -f q.sql --group fleet --instance a       # several instances share the partitions\n"
+              "Every CREATE STREAM ... AS SELECT in FILE runs; results go to its topic as JSON keyed by its key\n"
+              "column. Late events go to --late-topic, malformed ones to --deadletter-topic. SIGTERM commits\n"
+              "and exits 0. Exit status: 0 on success, 1 on failure, 2 for a bad command line or query.\n",
+};
+
+static char *read_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot open %s: %m", path);
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = nb;
+        }
+    }
+    if (f != stdin)
+        fclose(f);
+    if (!buf) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+int main(int argc, char **argv)
+{
+    struct processor_config cfg = {0};
+    int first;
+    rf_log_init("processor");
+    int early = rf_opts_main(&command, &cfg, argc, argv, &first);
+    if (early >= 0)
+        return early;
+    char err[512];
+    char host[256] = "local";
+    if (!cfg.file) {
+        rf_opts_fail(&command, "%s", "--file: the query file is required");
+        rf_opts_free(&command, &cfg);
+        return 2;
+    }
+    if (rf_kafka_validate_props(&cfg.props, err, sizeof err) < 0) {
+        rf_opts_fail(&command, "%s", err);
+        rf_opts_free(&command, &cfg);
+        return 2;
+    }
+    if (!cfg.instance) {
+        gethostname(host, sizeof host - 1);
+        cfg.instance = host;
+    }
+    char *text = read_file(cfg.file, err, sizeof err);
+    if (!text) {
+        fprintf(stderr, "processor: %s\n", err);
+        rf_opts_free(&command, &cfg);
+        return 2;
+    }
+    struct sql_error serr;
+    cfg.script = sql_script_parse(text, &serr);
+    if (!cfg.script) {
+        char msg[2048];
+        sql_error_format(text, &serr, msg, sizeof msg);
+        fprintf(stderr, "processor: %s: %s\n", cfg.file, msg);
+        free(text);
+        rf_opts_free(&command, &cfg);
+        return 2;
+    }
+    free(text);
+    rf_signal_install();
+    int rc = processor_run(&cfg);
+    sql_script_free(cfg.script);
+    rf_opts_free(&command, &cfg);
+    return rc;
+}

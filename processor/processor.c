@@ -1,0 +1,608 @@
+/* processor.c - the processor's run loop (see processor.h).
+ *
+ * One thread. The consumer group assigns partitions eagerly (all revoked,
+ * then a new set assigned); on assignment each partition's pstate is built
+ * from its committed offset and metadata and the partition is read from
+ * there (replaying up to where the last run got); on revocation the open
+ * transaction is committed first. Results become visible when their
+ * transaction commits: at once when results are waiting and the consumer
+ * has nothing more at hand, else every --commit-interval. */
+#include "processor.h"
+
+#include "pstate.h"
+#include "rf_json.h"
+#include "rf_kafka.h"
+#include "rf_log.h"
+#include "rf_metrics.h"
+#include "rf_signal.h"
+#include "rf_time.h"
+#include "txn.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_STREAMS 64
+
+struct part {
+    char *topic;
+    int32_t partition;
+    struct pstate *ps;
+    struct rf_metric *m_lag, *m_watermark;
+    int64_t last_in[MAX_STREAMS]; /* per stream: events taken in, as last counted */
+};
+
+struct proc {
+    const struct processor_config *cfg;
+    rd_kafka_t *c;
+    struct txn *txn;
+    struct part *parts;
+    int nparts;
+    struct part *cur; /* the partition whose message is being processed */
+    int any_changes;  /* some stream emits changes */
+    int failed;
+    int64_t last_status_ms, last_tick_ms;
+    int64_t events, results, late, dead, commits, aborts;
+    int64_t last_events;
+    struct rf_metrics *metrics;
+    struct rf_metric *m_events, *m_dead, *m_commits, *m_aborts, *m_open_windows, *m_open_groups;
+    struct rf_metric *m_in[MAX_STREAMS], *m_out[MAX_STREAMS], *m_late[MAX_STREAMS];
+    char err[512];
+};
+
+/* ---- outputs (pstate_sink) --------------------------------------------------- */
+
+static int fail_with(struct proc *P, const char *msg)
+{
+    if (!P->failed) {
+        snprintf(P->err, sizeof P->err, "%s", msg);
+        P->failed = 1;
+    }
+    return -1;
+}
+
+static int on_result(void *arg, int stream, const char *key, size_t keylen, const char *json, size_t len,
+                     int64_t ws, int64_t we)
+{
+    struct proc *P = arg;
+    const struct sql_stream_def *d = sql_script_stream(P->cfg->script, stream);
+    char s[32] = "", e[32] = "";
+    if (ws || we) {
+        rf_time_format(ws, s);
+        rf_time_format(we, e);
+    }
+    const char *names[] = {"rydeflow-stream", "window-start", "window-end", NULL};
+    const char *values[] = {d->name, s, e, NULL};
+    if (!ws && !we)
+        names[1] = NULL;
+    char err[512];
+    if (txn_produce(P->txn, d->topic, key, keylen, json, len, names, values, err, sizeof err) < 0)
+        return fail_with(P, err);
+    P->results++;
+    rf_metric_add(P->m_out[stream], 1);
+    return 0;
+}
+
+/* A JSON envelope around a record we pass on: {"<fields>...","payload":"..."} */
+static char *envelope(const char *fields, const char *payload, size_t len, size_t *outlen)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (!f)
+        return NULL;
+    fprintf(f, "{%s,\"payload\":", fields);
+    rf_json_write_string(f, payload, len);
+    fputc('}', f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    *outlen = size;
+    return buf;
+}
+
+static int on_late(void *arg, int stream, int64_t offset, const char *key, size_t keylen, const char *payload,
+                   size_t len, int64_t ws, int64_t we)
+{
+    struct proc *P = arg;
+    const struct sql_stream_def *d = sql_script_stream(P->cfg->script, stream);
+    char s[32], e[32], fields[1024];
+    rf_time_format(ws, s);
+    rf_time_format(we, e);
+    snprintf(fields, sizeof fields,
+             "\"stream\":\"%s\",\"window_start\":\"%s\",\"window_end\":\"%s\",\"topic\":\"%s\",\"partition\":%d,"
+             "\"offset\":%" PRId64,
+             d->name, s, e, P->cur->topic, (int)P->cur->partition, offset);
+    size_t n;
+    char *v = envelope(fields, payload, len, &n);
+    if (!v)
+        return fail_with(P, "out of memory");
+    const char *names[] = {"rydeflow-stream", NULL}, *values[] = {d->name, NULL};
+    char err[512];
+    int rc = txn_produce(P->txn, P->cfg->late_topic, key, keylen, v, n, names, values, err, sizeof err);
+    free(v);
+    if (rc < 0)
+        return fail_with(P, err);
+    P->late++;
+    rf_metric_add(P->m_late[stream], 1);
+    return 0;
+}
+
+static int on_dead(void *arg, int64_t offset, const char *key, size_t keylen, const char *payload, size_t len,
+                   const char *reason)
+{
+    struct proc *P = arg;
+    char fields[1024];
+    char *r = NULL;
+    size_t rn = 0;
+    FILE *f = open_memstream(&r, &rn);
+    if (!f)
+        return fail_with(P, "out of memory");
+    rf_json_write_string(f, reason, strlen(reason));
+    fclose(f);
+    snprintf(fields, sizeof fields, "\"reason\":%s,\"topic\":\"%s\",\"partition\":%d,\"offset\":%" PRId64, r,
+             P->cur->topic, (int)P->cur->partition, offset);
+    free(r);
+    size_t n;
+    char *v = envelope(fields, payload, len, &n);
+    if (!v)
+        return fail_with(P, "out of memory");
+    char err[512];
+    int rc = txn_produce(P->txn, P->cfg->dead_topic, key, keylen, v, n, NULL, NULL, err, sizeof err);
+    free(v);
+    if (rc < 0)
+        return fail_with(P, err);
+    P->dead++;
+    rf_metric_add(P->m_dead, 1);
+    return 0;
+}
+
+/* ---- partitions ---------------------------------------------------------------- */
+
+static void drop_parts(struct proc *P)
+{
+    for (int i = 0; i < P->nparts; i++) {
+        pstate_free(P->parts[i].ps);
+        free(P->parts[i].topic);
+    }
+    free(P->parts);
+    P->parts = NULL;
+    P->nparts = 0;
+    P->cur = NULL;
+}
+
+static struct part *find_part(struct proc *P, const char *topic, int32_t partition)
+{
+    for (int i = 0; i < P->nparts; i++)
+        if (P->parts[i].partition == partition && strcmp(P->parts[i].topic, topic) == 0)
+            return &P->parts[i];
+    return NULL;
+}
+
+static struct rf_metric *part_gauge(struct proc *P, const char *name, const char *help, const char *topic,
+                                    int32_t partition)
+{
+    /* registered once per partition ever assigned: the registry has no removal */
+    char labels[256];
+    snprintf(labels, sizeof labels, "topic=\"%s\",partition=\"%d\"", topic, (int)partition);
+    static struct {
+        char key[300];
+        struct rf_metric *m;
+    } seen[1024];
+    static int nseen;
+    char key[300];
+    snprintf(key, sizeof key, "%s{%s}", name, labels);
+    for (int i = 0; i < nseen; i++)
+        if (strcmp(seen[i].key, key) == 0)
+            return seen[i].m;
+    struct rf_metric *m = P->metrics ? rf_metrics_gauge(P->metrics, name, labels, help) : NULL;
+    if (nseen < 1024) {
+        snprintf(seen[nseen].key, sizeof seen[nseen].key, "%s", key);
+        seen[nseen++].m = m;
+    }
+    return m;
+}
+
+/* Build the state of each partition in list from its committed offset and
+ * metadata, set where to read from, and assign. */
+static int load_parts(struct proc *P, rd_kafka_topic_partition_list_t *list)
+{
+    drop_parts(P);
+    rd_kafka_resp_err_t e = rd_kafka_committed(P->c, list, (int)P->cfg->timeout_ms);
+    if (e) {
+        snprintf(P->err, sizeof P->err, "cannot read committed offsets: %s", rd_kafka_err2str(e));
+        return -1;
+    }
+    P->parts = calloc((size_t)(list->cnt ? list->cnt : 1), sizeof *P->parts);
+    if (!P->parts)
+        return fail_with(P, "out of memory");
+    struct pstate_sink sink = {P, on_result, on_late, on_dead};
+    for (int i = 0; i < list->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &list->elems[i];
+        int64_t committed = tp->offset >= 0 ? tp->offset : -1;
+        char meta[1024] = "";
+        if (tp->metadata && tp->metadata_size > 0 && tp->metadata_size < sizeof meta) {
+            memcpy(meta, tp->metadata, tp->metadata_size);
+            meta[tp->metadata_size] = '\0';
+        }
+        struct pstate_conf conf = {
+            .script = P->cfg->script,
+            .topic = tp->topic,
+            .partition = tp->partition,
+            .max_groups = P->cfg->max_groups,
+            .idle_ms = P->cfg->idle_ms,
+            .processing_time = strcmp(P->cfg->time, "processing") == 0,
+        };
+        const char *warning;
+        char err[256] = "out of memory";
+        struct part *pt = &P->parts[P->nparts];
+        if (!(pt->topic = strdup(tp->topic)) ||
+            !(pt->ps = pstate_new(&conf, &sink, committed, meta, &warning, err, sizeof err))) {
+            free(pt->topic);
+            pt->topic = NULL;
+            snprintf(P->err, sizeof P->err, "partition %s [%d]: %s", tp->topic, (int)tp->partition, err);
+            return -1;
+        }
+        if (warning)
+            rf_warn("partition %s [%d]: %s", tp->topic, (int)tp->partition, warning);
+        pt->partition = tp->partition;
+        pt->m_lag = part_gauge(P, "rydeflow_processor_lag", "messages behind the end of the partition", tp->topic,
+                               tp->partition);
+        pt->m_watermark = part_gauge(P, "rydeflow_processor_max_event_time_ms",
+                                     "the largest event time seen on the partition (ms since the epoch)", tp->topic,
+                                     tp->partition);
+        P->nparts++;
+        rf_info("partition %s [%d]: %s", tp->topic, (int)tp->partition,
+                committed >= 0 ? (meta[0] ? "resuming from its commit (replaying open windows)"
+                                          : "resuming from its committed offset")
+                               : "starting afresh");
+        tp->offset = committed >= 0 ? committed
+                     : strcmp(P->cfg->from, "end") == 0 ? RD_KAFKA_OFFSET_END
+                                                         : RD_KAFKA_OFFSET_BEGINNING;
+    }
+    e = rd_kafka_assign(P->c, list);
+    if (e) {
+        snprintf(P->err, sizeof P->err, "cannot assign partitions: %s", rd_kafka_err2str(e));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- committing ---------------------------------------------------------------- */
+
+/* Make everything so far durable: EMIT CHANGES rows, then the outputs and
+ * every partition's commit point in one transaction. After an abort, every
+ * partition is rebuilt from the last commit. 0, or -1 (fatal). */
+static int commit(struct proc *P)
+{
+    if (!txn_open(P->txn))
+        return 0;
+    char err[512];
+    for (int i = 0; i < P->nparts; i++) {
+        P->cur = &P->parts[i];
+        if (pstate_flush_changes(P->parts[i].ps, err, sizeof err) < 0)
+            return fail_with(P, err);
+    }
+    if (P->failed)
+        return -1;
+    rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(P->nparts ? P->nparts : 1);
+    for (int i = 0; i < P->nparts; i++) {
+        int64_t off;
+        char meta[1024];
+        pstate_commit_point(P->parts[i].ps, &off, meta, sizeof meta);
+        if (off < 0)
+            continue;
+        rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_add(offsets, P->parts[i].topic, P->parts[i].partition);
+        tp->offset = off;
+        tp->metadata = strdup(meta);
+        tp->metadata_size = strlen(meta);
+    }
+    rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(P->c);
+    enum txn_result r = txn_commit(P->txn, offsets, cgmd, rf_running, 30000, err, sizeof err);
+    rd_kafka_consumer_group_metadata_destroy(cgmd);
+    rd_kafka_topic_partition_list_destroy(offsets);
+    if (r == TXN_FATAL)
+        return fail_with(P, err);
+    if (r == TXN_ABORTED) {
+        P->aborts++;
+        rf_metric_add(P->m_aborts, 1);
+        rd_kafka_topic_partition_list_t *list = NULL;
+        if (rd_kafka_assignment(P->c, &list) || load_parts(P, list) < 0) {
+            if (list)
+                rd_kafka_topic_partition_list_destroy(list);
+            return fail_with(P, P->err[0] ? P->err : "cannot rewind after an aborted transaction");
+        }
+        rd_kafka_topic_partition_list_destroy(list);
+        return 0;
+    }
+    P->commits++;
+    rf_metric_add(P->m_commits, 1);
+    return 0;
+}
+
+static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *list, void *opaque)
+{
+    struct proc *P = opaque;
+    if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (load_parts(P, list) < 0)
+            P->failed = 1;
+        return;
+    }
+    /* revoked (or lost): finish what was done with these partitions */
+    if (e == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !P->failed)
+        commit(P);
+    else {
+        char err[512];
+        txn_abort(P->txn, err, sizeof err);
+    }
+    drop_parts(P);
+    rd_kafka_assign(rk, NULL);
+}
+
+/* ---- status and metrics ----------------------------------------------------------- */
+
+static void status(struct proc *P, int64_t now, int final)
+{
+    int64_t open_windows = 0, open_groups = 0, lag = 0, replaying = 0, max_ts = INT64_MIN;
+    for (int i = 0; i < P->nparts; i++) {
+        struct pstate_stats st;
+        pstate_stats(P->parts[i].ps, &st);
+        open_windows += st.open_windows;
+        open_groups += st.open_groups;
+        replaying += st.replaying;
+        int64_t lo, hi;
+        if (rd_kafka_get_watermark_offsets(P->c, P->parts[i].topic, P->parts[i].partition, &lo, &hi) == 0 &&
+            st.next_offset >= 0 && hi >= st.next_offset) {
+            lag += hi - st.next_offset;
+            rf_metric_set(P->parts[i].m_lag, hi - st.next_offset);
+        }
+        rf_metric_set(P->parts[i].m_watermark, st.max_event_time == INT64_MIN ? 0 : st.max_event_time);
+        if (st.max_event_time > max_ts)
+            max_ts = st.max_event_time;
+    }
+    rf_metric_set(P->m_open_windows, open_windows);
+    rf_metric_set(P->m_open_groups, open_groups);
+    if (!P->last_status_ms)
+        P->last_status_ms = now;
+    double secs = (double)(now - P->last_status_ms) / 1000.0;
+    if (!final && (secs * 1000 < (double)P->cfg->status_ms))
+        return;
+    char t[32] = "-";
+    if (max_ts != INT64_MIN)
+        rf_time_format(max_ts, t);
+    fprintf(stderr,
+            "processor: %s%" PRId64 " events (%.0f/s), %" PRId64 " results, %" PRId64 " late, %" PRId64
+            " dead letters, %d partitions%s, lag %" PRId64 ", %" PRId64 " open windows, event time %s, %" PRId64
+            " commits\n",
+            final ? "done: " : "", P->events, secs > 0 ? (double)(P->events - P->last_events) / secs : 0.0,
+            P->results, P->late, P->dead, P->nparts, replaying ? " (replaying)" : "", lag, open_windows, t,
+            P->commits);
+    P->last_status_ms = now;
+    P->last_events = P->events;
+}
+
+static double rss_bytes(void *arg)
+{
+    (void)arg;
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return (double)resident * (double)sysconf(_SC_PAGESIZE);
+}
+
+static int setup_metrics(struct proc *P)
+{
+    if (!P->cfg->metrics)
+        return 0;
+    if (!(P->metrics = rf_metrics_new()))
+        return fail_with(P, "out of memory");
+    struct rf_metrics *m = P->metrics;
+    P->m_events = rf_metrics_counter(m, "rydeflow_processor_events_total", NULL, "events read from the sources");
+    P->m_dead = rf_metrics_counter(m, "rydeflow_processor_dead_letters_total", NULL, "events sent to the dead-letter topic");
+    P->m_commits = rf_metrics_counter(m, "rydeflow_processor_commits_total", NULL, "transactions committed");
+    P->m_aborts = rf_metrics_counter(m, "rydeflow_processor_aborts_total", NULL, "transactions aborted and redone");
+    P->m_open_windows = rf_metrics_gauge(m, "rydeflow_processor_open_windows", NULL, "windows (or sessions) open");
+    P->m_open_groups = rf_metrics_gauge(m, "rydeflow_processor_open_groups", NULL, "groups held in open windows");
+    rf_metrics_gauge_fn(m, "rydeflow_processor_resident_bytes", NULL, "resident memory", rss_bytes, NULL);
+    for (int i = 0; i < sql_script_nstreams(P->cfg->script) && i < MAX_STREAMS; i++) {
+        char labels[256];
+        snprintf(labels, sizeof labels, "stream=\"%s\"", sql_script_stream(P->cfg->script, i)->name);
+        P->m_in[i] = rf_metrics_counter(m, "rydeflow_processor_stream_events_total", labels, "events a stream took in");
+        P->m_out[i] = rf_metrics_counter(m, "rydeflow_processor_stream_results_total", labels, "results a stream produced");
+        P->m_late[i] = rf_metrics_counter(m, "rydeflow_processor_stream_late_total", labels,
+                                          "events that arrived after their window closed");
+    }
+    char err[512];
+    int port;
+    if (rf_metrics_serve(m, P->cfg->metrics, &port, err, sizeof err) < 0)
+        return fail_with(P, err);
+    rf_info("metrics on http://%s/metrics", P->cfg->metrics);
+    return 0;
+}
+
+/* ---- the loop ------------------------------------------------------------------------ */
+
+static int setup_topics(struct proc *P, rd_kafka_t *admin)
+{
+    const struct processor_config *cfg = P->cfg;
+    char err[512];
+    int sources = 0;
+    for (int i = 0; i < sql_script_nstreams(cfg->script); i++) {
+        const char *src = sql_script_stream(cfg->script, i)->source_topic;
+        int n = rf_kafka_partition_count(admin, src, (int)cfg->timeout_ms, err, sizeof err);
+        if (n < 0) {
+            snprintf(P->err, sizeof P->err, "%s", err);
+            return -1;
+        }
+        if (n == 0) {
+            snprintf(P->err, sizeof P->err, "source topic '%s' does not exist (start the producer first, or create it)",
+                     src);
+            return -1;
+        }
+        if (!sources)
+            sources = n;
+    }
+    int parts = cfg->partitions > 0 ? (int)cfg->partitions : sources;
+    const char *outs[MAX_STREAMS + 2];
+    int nouts = 0;
+    for (int i = 0; i < sql_script_nstreams(cfg->script); i++)
+        outs[nouts++] = sql_script_stream(cfg->script, i)->topic;
+    outs[nouts++] = cfg->late_topic;
+    outs[nouts++] = cfg->dead_topic;
+    for (int i = 0; i < nouts; i++)
+        if (rf_kafka_ensure_topic(admin, outs[i], parts, -1, (int)cfg->timeout_ms, err, sizeof err) < 0) {
+            snprintf(P->err, sizeof P->err, "%s", err);
+            return -1;
+        }
+    return 0;
+}
+
+static int subscribe(struct proc *P)
+{
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(4);
+    for (int i = 0; i < sql_script_nstreams(P->cfg->script); i++) {
+        const char *src = sql_script_stream(P->cfg->script, i)->source_topic;
+        if (!rd_kafka_topic_partition_list_find(topics, src, RD_KAFKA_PARTITION_UA))
+            rd_kafka_topic_partition_list_add(topics, src, RD_KAFKA_PARTITION_UA);
+    }
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(P->c, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (e) {
+        snprintf(P->err, sizeof P->err, "cannot subscribe: %s", rd_kafka_err2str(e));
+        return -1;
+    }
+    return 0;
+}
+
+static void handle(struct proc *P, rd_kafka_message_t *m, int64_t now)
+{
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    struct part *pt = find_part(P, topic, m->partition);
+    char err[512];
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        P->cur = pt;
+        if (pt && pstate_caught_up(pt->ps, m->offset, err, sizeof err) < 0)
+            fail_with(P, err);
+        return;
+    }
+    if (m->err) {
+        rf_warn("%s", rd_kafka_message_errstr(m));
+        return;
+    }
+    if (!pt)
+        return; /* a message from a partition just revoked */
+    if (txn_begin(P->txn, err, sizeof err) < 0) {
+        fail_with(P, err);
+        return;
+    }
+    P->cur = pt;
+    if (pstate_message(pt->ps, m->offset, m->key, m->key_len, m->payload, m->len, now, err, sizeof err) < 0) {
+        fail_with(P, P->failed ? P->err : err);
+        return;
+    }
+    P->events++;
+    rf_metric_add(P->m_events, 1);
+    if (P->metrics)
+        for (int s = 0; s < sql_script_nstreams(P->cfg->script) && s < MAX_STREAMS; s++) {
+            int64_t in, out, late, wm;
+            pstate_stream_stats(pt->ps, s, &in, &out, &late, &wm);
+            rf_metric_add(P->m_in[s], in - pt->last_in[s]);
+            pt->last_in[s] = in;
+        }
+}
+
+int processor_run(const struct processor_config *cfg)
+{
+    struct proc P = {.cfg = cfg};
+    char err[512];
+    for (int i = 0; i < sql_script_nstreams(cfg->script); i++)
+        P.any_changes |= !sql_script_stream(cfg->script, i)->emit_final;
+    if (setup_metrics(&P) < 0)
+        goto out;
+    static const char *const consumer_defaults[] = {
+        "enable.auto.commit=false", "isolation.level=read_committed", "enable.partition.eof=true",
+        "auto.offset.reset=earliest", "partition.assignment.strategy=range,roundrobin", NULL};
+    P.c = rf_kafka_consumer_new(cfg->brokers, cfg->group, &cfg->props, consumer_defaults, rebalance, &P, err,
+                                sizeof err);
+    if (!P.c) {
+        fail_with(&P, err);
+        goto out;
+    }
+    if (rf_kafka_check_reachable(P.c, cfg->brokers, (int)cfg->timeout_ms, err, sizeof err) < 0) {
+        fail_with(&P, err);
+        goto out;
+    }
+    if (setup_topics(&P, P.c) < 0) {
+        P.failed = 1;
+        goto out;
+    }
+    char txn_id[512];
+    snprintf(txn_id, sizeof txn_id, "rydeflow-%s-%s", cfg->group, cfg->instance);
+    if (!(P.txn = txn_new(cfg->brokers, &cfg->props, txn_id, (int)cfg->timeout_ms, err, sizeof err))) {
+        fail_with(&P, err);
+        goto out;
+    }
+    if (subscribe(&P) < 0) {
+        P.failed = 1;
+        goto out;
+    }
+    rf_info("running %d stream%s from %s (group %s, transactional.id %s)", sql_script_nstreams(cfg->script),
+            sql_script_nstreams(cfg->script) == 1 ? "" : "s", cfg->file, cfg->group, txn_id);
+    int64_t commit_every = cfg->commit_ms;
+    if (P.any_changes && cfg->emit_ms < commit_every)
+        commit_every = cfg->emit_ms;
+    while (rf_running() && !P.failed) {
+        /* with results waiting, take only what is at hand, then commit */
+        int waiting = txn_open(P.txn) && txn_records(P.txn) > 0;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(P.c, waiting ? 0 : 100);
+        int64_t now = rf_time_now_ms();
+        if (m) {
+            handle(&P, m, now);
+            rd_kafka_message_destroy(m);
+        }
+        if (now - P.last_tick_ms >= 100) {
+            for (int i = 0; i < P.nparts && !P.failed; i++) {
+                P.cur = &P.parts[i];
+                if (pstate_tick(P.parts[i].ps, now, err, sizeof err) < 0)
+                    fail_with(&P, err);
+            }
+            P.last_tick_ms = now;
+            status(&P, now, 0);
+        }
+        if (P.failed)
+            break;
+        if (txn_open(P.txn) && ((waiting && !m) || now - txn_open_since_ms(P.txn) >= commit_every))
+            commit(&P);
+    }
+    if (!P.failed) {
+        commit(&P);
+        rf_info("stopping: committed; leaving the group");
+    }
+out:
+    if (P.c) {
+        rd_kafka_consumer_close(P.c);
+        rd_kafka_destroy(P.c);
+    }
+    if (P.failed && P.txn)
+        txn_abort(P.txn, err, sizeof err);
+    txn_free(P.txn);
+    drop_parts(&P);
+    if (P.txn || P.events)
+        status(&P, rf_time_now_ms(), 1);
+    rf_metrics_free(P.metrics);
+    if (P.failed) {
+        rf_error("%s", P.err);
+        return 1;
+    }
+    return 0;
+}

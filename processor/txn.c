@@ -1,0 +1,214 @@
+/* txn.c - the transactional producer (see txn.h). */
+#include "txn.h"
+
+#include "rf_kafka.h"
+#include "rf_log.h"
+#include "rf_time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct txn {
+    rd_kafka_t *rk;
+    int open;
+    int64_t since_ms;
+    int64_t records;
+};
+
+struct txn *txn_new(const char *brokers, const struct rf_strlist *props, const char *txn_id, int timeout_ms,
+                    char *err, size_t errlen)
+{
+    char id[512];
+    snprintf(id, sizeof id, "transactional.id=%s", txn_id);
+    /* Results should be visible soon after a window closes: short linger.
+     * A bounded queue: when Kafka is away, producing blocks (back-pressure). */
+    const char *ours[] = {id, "linger.ms=5", "queue.buffering.max.kbytes=65536", "transaction.timeout.ms=60000"};
+    int n = (int)(sizeof ours / sizeof *ours);
+    const char **all = calloc((size_t)(n + props->n), sizeof *all);
+    struct txn *t = calloc(1, sizeof *t);
+    if (!all || !t) {
+        free(all);
+        free(t);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    memcpy(all, ours, sizeof ours);
+    for (int i = 0; i < props->n; i++)
+        all[n + i] = props->v[i];
+    struct rf_strlist list = {all, n + props->n};
+    t->rk = rf_kafka_producer_new(brokers, &list, NULL, NULL, err, errlen);
+    free(all);
+    if (!t->rk) {
+        free(t);
+        return NULL;
+    }
+    rd_kafka_error_t *e = rd_kafka_init_transactions(t->rk, timeout_ms);
+    if (e) {
+        snprintf(err, errlen, "cannot start transactions (transactional.id %s): %s", txn_id, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        rd_kafka_destroy(t->rk);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void txn_free(struct txn *t)
+{
+    if (!t)
+        return;
+    rd_kafka_flush(t->rk, 5000);
+    rd_kafka_destroy(t->rk);
+    free(t);
+}
+
+rd_kafka_t *txn_handle(struct txn *t) { return t->rk; }
+int txn_open(const struct txn *t) { return t->open; }
+int64_t txn_open_since_ms(const struct txn *t) { return t->since_ms; }
+int64_t txn_records(const struct txn *t) { return t->records; }
+
+static int error_out(rd_kafka_error_t *e, const char *what, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: %s", what, rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    return -1;
+}
+
+int txn_begin(struct txn *t, char *err, size_t errlen)
+{
+    if (t->open)
+        return 0;
+    rd_kafka_error_t *e = rd_kafka_begin_transaction(t->rk);
+    if (e)
+        return error_out(e, "cannot begin a transaction", err, errlen);
+    t->open = 1;
+    t->since_ms = rf_time_now_ms();
+    t->records = 0;
+    return 0;
+}
+
+int txn_produce(struct txn *t, const char *topic, const char *key, size_t keylen, const char *val, size_t len,
+                const char *const *hdr_names, const char *const *hdr_values, char *err, size_t errlen)
+{
+    if (txn_begin(t, err, errlen) < 0)
+        return -1;
+    for (int waited = 0;; waited++) {
+        rd_kafka_headers_t *h = NULL;
+        if (hdr_names && hdr_names[0]) {
+            h = rd_kafka_headers_new(4);
+            for (int i = 0; hdr_names[i]; i++)
+                rd_kafka_header_add(h, hdr_names[i], -1, hdr_values[i], -1);
+        }
+        rd_kafka_resp_err_t e =
+            rd_kafka_producev(t->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? keylen : 0),
+                              RD_KAFKA_V_VALUE((void *)val, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+        if (!e) {
+            t->records++;
+            return 0;
+        }
+        if (h)
+            rd_kafka_headers_destroy(h);
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            snprintf(err, errlen, "cannot produce to %s: %s", topic, rd_kafka_err2str(e));
+            return -1;
+        }
+        /* The queue is full: Kafka is slow or away. Wait here (and so stop
+         * consuming) until it drains. */
+        if (waited == 20)
+            rf_warn("output queue full: waiting for Kafka (consumption paused)");
+        rd_kafka_poll(t->rk, 100);
+    }
+}
+
+/* Run one transactional step with librdkafka's error classes. */
+static enum txn_result step(struct txn *t, const char *what, rd_kafka_error_t *(*fn)(struct txn *, void *),
+                            void *arg, int (*running)(void), int give_up_ms, char *err, size_t errlen)
+{
+    int64_t stop_at = 0;
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *e = fn(t, arg);
+        if (!e)
+            return TXN_OK;
+        if (rd_kafka_error_is_fatal(e)) {
+            error_out(e, what, err, errlen);
+            return TXN_FATAL;
+        }
+        if (rd_kafka_error_txn_requires_abort(e)) {
+            rf_warn("%s: %s: aborting the transaction and redoing its work", what, rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            return txn_abort(t, err, errlen) == TXN_OK ? TXN_ABORTED : TXN_FATAL;
+        }
+        if (!rd_kafka_error_is_retriable(e)) {
+            error_out(e, what, err, errlen);
+            return TXN_FATAL;
+        }
+        if (attempt == 0 || attempt % 10 == 0)
+            rf_warn("%s: %s: retrying (consumption paused)", what, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        if (!running()) {
+            if (!stop_at)
+                stop_at = rf_time_now_ms() + give_up_ms;
+            else if (rf_time_now_ms() > stop_at) {
+                snprintf(err, errlen, "%s: Kafka did not answer within %d ms of the shutdown", what, give_up_ms);
+                return TXN_FATAL;
+            }
+        }
+        rd_kafka_poll(t->rk, 200);
+    }
+}
+
+struct offsets_arg {
+    rd_kafka_topic_partition_list_t *offsets;
+    rd_kafka_consumer_group_metadata_t *cgmd;
+};
+
+static rd_kafka_error_t *send_offsets(struct txn *t, void *arg)
+{
+    struct offsets_arg *a = arg;
+    return rd_kafka_send_offsets_to_transaction(t->rk, a->offsets, a->cgmd, 10000);
+}
+
+static rd_kafka_error_t *commit_it(struct txn *t, void *arg)
+{
+    (void)arg;
+    return rd_kafka_commit_transaction(t->rk, 10000);
+}
+
+enum txn_result txn_commit(struct txn *t, rd_kafka_topic_partition_list_t *offsets,
+                           rd_kafka_consumer_group_metadata_t *cgmd, int (*running)(void), int give_up_ms,
+                           char *err, size_t errlen)
+{
+    if (!t->open)
+        return TXN_OK;
+    struct offsets_arg a = {offsets, cgmd};
+    enum txn_result r = TXN_OK;
+    if (offsets && offsets->cnt > 0)
+        r = step(t, "cannot commit offsets", send_offsets, &a, running, give_up_ms, err, errlen);
+    if (r == TXN_OK)
+        r = step(t, "cannot commit the transaction", commit_it, NULL, running, give_up_ms, err, errlen);
+    if (r == TXN_OK)
+        t->open = 0;
+    return r;
+}
+
+enum txn_result txn_abort(struct txn *t, char *err, size_t errlen)
+{
+    if (!t->open)
+        return TXN_OK;
+    for (int attempt = 0; attempt < 30; attempt++) {
+        rd_kafka_error_t *e = rd_kafka_abort_transaction(t->rk, 10000);
+        if (!e) {
+            t->open = 0;
+            return TXN_OK;
+        }
+        if (rd_kafka_error_is_fatal(e) || !rd_kafka_error_is_retriable(e)) {
+            error_out(e, "cannot abort the transaction", err, errlen);
+            return TXN_FATAL;
+        }
+        rd_kafka_error_destroy(e);
+    }
+    snprintf(err, errlen, "cannot abort the transaction: Kafka does not answer");
+    return TXN_FATAL;
+}
