@@ -40,6 +40,8 @@ static const struct rf_opt options[] = {
      "event|processing"},
     {"from", 0, RF_OPT_STRING, "beginning", O(from), "WHERE", "where partitions with no committed offset start", 0, 0,
      "beginning|end"},
+    {"exit-at-end", 'e', RF_OPT_FLAG, NULL, O(exit_at_end), NULL,
+     "exit once every partition is read to its end and committed (like kcat -e); open windows stay open"},
     {NULL, 0, 0, NULL, 0, NULL, NULL, 0, 0, NULL},
 };
 

@@ -32,6 +32,7 @@ struct part {
     struct pstate *ps;
     struct rf_metric *m_lag, *m_watermark;
     int64_t last_in[MAX_STREAMS]; /* per stream: events taken in, as last counted */
+    int at_end;                   /* no message since the end of the partition was reached */
 };
 
 struct proc {
@@ -491,6 +492,8 @@ static void handle(struct proc *P, rd_kafka_message_t *m, int64_t now)
     char err[512];
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         P->cur = pt;
+        if (pt)
+            pt->at_end = 1;
         if (pt && pstate_caught_up(pt->ps, m->offset, err, sizeof err) < 0)
             fail_with(P, err);
         return;
@@ -501,6 +504,7 @@ static void handle(struct proc *P, rd_kafka_message_t *m, int64_t now)
     }
     if (!pt)
         return; /* a message from a partition just revoked */
+    pt->at_end = 0;
     if (txn_begin(P->txn, err, sizeof err) < 0) {
         fail_with(P, err);
         return;
@@ -583,6 +587,15 @@ int processor_run(const struct processor_config *cfg)
             break;
         if (txn_open(P.txn) && ((waiting && !m) || now - txn_open_since_ms(P.txn) >= commit_every))
             commit(&P);
+        if (cfg->exit_at_end && P.nparts > 0 && !m) {
+            int all = 1;
+            for (int i = 0; i < P.nparts && all; i++)
+                all = P.parts[i].at_end;
+            if (all && !txn_open(P.txn) && !P.failed) {
+                rf_info("every partition is at its end: stopping (--exit-at-end)");
+                break;
+            }
+        }
     }
     if (!P.failed) {
         commit(&P);

@@ -32,6 +32,7 @@ struct processor_config {
     long long partitions;    /* partitions of created output topics; 0: as the source */
     const char *time;        /* event|processing */
     const char *from;        /* beginning|end, for partitions without a committed offset */
+    int exit_at_end;         /* stop once every partition is read to its end and committed */
     /* Set by main(): */
     struct sql_script *script;
 };

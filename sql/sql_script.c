@@ -230,8 +230,9 @@ static const struct source *source_named(const struct sql_script *s, const char 
     builtin[1] = (struct source){.schema = sql_schema_summary(), .topic = "wildrydes-summary"};
     if (!n)
         return NULL;
-    for (int i = 0; i < s->nsources; i++)
-        if (strcasecmp(s->sources[i].schema->name, n) == 0)
+    for (int i = s->nsources - 1; i >= 0; i--) /* the latest declaration wins */
+        if (strcasecmp(s->sources[i].schema->name, n) == 0 ||
+            (s->sources[i].schema == sql_schema_summary() && strcasecmp(n, "wildrydes_summary") == 0))
             return &s->sources[i];
     if (strcasecmp(n, "wildrydes") == 0)
         return &builtin[0];
@@ -321,6 +322,23 @@ static int statement(struct parse *P)
             next(P);
         else if (P->tok.type != T_EOF)
             return fail(P, "';' after the source declaration");
+        return 0;
+    }
+    if (P->tok.type == T_SEMI || P->tok.type == T_EOF) { /* CREATE STREAM wildrydes WITH (topic='t'); */
+        const struct source *builtin = source_named(P->s, sname);
+        if (!builtin || (builtin->schema != sql_schema_wildrydes() && builtin->schema != sql_schema_summary())) {
+            sql_error_set(P->err, at.line, at.col,
+                          "'%s' is not a built-in source: declare its columns, or add AS SELECT ...", sname);
+            return P->failed = 1, -1;
+        }
+        if (P->s->nsources == MAX_SOURCES) {
+            sql_error_set(P->err, at.line, at.col, "too many sources (at most %d)", MAX_SOURCES);
+            return P->failed = 1, -1;
+        }
+        struct source *src = &P->s->sources[P->s->nsources++];
+        src->schema = builtin->schema;
+        src->topic = p.topic ? p.topic : builtin->topic;
+        next(P);
         return 0;
     }
     if (P->tok.type != T_IDENT || !sql_tok_is(&P->tok, "AS"))

@@ -36,3 +36,18 @@ finish() {
 
 # A topic name unique to this test run.
 uniq_topic() { echo "t-$_t_name-$1-$$-$RANDOM"; }
+
+# truth_checks EVENTS OUTDIR: compare a processor's outputs with
+# tests/lib/stream_truth.py, one check per line it prints.
+truth_checks() {
+    local out line n=0
+    out=$(python3 "$RF_ROOT/tests/lib/stream_truth.py" "$1" "$2" 2>&1)
+    while IFS= read -r line; do
+        case $line in
+            "ok "*) check "${line#ok }" true; n=$((n + 1)) ;;
+            "FAIL "*) check "${line#FAIL }" false; n=$((n + 1)) ;;
+            *) echo "# $line" ;;
+        esac
+    done <<<"$out"
+    check "the reference comparison ran (${n} checks)" test "$n" -gt 0
+}
