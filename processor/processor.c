@@ -533,9 +533,14 @@ int processor_run(const struct processor_config *cfg)
         P.any_changes |= !sql_script_stream(cfg->script, i)->emit_final;
     if (setup_metrics(&P) < 0)
         goto out;
-    static const char *const consumer_defaults[] = {
+    /* Static membership (group.instance.id): an instance restarted after a
+     * crash takes its partitions back at once instead of waiting out the
+     * dead member's session. Eager assignment: all revoked, then assigned. */
+    char member[512];
+    snprintf(member, sizeof member, "group.instance.id=%s", cfg->instance);
+    const char *const consumer_defaults[] = {
         "enable.auto.commit=false", "isolation.level=read_committed", "enable.partition.eof=true",
-        "auto.offset.reset=earliest", "partition.assignment.strategy=range,roundrobin", NULL};
+        "auto.offset.reset=earliest", "partition.assignment.strategy=range,roundrobin", member, NULL};
     P.c = rf_kafka_consumer_new(cfg->brokers, cfg->group, &cfg->props, consumer_defaults, rebalance, &P, err,
                                 sizeof err);
     if (!P.c) {
