@@ -440,14 +440,21 @@ static int setup_topics(struct proc *P, rd_kafka_t *admin)
     int sources = 0;
     for (int i = 0; i < sql_script_nstreams(cfg->script); i++) {
         const char *src = sql_script_stream(cfg->script, i)->source_topic;
-        int n = rf_kafka_partition_count(admin, src, (int)cfg->timeout_ms, err, sizeof err);
+        /* The source may be about to be created (the producer starting
+         * alongside): wait for it up to --timeout. */
+        int n;
+        int64_t deadline = rf_time_now_ms() + cfg->timeout_ms;
+        while ((n = rf_kafka_partition_count(admin, src, (int)cfg->timeout_ms, err, sizeof err)) == 0 &&
+               rf_time_now_ms() < deadline && rf_running())
+            usleep(200000);
         if (n < 0) {
             snprintf(P->err, sizeof P->err, "%s", err);
             return -1;
         }
         if (n == 0) {
-            snprintf(P->err, sizeof P->err, "source topic '%s' does not exist (start the producer first, or create it)",
-                     src);
+            snprintf(P->err, sizeof P->err,
+                     "source topic '%s' does not exist (waited %lld ms; start the producer first, or create it)", src,
+                     cfg->timeout_ms);
             return -1;
         }
         if (!sources)

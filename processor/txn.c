@@ -23,7 +23,9 @@ struct txn *txn_new(const char *brokers, const struct rf_strlist *props, const c
     snprintf(id, sizeof id, "transactional.id=%s", txn_id);
     /* Results should be visible soon after a window closes: short linger.
      * A bounded queue: when Kafka is away, producing blocks (back-pressure). */
-    const char *ours[] = {id, "linger.ms=5", "queue.buffering.max.kbytes=65536", "transaction.timeout.ms=60000"};
+    /* A dead instance's open transaction is aborted by Kafka after
+     * transaction.timeout.ms; until then read_committed readers wait at it. */
+    const char *ours[] = {id, "linger.ms=5", "queue.buffering.max.kbytes=65536", "transaction.timeout.ms=10000"};
     int n = (int)(sizeof ours / sizeof *ours);
     const char **all = calloc((size_t)(n + props->n), sizeof *all);
     struct txn *t = calloc(1, sizeof *t);

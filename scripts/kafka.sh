@@ -98,6 +98,8 @@ offsets.topic.num.partitions=8
 transaction.state.log.replication.factor=$RF
 transaction.state.log.min.isr=$MINISR
 group.initial.rebalance.delay.ms=0
+# abort the open transaction of a dead client within ~1 s of its timeout (production default 10 s)
+transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
 auto.create.topics.enable=true
 log.retention.hours=-1
 log.segment.bytes=134217728

@@ -1,0 +1,55 @@
+# 16_processor_backpressure: Kafka freezes (SIGSTOP) for 12 s in the middle of
+# a run: the processor waits (it neither crashes nor buffers without bound),
+# resumes when Kafka is back, and its results are still exactly the
+# reference's. A private broker, so no other test is disturbed.
+source "$(dirname "$0")/../lib/env.sh"
+source "$(dirname "$0")/../lib/assert.sh"
+_rf_env_dir
+_rf_start_kafka 1 BP_BROKERS || exit 1
+KPID=$(awk 'NR == 1 {print $2}' "$RF_ENV_DIR/kafka1/nodes")
+test_workdir W
+SRC=$(uniq_topic src)
+cat >"$W/q.sql" <<SQL
+CREATE STREAM wildrydes WITH (topic='$SRC');
+CREATE STREAM summary WITH (topic='$SRC-summary') AS
+SELECT Name, WINDOW_START AS StatusTime, SUM(Distance) AS Distance,
+       MIN(MagicPoints) AS MinMagicPoints, MAX(MagicPoints) AS MaxMagicPoints,
+       MIN(HealthPoints) AS MinHealthPoints, MAX(HealthPoints) AS MaxHealthPoints
+FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE, GRACE 5 SECONDS) GROUP BY Name EMIT FINAL;
+SQL
+P=(-b "$BP_BROKERS" -f "$W/q.sql" -G "g-$SRC" -i bp --status-interval 1s --idle-timeout 0 --commit-interval 200ms
+   --late-topic "$SRC-late" --deadletter-topic "$SRC-dead")
+
+"$RF_BIN/producer" -b "$BP_BROKERS" -t "$SRC" -p 3 -n 20 --start-time "2026-11-22 07:00:00" -d 15m --seed 16 \
+    --disorder-ms 1000 -r 1500 2>/dev/null &
+producer=$!
+"$RF_BIN/processor" "${P[@]}" 2>"$W/proc.err" &
+proc=$!
+sleep 3
+kill -STOP "$KPID"
+sleep 12
+check "the processor is alive after 12 s without Kafka" kill -0 "$proc"
+rss=$(awk '/VmRSS/ {print $2}' "/proc/$proc/status")
+check "its memory stays bounded (${rss} kB < 200 MB)" test "$rss" -lt 204800
+before=$(grep -c "events" "$W/proc.err")
+kill -CONT "$KPID"
+wait "$producer"
+check_eq "the producer delivered every event once Kafka was back" "$?" 0
+python3 -c '
+for i in range(40):
+    print("{\"Name\":\"sentinel-%d\",\"StatusTime\":\"2026-11-23 07:00:00.000\",\"Latitude\":40.7,\"Longitude\":-73.9,\"Distance\":0,\"MagicPoints\":1,\"HealthPoints\":1}" % i)
+' >"$W/sentinels.jsonl"
+"$RF_BIN/producer" -b "$BP_BROKERS" -t "$SRC" --input "$W/sentinels.jsonl" 2>"$W/sentinels.err"
+check_eq "sentinels sent" "$?" 0 || cat "$W/sentinels.err"
+sleep 3
+kill -TERM "$proc"
+wait "$proc"
+check_eq "the processor caught up and stops cleanly (exit 0)" "$?" 0
+timeout 60 "$RF_BIN/processor" "${P[@]}" --exit-at-end 2>>"$W/proc.err"
+check_eq "a last run finds the end" "$?" 0
+"$RF_BIN/consumer" -b "$BP_BROKERS" -t "$SRC" --show partition,offset >"$W/events.jsonl" 2>/dev/null
+mkdir -p "$W/out"
+"$RF_BIN/consumer" -b "$BP_BROKERS" -t "$SRC-summary" --show key >"$W/out/summary.jsonl" 2>/dev/null
+"$RF_BIN/consumer" -b "$BP_BROKERS" -t "$SRC-late" --show key >"$W/out/late.jsonl" 2>/dev/null
+truth_checks "$W/events.jsonl" "$W/out"
+finish
