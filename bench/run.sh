@@ -10,6 +10,8 @@
 #   consumer > /dev/null    vs  bench/rawcount (raw librdkafka, counts only)
 #                           and kcat -C -e > /dev/null
 #   event decoding, 1 core  vs  jansson
+#   processor (workshop q)  vs  bench/rawcount and the same aggregation in Python (confluent-kafka)
+#   processor latency       window end -> result readable, p50/p99 at 10,000 ev/s
 #   bin/sql, 6 queries      vs  DuckDB on the same archive (SQL_EVENTS=5000000)
 # Targets are printed beside the figures; they never fail the run.
 # Results also go to var/bench/results.txt.
@@ -111,7 +113,61 @@ read -r dn ds dj <<<"$(bin/bench/decode "$FILE")"
 r7=$(rate "$dn" "$ds"); r8=$(rate "$dn" "$dj")
 row "event decode, 1 core (ev/s)" "$(fmt "$r7")" "jansson: $(fmt "$r8")" "$(ratio "$r7" "$r8")x" ">= 3,000,000 ev/s"
 
-# 5. bin/sql vs DuckDB over an archive of SQL_EVENTS events in >= 50 objects,
+# 5. processor: the workshop's per-minute summary over topic T1 (EVENTS
+# events, pre-loaded), to the end and committed (--exit-at-end), beside the
+# raw librdkafka counter (measured above) and the same aggregation in Python
+# with confluent-kafka.
+echo "bench: processor ..." >&2
+c7=(); c8=()
+for i in $(seq "$REPEAT"); do
+    cat >"$OUT/bench.sql" <<SQL
+CREATE STREAM wildrydes WITH (topic='$T1');
+CREATE STREAM summary WITH (topic='bench-$RUN-summary-$i') AS
+SELECT Name, WINDOW_START AS StatusTime, SUM(Distance) AS Distance,
+       MIN(MagicPoints) AS MinMagicPoints, MAX(MagicPoints) AS MaxMagicPoints,
+       MIN(HealthPoints) AS MinHealthPoints, MAX(HealthPoints) AS MaxHealthPoints
+FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY Name EMIT FINAL;
+SQL
+    t=$(now)
+    bin/processor -b "$B" -f "$OUT/bench.sql" -G "bench-$RUN-proc-$i" --exit-at-end --idle-timeout 0 \
+        --status-interval 1h --late-topic "bench-$RUN-late" --deadletter-topic "bench-$RUN-dead" 2>"$OUT/processor.err"
+    c7+=("$(elapsed "$t")")
+    read -r pn _ ps <<<"$(var/venv/bin/python bench/py_summary.py "$B" "$T1" "$PARTS")"
+    c8+=("$ps")
+done
+s7=$(best "${c7[@]}"); s8=$(best "${c8[@]}")
+grep -q "done: $EVENTS events" "$OUT/processor.err" || echo "bench: WARNING: processor: $(tail -1 "$OUT/processor.err")" >&2
+[ "$pn" = "$EVENTS" ] || echo "bench: WARNING: the Python peer read $pn of $EVENTS" >&2
+r9=$(rate "$EVENTS" "$s7"); r10=$(rate "$EVENTS" "$s8")
+row "processor, workshop query (ev/s)" "$(fmt "$r9")" "raw librdkafka: $(fmt "$r5")" "$(ratio "$r9" "$r5")x" ">= 0.8x"
+row "" "" "Python confluent-kafka: $(fmt "$r10")" "$(ratio "$r9" "$r10")x" ""
+
+# 6. processor latency at 10,000 events/s: a live fleet of 10,000 unicorns
+# (one report each a second), 5-second windows; from a window's close (the
+# first event past its end reaching Kafka) to its result being readable.
+echo "bench: processor latency at 10,000 ev/s (40 s) ..." >&2
+LT=bench-$RUN-live; create "$LT"
+cat >"$OUT/latency.sql" <<SQL
+CREATE STREAM wildrydes WITH (topic='$LT');
+CREATE STREAM per_second WITH (topic='$LT-out') AS
+SELECT Name, WINDOW_END AS WindowEnd, COUNT(*) AS n, SUM(Distance) AS Distance
+FROM wildrydes WINDOW TUMBLING (SIZE 5 SECONDS) GROUP BY Name EMIT FINAL;
+SQL
+bin/processor -b "$B" -f "$OUT/latency.sql" -G "bench-$RUN-lat" --status-interval 1h --idle-timeout 0 \
+    --late-topic "bench-$RUN-late" --deadletter-topic "bench-$RUN-dead" 2>"$OUT/latency.err" &
+lproc=$!
+sleep 2
+var/venv/bin/python bench/latency.py "$B" "$LT" "$LT-out" 36 >"$OUT/latency.out" &
+lpy=$!
+sleep 1
+bin/producer -b "$B" -t "$LT" -n 10000 -d 30s 2>/dev/null
+wait "$lpy"
+kill -TERM "$lproc"; wait "$lproc" || true
+read -r ln l50 l99 <"$OUT/latency.out"
+row "processor latency p50 (ms)" "$l50" "($(fmt "$ln") windows)" "" "p99 <= 100 ms"
+row "processor latency p99 (ms)" "$l99" "" "" ""
+
+# 7. bin/sql vs DuckDB over an archive of SQL_EVENTS events in >= 50 objects,
 # each writing CSV to /dev/null (DuckDB: COPY (query) TO '/dev/null').
 SQL_EVENTS=${SQL_EVENTS:-5000000}
 ARCH="$OUT/archive-$SQL_EVENTS"

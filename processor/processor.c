@@ -305,7 +305,9 @@ static int commit(struct proc *P)
         tp->metadata_size = strlen(meta);
     }
     rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(P->c);
+    int64_t t0 = rf_time_mono_ns();
     enum txn_result r = txn_commit(P->txn, offsets, cgmd, rf_running, 30000, err, sizeof err);
+    rf_debug("commit: %d partitions, %.1f ms", offsets->cnt, (double)(rf_time_mono_ns() - t0) / 1e6);
     rd_kafka_consumer_group_metadata_destroy(cgmd);
     rd_kafka_topic_partition_list_destroy(offsets);
     if (r == TXN_FATAL)
@@ -547,7 +549,11 @@ int processor_run(const struct processor_config *cfg)
     snprintf(member, sizeof member, "group.instance.id=%s", cfg->instance);
     const char *const consumer_defaults[] = {
         "enable.auto.commit=false", "isolation.level=read_committed", "enable.partition.eof=true",
-        "auto.offset.reset=earliest", "partition.assignment.strategy=range,roundrobin", member, NULL};
+        "auto.offset.reset=earliest", "partition.assignment.strategy=range,roundrobin", member,
+        /* keep up to a million messages queued: with the default (100,000) a
+         * consumer that works on each message hits the threshold and the
+         * fetcher backs off for a second (fetch.queue.backoff.ms) */
+        "queued.min.messages=1000000", NULL};
     P.c = rf_kafka_consumer_new(cfg->brokers, cfg->group, &cfg->props, consumer_defaults, rebalance, &P, err,
                                 sizeof err);
     if (!P.c) {
@@ -577,11 +583,14 @@ int processor_run(const struct processor_config *cfg)
     int64_t commit_every = cfg->commit_ms;
     if (P.any_changes && cfg->emit_ms < commit_every)
         commit_every = cfg->emit_ms;
+    int64_t now = rf_time_now_ms(), results_since = 0;
+    unsigned polls = 0;
     while (rf_running() && !P.failed) {
         /* with results waiting, take only what is at hand, then commit */
         int waiting = txn_open(P.txn) && txn_records(P.txn) > 0;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(P.c, waiting ? 0 : 100);
-        int64_t now = rf_time_now_ms();
+        if (!m || waiting || ++polls % 64 == 0) /* the clock, not for every message */
+            now = rf_time_now_ms();
         if (m) {
             handle(&P, m, now);
             rd_kafka_message_destroy(m);
@@ -597,7 +606,15 @@ int processor_run(const struct processor_config *cfg)
         }
         if (P.failed)
             break;
-        if (txn_open(P.txn) && ((waiting && !m) || now - txn_open_since_ms(P.txn) >= commit_every))
+        /* Results wait for their commit: commit once the consumer has
+         * nothing more at hand, or 20 ms after the first result, so that a
+         * steady stream of input never holds them back for long. */
+        if (!waiting)
+            results_since = 0;
+        else if (!results_since)
+            results_since = now = rf_time_now_ms();
+        if (txn_open(P.txn) && ((waiting && (!m || now - results_since >= 20)) ||
+                                now - txn_open_since_ms(P.txn) >= commit_every))
             commit(&P);
         if (cfg->exit_at_end && P.nparts > 0 && !m) {
             int all = 1;

@@ -29,26 +29,46 @@ static int from_event(const char *const *cols, int ncols, const char *json, size
         const char *c = cols[i];
         struct sql_value *v = &row[i];
         v->type = SQL_NULL;
-        if (strcmp(c, "Name") == 0) {
-            set_string(v, ev->name, ev->name_len);
-        } else if (strcmp(c, "StatusTime") == 0) {
-            v->type = SQL_TIMESTAMP;
-            v->u.ts = ev->time_ms;
-        } else if (strcmp(c, "Latitude") == 0 && (ev->has & RF_EV_LATITUDE)) {
-            v->type = SQL_DOUBLE;
-            v->u.d = ev->latitude;
-        } else if (strcmp(c, "Longitude") == 0 && (ev->has & RF_EV_LONGITUDE)) {
-            v->type = SQL_DOUBLE;
-            v->u.d = ev->longitude;
-        } else if (strcmp(c, "Distance") == 0 && (ev->has & RF_EV_DISTANCE)) {
-            v->type = SQL_DOUBLE;
-            v->u.d = ev->distance;
-        } else if (strcmp(c, "MagicPoints") == 0 && (ev->has & RF_EV_MAGIC)) {
-            v->type = SQL_INT;
-            v->u.i = ev->magic_points;
-        } else if (strcmp(c, "HealthPoints") == 0 && (ev->has & RF_EV_HEALTH)) {
-            v->type = SQL_INT;
-            v->u.i = ev->health_points;
+        switch (c[0]) { /* the first letter tells the workshop's fields apart, but for L */
+        case 'N':
+            if (strcmp(c, "Name") == 0)
+                set_string(v, ev->name, ev->name_len);
+            break;
+        case 'S':
+            if (strcmp(c, "StatusTime") == 0) {
+                v->type = SQL_TIMESTAMP;
+                v->u.ts = ev->time_ms;
+            }
+            break;
+        case 'L':
+            if (strcmp(c, "Latitude") == 0 && (ev->has & RF_EV_LATITUDE)) {
+                v->type = SQL_DOUBLE;
+                v->u.d = ev->latitude;
+            } else if (strcmp(c, "Longitude") == 0 && (ev->has & RF_EV_LONGITUDE)) {
+                v->type = SQL_DOUBLE;
+                v->u.d = ev->longitude;
+            }
+            break;
+        case 'D':
+            if (strcmp(c, "Distance") == 0 && (ev->has & RF_EV_DISTANCE)) {
+                v->type = SQL_DOUBLE;
+                v->u.d = ev->distance;
+            }
+            break;
+        case 'M':
+            if (strcmp(c, "MagicPoints") == 0 && (ev->has & RF_EV_MAGIC)) {
+                v->type = SQL_INT;
+                v->u.i = ev->magic_points;
+            }
+            break;
+        case 'H':
+            if (strcmp(c, "HealthPoints") == 0 && (ev->has & RF_EV_HEALTH)) {
+                v->type = SQL_INT;
+                v->u.i = ev->health_points;
+            }
+            break;
+        default:
+            break;
         }
     }
     return 0;
