@@ -23,9 +23,15 @@ P=(-b "$BP_BROKERS" -f "$W/q.sql" -G "g-$SRC" -i bp --status-interval 1s --idle-
 "$RF_BIN/producer" -b "$BP_BROKERS" -t "$SRC" -p 3 -n 20 --start-time "2026-11-22 07:00:00" -d 15m --seed 16 \
     --disorder-ms 1000 -r 1500 2>/dev/null &
 producer=$!
-"$RF_BIN/processor" "${P[@]}" 2>"$W/proc.err" &
+MPORT=$(_rf_free_port)
+"$RF_BIN/processor" "${P[@]}" --metrics "127.0.0.1:$MPORT" 2>"$W/proc.err" &
 proc=$!
 sleep 3
+curl -s "http://127.0.0.1:$MPORT/metrics" >"$W/metrics"
+check_match "metrics: events read" "$(cat "$W/metrics")" "rydeflow_processor_events_total [1-9]"
+check_match "metrics: lag per partition" "$(cat "$W/metrics")" "rydeflow_processor_lag\\{topic=\"$SRC\",partition=\"0\"\\} [0-9]+"
+check_match "metrics: open windows" "$(cat "$W/metrics")" "rydeflow_processor_open_windows [1-9]"
+check_match "metrics: per stream" "$(cat "$W/metrics")" "rydeflow_processor_stream_events_total\\{stream=\"summary\"\\} [1-9]"
 kill -STOP "$KPID"
 sleep 12
 check "the processor is alive after 12 s without Kafka" kill -0 "$proc"
