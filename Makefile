@@ -11,11 +11,11 @@
 
 BUILD ?= release
 CC ?= cc
-PKGS := rdkafka libevent libevent_pthreads jansson
+PKGS := rdkafka libevent libevent_pthreads jansson libcurl libcrypto
 
 BASE_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers \
                -D_GNU_SOURCE -g -Icommon -Isql -Iproducer -Iconsumer -Idevbroker -Iprocessor $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka -levent -levent_pthreads -ljansson) \
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka -levent -levent_pthreads -ljansson -lcurl -lcrypto) \
           -lpthread -lm -lz
 
 ifeq ($(BUILD),asan)

@@ -1,18 +1,45 @@
 /* archive.h - reading the raw-event archive (DESIGN.md's layout):
  *   <root>/<topic>/year=YYYY/month=MM/day=DD/hour=HH/<topic>+<partition>+<offset>.ndjson.gz
- * Objects are gzip NDJSON (plain .ndjson is read too). Only file:// roots
- * (or plain paths) for now. */
+ * Objects are gzip NDJSON (plain .ndjson is read too). Roots are file:///dir
+ * (or a plain path) or s3://bucket/prefix (common/rf_s3.h: credentials and
+ * region from the AWS environment variables, endpoint from --endpoint).
+ *
+ * Partition pruning is safe only in an archive whose writer filed every
+ * event under its own event hour (rydeflow's sink, make_archive.py
+ * --by-event-hour), which it says with a marker object ARCHIVE_BY_EVENT_TIME
+ * beside the hour directories. Other archives (Firehose files objects by
+ * arrival time, so one object's events straddle hours and late events land
+ * anywhere) are read whole. archive_object_hour gives an object's hour;
+ * bin/sql also checks every record it reads against it, so a marked archive
+ * that breaks its promise is reported rather than answered wrongly. */
 
 #ifndef ARCHIVE_H
 #define ARCHIVE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Every object under <root>/<topic>/, sorted by path. *paths is a malloc'd
  * array of malloc'd strings (free with archive_free_list). Returns 0, or -1
  * with err ("no archive for topic ... at ...", an unsupported URL, ...). */
-int archive_list(const char *url, const char *topic, char ***paths, int *n, char *err, size_t errlen);
+int archive_list(const char *url, const char *endpoint, const char *topic, char ***paths, int *n, char *err,
+                 size_t errlen);
+/* After archive_list: whether the topic's archive carries the marker
+ * ARCHIVE_BY_EVENT_TIME (its writer filed every event under its own hour). */
+#define ARCHIVE_BY_EVENT_TIME "_rydeflow_partitioned_by_event_time"
+int archive_by_event_time(void);
 void archive_free_list(char **paths, int n);
+
+/* The start of the hour an object is filed under (ms since the epoch), from
+ * its path's year=/month=/day=/hour= components; -1 if it has none. */
+int64_t archive_object_hour(const char *path);
+
+/* Read one object whole and decompressed (for the prefetcher): *data is
+ * malloc'd. 0, or -1 with err naming the object (and the line where its
+ * gzip stream broke). */
+int archive_load(const char *path, char **data, size_t *len, char *err, size_t errlen);
+/* The same for an s3:// object of the archive archive_list opened. */
+int archive_load_s3(const char *path, char **data, size_t *len, char *err, size_t errlen);
 
 /* Read objects ahead on background threads: each object is decompressed
  * whole into memory by one of `threads` workers, at most `window` objects

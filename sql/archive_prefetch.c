@@ -33,8 +33,10 @@ struct archive_prefetch {
 };
 
 /* Inflate a whole object into memory. Returns 0, or -1 with err. */
-static int load(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
+int archive_load(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
 {
+    if (strncmp(path, "s3://", 5) == 0)
+        return archive_load_s3(path, out, outlen, err, errlen);
     gzFile gz = gzopen(path, "rb");
     if (!gz) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
@@ -103,7 +105,7 @@ static void *worker(void *arg)
         int i = p->next_claim++;
         pthread_mutex_unlock(&p->lock);
         struct slot s = {.state = SLOT_READY};
-        if (load(p->paths[i], &s.data, &s.len, s.err, sizeof s.err) < 0)
+        if (archive_load(p->paths[i], &s.data, &s.len, s.err, sizeof s.err) < 0)
             s.state = SLOT_FAILED;
         pthread_mutex_lock(&p->lock);
         p->slots[i] = s;

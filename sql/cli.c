@@ -19,6 +19,8 @@
 struct scan {
     struct sql_query *q;
     const char *object;
+    int time_col;        /* pruning: the input column of the event time, else -1 */
+    int64_t hour;        /* pruning: the hour the object is filed under */
     int skip_bad;
     long long rows, bad;
     int failed;
@@ -49,6 +51,17 @@ static int on_line(void *arg, const char *text, size_t len, long lineno)
             return 0;
         snprintf(s->msg, sizeof s->msg, "%s: line %ld: %s (use --skip-bad to count such records and go on)",
                  s->object, lineno, reason);
+        return -1;
+    }
+    /* Pruning skipped objects by their hour: prove that was safe by checking
+     * that the objects read keep the invariant (archive.h). */
+    if (s->time_col >= 0 && s->hour >= 0 && row[s->time_col].type == SQL_TIMESTAMP &&
+        (row[s->time_col].u.ts < s->hour || row[s->time_col].u.ts >= s->hour + 3600000)) {
+        sql_row_release(&src);
+        snprintf(s->msg, sizeof s->msg,
+                 "%s: line %ld: an event outside the object's hour: this archive is not partitioned by event "
+                 "time, so skipping objects by hour is unsafe (use --no-prune)",
+                 s->object, lineno);
         return -1;
     }
     int rc = sql_query_add(s->q, row, &s->err);
@@ -150,9 +163,33 @@ int sql_cli_run(const struct sql_cli_config *c)
         goto out;
     }
     char errbuf[512];
-    if (archive_list(c->archive, sql_query_source(s.q), &objects, &nobjects, errbuf, sizeof errbuf) < 0) {
+    if (archive_list(c->archive, c->endpoint, sql_query_source(s.q), &objects, &nobjects, errbuf, sizeof errbuf) < 0) {
         rf_error("%s", errbuf);
         goto out;
+    }
+    /* Partition pruning: drop the objects whose hour lies outside the
+     * WHERE's bounds on the event time (see archive.h for why that is safe). */
+    int64_t lo, hi;
+    int listed = nobjects, skipped = 0;
+    s.time_col = -1;
+    if (!c->no_prune && sql_query_time_bounds(s.q, &lo, &hi) && !archive_by_event_time())
+        rf_debug("not pruning: the archive has no %s marker (its objects may straddle hours)", ARCHIVE_BY_EVENT_TIME);
+    else if (!c->no_prune && sql_query_time_bounds(s.q, &lo, &hi)) {
+        const char *tcol = sql_query_schema(s.q)->time_col;
+        for (int i = 0; tcol && i < sql_query_ncolumns(s.q); i++)
+            if (strcmp(sql_query_columns(s.q)[i], tcol) == 0)
+                s.time_col = i;
+        int kept = 0;
+        for (int i = 0; i < nobjects; i++) {
+            int64_t h = archive_object_hour(objects[i]);
+            if (h >= 0 && (h + 3600000 <= lo || h > hi)) {
+                free(objects[i]);
+                skipped++;
+            } else {
+                objects[kept++] = objects[i];
+            }
+        }
+        nobjects = kept;
     }
     static const char *const empty[1];
     int nres = sql_query_nresult(s.q);
@@ -184,6 +221,7 @@ int sql_cli_run(const struct sql_cli_config *c)
     int index, got;
     while (rf_running() && (got = archive_prefetch_next(pf, &data, &len, &index, errbuf, sizeof errbuf)) == 1) {
         s.object = objects[index];
+        s.hour = s.time_col >= 0 ? archive_object_hour(objects[index]) : -1;
         read++;
         int r = scan_lines(&s, data, len);
         if (r < 0) {
@@ -212,8 +250,8 @@ int sql_cli_run(const struct sql_cli_config *c)
         goto out;
     }
     if (c->stats)
-        fprintf(stderr, "sql: %d of %d objects read, 0 skipped, %lld records scanned, %lld bad, %lld rows out, %.3f s\n",
-                read, nobjects, s.rows, s.bad, result_writer_rows(w), (double)(rf_time_mono_ns() - t0) / 1e9);
+        fprintf(stderr, "sql: %d of %d objects read, %d skipped, %lld records scanned, %lld bad, %lld rows out, %.3f s\n",
+                read, listed, skipped, s.rows, s.bad, result_writer_rows(w), (double)(rf_time_mono_ns() - t0) / 1e9);
     if (s.bad && c->skip_bad)
         rf_warn("%lld records could not be read and were skipped", s.bad);
     free(names);

@@ -5,7 +5,9 @@
 #include "rf_opts.h"
 
 struct sql_cli_config {
-    const char *archive; /* file:///dir or a path */
+    const char *archive; /* file:///dir, a path, or s3://bucket/prefix */
+    const char *endpoint; /* S3 endpoint URL, or NULL (AWS_ENDPOINT_URL, else AWS) */
+    int no_prune;        /* read every object, whatever the WHERE says about the time */
     const char *format;  /* table|csv|json */
     const char *file;    /* --file: read the query from here ("-" = stdin) */
     int stats;

@@ -11,7 +11,12 @@
 #define O(f) offsetof(struct sql_cli_config, f)
 static const struct rf_opt options[] = {
     {"archive", 'a', RF_OPT_STRING, "file://archive", O(archive), "URL",
-     "the archive root: file:///dir (or a path); FROM wildrydes reads <root>/wildrydes/"},
+     "the archive root: file:///dir (or a path) or s3://bucket/prefix; FROM wildrydes reads <root>/wildrydes/"},
+    {"endpoint", 0, RF_OPT_STRING, NULL, O(endpoint), "URL",
+     "S3 endpoint for s3:// archives (default: AWS_ENDPOINT_URL, else AWS); credentials and region from "
+     "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION"},
+    {"no-prune", 0, RF_OPT_FLAG, NULL, O(no_prune), NULL,
+     "read every object (by default objects whose hour cannot match the WHERE's time bounds are skipped)"},
     {"format", 'F', RF_OPT_STRING, "table", O(format), "FMT", "output format", 0, 0, "table|csv|json"},
     {"file", 'f', RF_OPT_STRING, NULL, O(file), "FILE", "read the query from FILE ('-' = standard input)"},
     {"stats", 0, RF_OPT_FLAG, NULL, O(stats), NULL, "print objects read, records scanned and the time on stderr"},

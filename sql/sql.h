@@ -151,6 +151,13 @@ typedef int (*sql_emit_fn)(void *arg, const struct sql_value *values, int n);
 void sql_query_set_output(struct sql_query *q, sql_emit_fn emit, void *arg);
 int sql_query_finish(struct sql_query *q, struct sql_error *err);
 
+/* Bounds implied by the WHERE clause on the source's event-time column: a
+ * row whose event time is outside [*lo, *hi] (inclusive, ms) cannot match.
+ * Returns 1 when the WHERE bounds it, else 0 (bounds INT64_MIN..INT64_MAX).
+ * Only ANDed comparisons and BETWEENs with constants count; OR, NOT and
+ * everything else bound nothing, so the bounds are always safe to prune with. */
+int sql_query_time_bounds(const struct sql_query *q, int64_t *lo, int64_t *hi);
+
 /* ---- continuous queries (sql_stream.c, sql_script.c) --------------------------
  *
  * The processor's engine. A continuous query is compiled from a script (see

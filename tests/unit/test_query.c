@@ -265,4 +265,50 @@ static void test_session_merge(void)
     sql_query_free(q);
 }
 
-TEST_MAIN("test_query", test_queries, test_result_names, test_errors, test_session_merge)
+/* Bounds on the event time from WHERE, for partition pruning: only what
+ * every matching row must satisfy; OR, NOT and functions bound nothing. */
+static const struct {
+    const char *where;
+    const char *lo, *hi; /* NULL: unbounded */
+} bounds[] = {
+    {"StatusTime >= '2026-11-22 07:00:00' AND StatusTime < '2026-11-22 08:00:00'", "2026-11-22 07:00:00.000",
+     "2026-11-22 07:59:59.999"},
+    {"StatusTime > '2026-11-22 07:00:00'", "2026-11-22 07:00:00.001", NULL},
+    {"'2026-11-22 07:00:00' > StatusTime", NULL, "2026-11-22 06:59:59.999"},
+    {"StatusTime BETWEEN '2026-11-22 07:00:00' AND '2026-11-22 07:30:00' AND Name = 'x'", "2026-11-22 07:00:00.000",
+     "2026-11-22 07:30:00.000"},
+    {"StatusTime = '2026-11-22 07:00:00.250'", "2026-11-22 07:00:00.250", "2026-11-22 07:00:00.250"},
+    {"HealthPoints < 100 AND (StatusTime <= '2026-11-22 09:00:00' AND StatusTime > '2026-11-22 06:00:00')",
+     "2026-11-22 06:00:00.001", "2026-11-22 09:00:00.000"},
+    {"StatusTime > '2026-11-22 07:00:00' OR Name = 'x'", NULL, NULL},
+    {"NOT (StatusTime < '2026-11-22 07:00:00')", NULL, NULL},
+    {"StatusTime NOT BETWEEN '2026-11-22 07:00:00' AND '2026-11-22 08:00:00'", NULL, NULL},
+    {"FLOOR(StatusTime TO HOUR) = '2026-11-22 07:00:00'", NULL, NULL},
+    {"HealthPoints < 100", NULL, NULL},
+};
+
+static void test_time_bounds(void)
+{
+    for (size_t i = 0; i < sizeof bounds / sizeof *bounds; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "SELECT COUNT(*) FROM wildrydes WHERE %s", bounds[i].where);
+        struct sql_error err;
+        struct sql_query *q = sql_query_compile(text, lookup, &err);
+        if (!CHECK(q != NULL)) {
+            fprintf(stderr, "  %s: %s\n", text, err.msg);
+            continue;
+        }
+        int64_t lo, hi, want_lo = INT64_MIN, want_hi = INT64_MAX;
+        int bounded = sql_query_time_bounds(q, &lo, &hi);
+        if (bounds[i].lo)
+            rf_time_parse(bounds[i].lo, strlen(bounds[i].lo), &want_lo);
+        if (bounds[i].hi)
+            rf_time_parse(bounds[i].hi, strlen(bounds[i].hi), &want_hi);
+        CHECK_INT(bounded, bounds[i].lo || bounds[i].hi);
+        if (!CHECK(lo == want_lo && hi == want_hi))
+            fprintf(stderr, "  bounds %zu: %s\n", i, bounds[i].where);
+        sql_query_free(q);
+    }
+}
+
+TEST_MAIN("test_query", test_queries, test_result_names, test_errors, test_session_merge, test_time_bounds)
