@@ -263,3 +263,58 @@ out:
     free(owned);
     return rc;
 }
+
+int sql_cli_prompt(const struct sql_cli_config *cfg)
+{
+    int tty = isatty(STDIN_FILENO);
+    if (tty)
+        fprintf(stderr, "rydeflow sql over %s: end each query with ';', \\q to leave.\n", cfg->archive);
+    char *line = NULL, *stmt = NULL;
+    size_t cap = 0, len = 0;
+    int rc = 0;
+    for (;;) {
+        if (tty) {
+            fputs(len ? "   -> " : "sql> ", stderr);
+            fflush(stderr);
+        }
+        ssize_t n = getline(&line, &cap, stdin);
+        if (n < 0 || !rf_running())
+            break;
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!len && (strncmp(p, "\\q", 2) == 0 || strncmp(p, "quit", 4) == 0 || strncmp(p, "exit", 4) == 0))
+            break;
+        char *ns = realloc(stmt, len + (size_t)n + 1);
+        if (!ns) {
+            rc = 1;
+            break;
+        }
+        stmt = ns;
+        memcpy(stmt + len, line, (size_t)n + 1);
+        len += (size_t)n;
+        size_t end = len;
+        while (end > 0 && (stmt[end - 1] == '\n' || stmt[end - 1] == ' ' || stmt[end - 1] == '\t' ||
+                           stmt[end - 1] == '\r'))
+            end--;
+        if (end == 0) {
+            len = 0;
+            continue;
+        }
+        if (stmt[end - 1] != ';')
+            continue; /* the statement goes on */
+        stmt[end] = '\0';
+        struct sql_cli_config one = *cfg;
+        one.query = stmt;
+        one.file = NULL;
+        one.interactive = 0;
+        rc = sql_cli_run(&one) != 0;
+        fflush(stdout);
+        len = 0;
+    }
+    if (tty)
+        fputc('\n', stderr);
+    free(line);
+    free(stmt);
+    return rc;
+}

@@ -14,11 +14,17 @@ struct sql_cli_config {
     int skip_bad;
     long long threads;   /* decompression threads; 0 = one per core */
     const char *query;   /* the positional argument, or NULL */
+    int interactive;     /* a prompt on standard input */
 };
 
 /* Run the query. Returns the exit code: 0; 1 on a run-time failure (missing
  * archive, unreadable object, a bad record without --skip-bad); 2 for a bad
  * query (printed with line, column and caret). */
 int sql_cli_run(const struct sql_cli_config *cfg);
+
+/* The prompt: read statements ending with ';' from standard input and run
+ * each (a bad query is reported and the prompt goes on); "\q", "quit" or
+ * end of input leaves. Returns 0, or 1 if the last query failed. */
+int sql_cli_prompt(const struct sql_cli_config *cfg);
 
 #endif

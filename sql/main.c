@@ -22,6 +22,9 @@ static const struct rf_opt options[] = {
     {"stats", 0, RF_OPT_FLAG, NULL, O(stats), NULL, "print objects read, records scanned and the time on stderr"},
     {"skip-bad", 0, RF_OPT_FLAG, NULL, O(skip_bad), NULL,
      "count records that cannot be read and go on, instead of stopping at the first"},
+    {"interactive", 'i', RF_OPT_FLAG, NULL, O(interactive), NULL,
+     "a prompt: read queries ending with ';' one after another (the default when standard input is a terminal "
+     "and no query is given)"},
     {"threads", 'j', RF_OPT_INT, "0", O(threads), "N", "threads that decompress objects (0 = one per core)", 0, 256},
     {NULL, 0, 0, NULL, 0, NULL, NULL, 0, 0, NULL},
 };
@@ -31,7 +34,8 @@ static const struct rf_cmd command = {
     .summary = "Run one query in rydeflow's SQL over the raw-event archive (like Athena over Firehose's S3).",
     .args = "[QUERY]",
     .opts = options,
-    .epilog = "The query comes from the argument, --file, or standard input. See docs/sql.md.\n"
+    .epilog = "The query comes from the argument, --file, or standard input; with no query on a terminal,\n"
+              "a prompt reads queries ending with ';' (\\q or Ctrl-D to leave). See docs/sql.md.\n"
               "Examples:\n"
               "  sql --archive file:///data/archive \"SELECT COUNT(*) FROM wildrydes\"\n"
               "  sql \"SELECT Name, SUM(Distance) FROM wildrydes GROUP BY Name ORDER BY 2 DESC\"\n"
@@ -53,10 +57,12 @@ int main(int argc, char **argv)
         bad = "give the query as one argument (quote it)";
     else if (cfg.query && cfg.file)
         bad = "give the query either as an argument or with --file, not both";
+    else if (cfg.interactive && (cfg.query || cfg.file))
+        bad = "--interactive reads queries from standard input: give no query argument or --file";
     else if (!cfg.query && !cfg.file) {
         if (isatty(STDIN_FILENO))
-            bad = "no query: give one as an argument, with --file, or on standard input";
-        else
+            cfg.interactive = 1;
+        else if (!cfg.interactive)
             cfg.file = "-";
     }
     if (bad) {
@@ -65,7 +71,7 @@ int main(int argc, char **argv)
         return 2;
     }
     rf_signal_install();
-    int rc = sql_cli_run(&cfg);
+    int rc = cfg.interactive ? sql_cli_prompt(&cfg) : sql_cli_run(&cfg);
     rf_opts_free(&command, &cfg);
     return rc;
 }

@@ -92,4 +92,11 @@ check_match "  saying where it looked" "$out" "no archive for 'wildrydes' at s3:
 out=$("$RF_BIN/sql" --archive "s3://rydeflow/$PREFIX" --endpoint "http://127.0.0.1:1" "SELECT COUNT(*) FROM wildrydes" 2>&1); rc=$?
 check_eq "an unreachable S3 endpoint fails" "$rc" 1
 check_match "  with curl's reason" "$out" "127.0.0.1:1.*(onnect|refused)"
+# 5. The prompt: queries one after another; a bad one is reported and the
+# prompt goes on; \q leaves.
+printf 'SELECT COUNT(*) AS n FROM wildrydes;\nSELECT Nmae\n  FROM wildrydes;\n\nSELECT COUNT(*) AS m FROM wildrydes\nWHERE HealthPoints < 0;\n\\q\nSELECT 1;\n' |
+    "$RF_BIN/sql" -i --archive "$A" -F csv >"$W/prompt.out" 2>"$W/prompt.err"
+check_eq "the prompt exits 0 after its last query succeeded" "$?" 0
+check_eq "  it ran the good queries, in order" "$(tr '\n' ' ' <"$W/prompt.out")" "n 576000 m 0 "
+check_match "  and reported the bad one with line and column" "$(cat "$W/prompt.err")" "line 1, column 8: unknown column 'Nmae'"
 finish
