@@ -11,11 +11,11 @@
 
 BUILD ?= release
 CC ?= cc
-PKGS := rdkafka libevent libevent_pthreads jansson libcurl libcrypto
+PKGS := rdkafka libevent libevent_pthreads jansson libcurl libcrypto hiredis libpq
 
 BASE_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers \
-               -D_GNU_SOURCE -g -Icommon -Isql -Iproducer -Iconsumer -Idevbroker -Iprocessor $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka -levent -levent_pthreads -ljansson -lcurl -lcrypto) \
+               -D_GNU_SOURCE -g -Icommon -Isql -Iproducer -Iconsumer -Idevbroker -Iprocessor -Isink $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka -levent -levent_pthreads -ljansson -lcurl -lcrypto -lhiredis -lpq) \
           -lpthread -lm -lz
 
 ifeq ($(BUILD),asan)
@@ -43,8 +43,9 @@ PRODUCER_SRC := $(wildcard producer/*.c)
 CONSUMER_SRC := $(wildcard consumer/*.c)
 DEVBROKER_SRC := $(wildcard devbroker/*.c)
 PROCESSOR_SRC := $(wildcard processor/*.c)
+SINK_SRC := $(wildcard sink/*.c)
 
-PROGRAMS := producer consumer devbroker sql processor
+PROGRAMS := producer consumer devbroker sql processor sink
 BINS := $(PROGRAMS:%=$(BINDIR)/%)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -53,7 +54,7 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BINDIR)/tests/%)
 SQLCLI_SRC := $(filter-out sql/sql_%.c,$(wildcard sql/*.c))
 UNIT_EXTRA_OBJ := $(filter-out %/main.o,$(PRODUCER_SRC:%.c=$(OBJDIR)/%.o) $(CONSUMER_SRC:%.c=$(OBJDIR)/%.o) \
                   $(DEVBROKER_SRC:%.c=$(OBJDIR)/%.o) $(SQLCLI_SRC:%.c=$(OBJDIR)/%.o) \
-                  $(PROCESSOR_SRC:%.c=$(OBJDIR)/%.o))
+                  $(PROCESSOR_SRC:%.c=$(OBJDIR)/%.o) $(SINK_SRC:%.c=$(OBJDIR)/%.o))
 
 BENCH_BINS := $(BINDIR)/bench/rawcount $(BINDIR)/bench/decode
 

@@ -1,0 +1,321 @@
+/* pg.c - the PostgreSQL destination: the workshop's DynamoDB table
+ * UnicornSensorData as unicorn_sensor_data, primary key (name, status_time).
+ *
+ * A batch is one transaction: COPY into a temporary staging table, then one
+ * INSERT ... ON CONFLICT (name, status_time) DO UPDATE, so replaying a batch
+ * changes nothing. Values travel as data (COPY text with escaping, or
+ * parameters), never inside SQL text. When the batch fails on a value the
+ * database rejects (a number out of range, say), the batch is written again
+ * row by row, each under a savepoint, and the rejected rows are marked dead
+ * with PostgreSQL's message. A lost connection is a RETRY. */
+#include "backend.h"
+
+#include "rf_log.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct backend {
+    char conninfo[1024];
+    char table[64];
+    char url[1024]; /* for messages, without the query */
+    PGconn *conn;
+    int staged;     /* the staging table exists on this connection */
+    int64_t rows, bytes;
+};
+
+static int matches(const char *url)
+{
+    return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0;
+}
+
+static int valid_identifier(const char *s)
+{
+    if (!*s || strlen(s) > 60 || !((*s >= 'a' && *s <= 'z') || *s == '_'))
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return 0;
+    return 1;
+}
+
+static struct backend *open_pg(const char *url, const struct sink_options *opt, char *err, size_t errlen)
+{
+    (void)opt;
+    struct backend *b = calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf(b->table, sizeof b->table, "unicorn_sensor_data");
+    /* Take table=... out of the query; pass the rest to libpq. */
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", url);
+    char *q = strchr(tmp, '?');
+    char rest[1024] = "";
+    if (q) {
+        *q++ = '\0';
+        for (char *tok = strtok(q, "&"); tok; tok = strtok(NULL, "&")) {
+            if (strncmp(tok, "table=", 6) == 0)
+                snprintf(b->table, sizeof b->table, "%s", tok + 6);
+            else
+                snprintf(rest + strlen(rest), sizeof rest - strlen(rest), "%s%s", rest[0] ? "&" : "?", tok);
+        }
+    }
+    if (!valid_identifier(b->table)) {
+        snprintf(err, errlen, "%s: table=%s: expected a lower-case SQL name", url, b->table);
+        free(b);
+        return NULL;
+    }
+    snprintf(b->url, sizeof b->url, "%s", tmp);
+    snprintf(b->conninfo, sizeof b->conninfo, "%s%s", tmp, rest);
+    return b;
+}
+
+static int conn_lost(struct backend *b) { return !b->conn || PQstatus(b->conn) != CONNECTION_OK; }
+
+static void drop_conn(struct backend *b)
+{
+    if (b->conn)
+        PQfinish(b->conn);
+    b->conn = NULL;
+    b->staged = 0;
+}
+
+/* Run a statement; 0, or -1 with err (and the SQLSTATE in state). */
+static int exec(struct backend *b, const char *sql, char *err, size_t errlen, char *state)
+{
+    PGresult *r = PQexec(b->conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN;
+    if (!ok) {
+        const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (state)
+            snprintf(state, 6, "%s", s ? s : "");
+        snprintf(err, errlen, "PostgreSQL %s: %s", b->url, PQerrorMessage(b->conn));
+        for (char *p = err; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+    }
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+static enum sink_rc connect_pg(struct backend *b, char *err, size_t errlen)
+{
+    if (!conn_lost(b))
+        return SINK_OK;
+    drop_conn(b);
+    b->conn = PQconnectdb(b->conninfo);
+    if (PQstatus(b->conn) != CONNECTION_OK) {
+        snprintf(err, errlen, "PostgreSQL %s: %s", b->url, PQerrorMessage(b->conn));
+        for (char *p = err; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+        drop_conn(b);
+        return SINK_RETRY;
+    }
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SET client_min_messages = warning;"
+             "CREATE TABLE IF NOT EXISTS %s ("
+             " name text NOT NULL, status_time timestamptz NOT NULL, distance double precision,"
+             " min_magic_points integer, max_magic_points integer,"
+             " min_health_points integer, max_health_points integer,"
+             " PRIMARY KEY (name, status_time));"
+             "CREATE TEMP TABLE IF NOT EXISTS rf_stage (seq integer, name text, status_time timestamptz,"
+             " distance double precision, min_magic_points bigint, max_magic_points bigint,"
+             " min_health_points bigint, max_health_points bigint) ON COMMIT DELETE ROWS",
+             b->table);
+    if (exec(b, sql, err, errlen, NULL) < 0) {
+        enum sink_rc rc = conn_lost(b) ? SINK_RETRY : SINK_ERROR;
+        drop_conn(b);
+        return rc;
+    }
+    b->staged = 1;
+    return SINK_OK;
+}
+
+/* COPY text format: backslash, tab, newline and carriage return escaped. */
+static size_t copy_text(char *out, const char *s)
+{
+    size_t o = 0;
+    for (; *s; s++) {
+        switch (*s) {
+        case '\\': out[o++] = '\\'; out[o++] = '\\'; break;
+        case '\t': out[o++] = '\\'; out[o++] = 't'; break;
+        case '\n': out[o++] = '\\'; out[o++] = 'n'; break;
+        case '\r': out[o++] = '\\'; out[o++] = 'r'; break;
+        default: out[o++] = *s;
+        }
+    }
+    return o;
+}
+
+static const char *upsert_sql(struct backend *b, char *sql, size_t len)
+{
+    snprintf(sql, len,
+             "INSERT INTO %s (name, status_time, distance, min_magic_points, max_magic_points,"
+             " min_health_points, max_health_points)"
+             " SELECT DISTINCT ON (name, status_time) name, status_time, distance, min_magic_points,"
+             " max_magic_points, min_health_points, max_health_points FROM rf_stage"
+             " ORDER BY name, status_time, seq DESC"
+             " ON CONFLICT (name, status_time) DO UPDATE SET distance = EXCLUDED.distance,"
+             " min_magic_points = EXCLUDED.min_magic_points, max_magic_points = EXCLUDED.max_magic_points,"
+             " min_health_points = EXCLUDED.min_health_points, max_health_points = EXCLUDED.max_health_points",
+             b->table);
+    return sql;
+}
+
+/* Stage rows [from, to) of the batch (only those decoded) with COPY. */
+static int stage(struct backend *b, struct sink_batch *batch, const struct summary *s, int from, int to, char *err,
+                 size_t errlen, char *state)
+{
+    if (exec(b, "COPY rf_stage FROM STDIN", err, errlen, state) < 0)
+        return -1;
+    char line[2048];
+    int rc = 0;
+    for (int i = from; i < to && rc == 0; i++) {
+        if (batch->r[i].dead)
+            continue;
+        size_t n = (size_t)snprintf(line, sizeof line, "%d\t", i);
+        n += copy_text(line + n, s[i].name);
+        n += (size_t)snprintf(line + n, sizeof line - n, "\t%s+00\t%.17g\t%lld\t%lld\t%lld\t%lld\n", s[i].status_time,
+                              s[i].distance, s[i].min_magic, s[i].max_magic, s[i].min_health, s[i].max_health);
+        if (PQputCopyData(b->conn, line, (int)n) != 1)
+            rc = -1;
+    }
+    if (PQputCopyEnd(b->conn, rc ? "aborted" : NULL) != 1)
+        rc = -1;
+    PGresult *r = PQgetResult(b->conn);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        snprintf(state, 6, "%s", st ? st : "");
+        snprintf(err, errlen, "PostgreSQL %s: %s", b->url, PQerrorMessage(b->conn));
+        rc = -1;
+    }
+    PQclear(r);
+    while ((r = PQgetResult(b->conn)))
+        PQclear(r);
+    return rc;
+}
+
+/* Class 08 (connection), 57 (operator intervention: shutdown), 53
+ * (resources) are worth retrying; 22 (data) and 23 (integrity) are about
+ * the rows. */
+static int data_error(const char *state) { return strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0; }
+
+/* Write row by row under savepoints: rows the database rejects are marked dead. */
+static enum sink_rc row_by_row(struct backend *b, struct sink_batch *batch, const struct summary *s, char *err,
+                               size_t errlen)
+{
+    char state[8] = "", sql[1024];
+    if (exec(b, "BEGIN", err, errlen, state) < 0)
+        return SINK_RETRY;
+    for (int i = 0; i < batch->n; i++) {
+        if (batch->r[i].dead)
+            continue;
+        if (exec(b, "SAVEPOINT r", err, errlen, state) < 0)
+            return SINK_RETRY;
+        if (stage(b, batch, s, i, i + 1, err, errlen, state) < 0 ||
+            exec(b, upsert_sql(b, sql, sizeof sql), err, errlen, state) < 0) {
+            if (conn_lost(b) || !data_error(state))
+                return SINK_RETRY;
+            batch->r[i].dead = 1;
+            const char *m = strstr(err, ": ");
+            snprintf(batch->r[i].why, sizeof batch->r[i].why, "PostgreSQL rejected the row: %s", m ? m + 2 : err);
+            if (exec(b, "ROLLBACK TO SAVEPOINT r", err, errlen, state) < 0)
+                return SINK_RETRY;
+        }
+        if (exec(b, "RELEASE SAVEPOINT r; TRUNCATE rf_stage", err, errlen, state) < 0)
+            return SINK_RETRY;
+    }
+    return exec(b, "COMMIT", err, errlen, state) < 0 ? SINK_RETRY : SINK_OK;
+}
+
+static enum sink_rc write_pg(struct backend *b, struct sink_batch *batch, char *err, size_t errlen)
+{
+    enum sink_rc rc = connect_pg(b, err, errlen);
+    if (rc != SINK_OK)
+        return rc;
+    struct summary *s = calloc((size_t)(batch->n ? batch->n : 1), sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return SINK_RETRY;
+    }
+    int live = 0;
+    for (int i = 0; i < batch->n; i++) {
+        struct sink_record *r = &batch->r[i];
+        if (r->dead)
+            continue;
+        if (summary_decode(r->value, r->len, &s[i], r->why, sizeof r->why) < 0)
+            r->dead = 1;
+        else
+            live++;
+    }
+    char state[8] = "", sql[1024];
+    rc = SINK_OK;
+    if (live > 0) {
+        if (exec(b, "BEGIN", err, errlen, state) < 0 || stage(b, batch, s, 0, batch->n, err, errlen, state) < 0 ||
+            exec(b, upsert_sql(b, sql, sizeof sql), err, errlen, state) < 0 ||
+            exec(b, "COMMIT", err, errlen, state) < 0) {
+            if (conn_lost(b))
+                rc = SINK_RETRY;
+            else {
+                char ignored[512];
+                exec(b, "ROLLBACK", ignored, sizeof ignored, NULL);
+                if (data_error(state)) {
+                    rf_warn("%s; isolating the rejected rows", err);
+                    rc = row_by_row(b, batch, s, err, errlen);
+                    if (rc != SINK_OK && !conn_lost(b))
+                        exec(b, "ROLLBACK", ignored, sizeof ignored, NULL);
+                } else {
+                    rc = SINK_RETRY;
+                }
+            }
+        }
+    }
+    if (rc == SINK_OK)
+        for (int i = 0; i < batch->n; i++)
+            if (!batch->r[i].dead) {
+                b->rows++;
+                b->bytes += (int64_t)batch->r[i].len;
+            }
+    if (rc == SINK_RETRY && conn_lost(b))
+        drop_conn(b);
+    free(s);
+    return rc;
+}
+
+static enum sink_rc flush_pg(struct backend *b, int64_t now_ms, int force, char *err, size_t errlen)
+{
+    (void)b, (void)now_ms, (void)force, (void)err, (void)errlen;
+    return SINK_OK;
+}
+
+static void close_pg(struct backend *b)
+{
+    if (!b)
+        return;
+    drop_conn(b);
+    free(b);
+}
+
+static void stats_pg(struct backend *b, int64_t *written, int64_t *bytes)
+{
+    *written = b->rows;
+    *bytes = b->bytes;
+}
+
+const struct backend_ops backend_postgresql = {
+    .name = "postgresql",
+    .matches = matches,
+    .open = open_pg,
+    .write = write_pg,
+    .flush = flush_pg,
+    .pending_from = NULL,
+    .close = close_pg,
+    .stats = stats_pg,
+};

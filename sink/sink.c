@@ -1,0 +1,456 @@
+/* sink.c - the sink's run loop (see sink.h).
+ *
+ * Batches of up to --max-records messages (or what arrives within --linger)
+ * go to every destination in turn; a destination that answers RETRY gets the
+ * same batch again after a back-off (1/10 s doubling to 5 s) while nothing
+ * more is consumed, so memory stays at one batch whatever the outage. Once
+ * every destination holds the batch, records no destination could take go to
+ * the dead-letter topic (delivery awaited), and then offsets are committed:
+ * per partition the next offset, or less where a destination still holds
+ * records back (the archive's open object). */
+#include "sink.h"
+
+#include "backend.h"
+#include "rf_json.h"
+#include "rf_kafka.h"
+#include "rf_log.h"
+#include "rf_metrics.h"
+#include "rf_signal.h"
+#include "rf_time.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_DEST 16
+
+struct dest {
+    const struct backend_ops *ops;
+    struct backend *b;
+    const char *url;
+    struct rf_metric *m_written, *m_bytes, *m_retries;
+    int64_t last_written, last_bytes;
+};
+
+struct run {
+    const struct sink_config *cfg;
+    struct sink_options opt;
+    rd_kafka_t *c, *dlq;
+    struct dest d[MAX_DEST];
+    int nd;
+    int64_t *next;   /* per partition: the next offset to read; -1 unknown */
+    int *at_end;
+    int nparts;
+    rd_kafka_message_t **msgs;
+    struct sink_record *recs;
+    int64_t records, dead, batches, dlq_failed;
+    int failed;
+    char err[1024];
+    struct rf_metrics *metrics;
+    struct rf_metric *m_records, *m_dead, *m_batch_ms, *m_lag;
+};
+
+static int grow_parts(struct run *r, int32_t p)
+{
+    if (p < r->nparts)
+        return 0;
+    int n = p + 1;
+    int64_t *nx = realloc(r->next, sizeof *nx * (size_t)n);
+    int *ae = realloc(r->at_end, sizeof *ae * (size_t)n);
+    if (nx)
+        r->next = nx;
+    if (ae)
+        r->at_end = ae;
+    if (!nx || !ae)
+        return -1;
+    for (int i = r->nparts; i < n; i++) {
+        r->next[i] = -1;
+        r->at_end[i] = 0;
+    }
+    r->nparts = n;
+    return 0;
+}
+
+static int open_dests(struct run *r)
+{
+    for (int i = 0; i < r->nd; i++) {
+        char err[512];
+        if (!(r->d[i].b = r->d[i].ops->open(r->d[i].url, &r->opt, err, sizeof err))) {
+            snprintf(r->err, sizeof r->err, "%s", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void close_dests(struct run *r)
+{
+    for (int i = 0; i < r->nd; i++) {
+        if (r->d[i].b)
+            r->d[i].ops->close(r->d[i].b);
+        r->d[i].b = NULL;
+    }
+}
+
+/* Call op until it is not RETRY: back off, say what is wrong, keep going
+ * while running (and for 30 s after a shutdown was asked for). */
+static enum sink_rc persist(struct run *r, struct dest *d, const char *what, struct sink_batch *batch, int64_t now,
+                            int force)
+{
+    int64_t backoff = 100, give_up = 0;
+    for (int attempt = 0;; attempt++) {
+        char err[1024] = "";
+        enum sink_rc rc = batch ? d->ops->write(d->b, batch, err, sizeof err)
+                                : d->ops->flush(d->b, now, force, err, sizeof err);
+        if (rc == SINK_OK) {
+            if (attempt > 0)
+                rf_info("%s is back: %s resumed after %d attempts", d->ops->name, what, attempt + 1);
+            return SINK_OK;
+        }
+        if (rc == SINK_ERROR) {
+            snprintf(r->err, sizeof r->err, "%s: %s", d->ops->name, err);
+            return SINK_ERROR;
+        }
+        rf_metric_add(d->m_retries, 1);
+        if (attempt == 0 || attempt % 10 == 0)
+            rf_warn("%s unavailable: %s; retrying every %.1f s (consumption paused)", d->ops->name, err,
+                    (double)backoff / 1000);
+        if (!rf_running()) {
+            if (!give_up)
+                give_up = rf_time_now_ms() + 30000;
+            else if (rf_time_now_ms() > give_up) {
+                snprintf(r->err, sizeof r->err, "%s: still unavailable 30 s after the shutdown began: %s",
+                         d->ops->name, err);
+                return SINK_ERROR;
+            }
+        }
+        usleep((useconds_t)backoff * 1000);
+        if (backoff < 5000)
+            backoff *= 2;
+    }
+}
+
+static void dlq_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    if (m->err) {
+        struct run *r = opaque;
+        r->dlq_failed++;
+        rf_error("a dead letter was not delivered: %s", rd_kafka_err2str(m->err));
+    }
+}
+
+/* Dead letters: {"reason","topic","partition","offset","payload"}, key = the record's. */
+static int send_dead(struct run *r, const char *topic, struct sink_record *rec)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (!f)
+        return -1;
+    fputs("{\"reason\":", f);
+    rf_json_write_string(f, rec->why, strlen(rec->why));
+    fputs(",\"topic\":", f);
+    rf_json_write_string(f, topic, strlen(topic));
+    fprintf(f, ",\"partition\":%d,\"offset\":%" PRId64 ",\"payload\":", (int)rec->partition, rec->offset);
+    rf_json_write_string(f, rec->value, rec->len);
+    fputc('}', f);
+    fclose(f);
+    rd_kafka_resp_err_t e;
+    while ((e = rd_kafka_producev(r->dlq, RD_KAFKA_V_TOPIC(r->cfg->dead_topic),
+                                  RD_KAFKA_V_KEY(rec->key, rec->key ? rec->keylen : 0), RD_KAFKA_V_VALUE(buf, size),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)) ==
+           RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        rd_kafka_poll(r->dlq, 100);
+    free(buf);
+    if (e) {
+        rf_error("cannot send a dead letter: %s", rd_kafka_err2str(e));
+        return -1;
+    }
+    r->dead++;
+    rf_metric_add(r->m_dead, 1);
+    return 0;
+}
+
+/* Commit, per partition seen, the offset every destination is past. */
+static int commit(struct run *r)
+{
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(r->nparts ? r->nparts : 1);
+    for (int32_t p = 0; p < r->nparts; p++) {
+        if (r->next[p] < 0)
+            continue;
+        int64_t off = r->next[p];
+        for (int i = 0; i < r->nd; i++)
+            if (r->d[i].ops->pending_from) {
+                int64_t pf = r->d[i].ops->pending_from(r->d[i].b, p);
+                if (pf >= 0 && pf < off)
+                    off = pf;
+            }
+        rd_kafka_topic_partition_list_add(list, r->cfg->topic, p)->offset = off;
+    }
+    rd_kafka_resp_err_t e = list->cnt ? rd_kafka_commit(r->c, list, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_topic_partition_list_destroy(list);
+    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        rf_warn("cannot commit offsets: %s (the records will be written again after a restart)", rd_kafka_err2str(e));
+        return -1;
+    }
+    return 0;
+}
+
+static int write_batch(struct run *r, struct sink_batch *batch)
+{
+    int64_t t0 = rf_time_mono_ns();
+    for (int i = 0; i < r->nd; i++)
+        if (persist(r, &r->d[i], "writing", batch, 0, 0) != SINK_OK)
+            return -1;
+    for (int i = 0; i < batch->n; i++)
+        if (batch->r[i].dead && send_dead(r, batch->topic, &batch->r[i]) < 0) {
+            snprintf(r->err, sizeof r->err, "cannot send dead letters");
+            return -1;
+        }
+    if (rd_kafka_outq_len(r->dlq) > 0 && rd_kafka_flush(r->dlq, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(r->err, sizeof r->err, "dead letters were not delivered within 30 s");
+        return -1;
+    }
+    if (r->dlq_failed) {
+        snprintf(r->err, sizeof r->err, "%" PRId64 " dead letters could not be delivered", r->dlq_failed);
+        return -1;
+    }
+    for (int i = 0; i < batch->n; i++) {
+        struct sink_record *rec = &batch->r[i];
+        if (grow_parts(r, rec->partition) == 0 && rec->offset + 1 > r->next[rec->partition])
+            r->next[rec->partition] = rec->offset + 1;
+    }
+    r->records += batch->n;
+    r->batches++;
+    rf_metric_add(r->m_records, batch->n);
+    rf_metric_set(r->m_batch_ms, (rf_time_mono_ns() - t0) / 1000000);
+    return 0;
+}
+
+/* Age-based writes (archive objects), then a commit. */
+static int flush_and_commit(struct run *r, int64_t now, int force)
+{
+    for (int i = 0; i < r->nd; i++)
+        if (persist(r, &r->d[i], "flushing", NULL, now, force) != SINK_OK)
+            return -1;
+    commit(r);
+    return 0;
+}
+
+static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *list, void *opaque)
+{
+    struct run *r = opaque;
+    if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < list->cnt; i++)
+            if (strcmp(r->cfg->from, "end") == 0)
+                list->elems[i].offset = RD_KAFKA_OFFSET_INVALID; /* committed, else auto.offset.reset */
+        rd_kafka_assign(rk, list);
+        return;
+    }
+    /* Revoked: what is written is committed; what a destination still holds
+     * (the archive's open objects) is dropped, and the next owner reads it
+     * again from the committed offset. */
+    if (!r->failed)
+        commit(r);
+    close_dests(r);
+    for (int32_t p = 0; p < r->nparts; p++) {
+        r->next[p] = -1;
+        r->at_end[p] = 0;
+    }
+    if (open_dests(r) < 0)
+        r->failed = 1;
+    rd_kafka_assign(rk, NULL);
+}
+
+static void status(struct run *r, int64_t *last_ms, int64_t *last_records, int final)
+{
+    int64_t now = rf_time_now_ms();
+    if (!final && now - *last_ms < r->cfg->status_ms)
+        return;
+    int64_t lag = 0;
+    for (int32_t p = 0; p < r->nparts; p++) {
+        int64_t lo, hi;
+        if (r->next[p] >= 0 && rd_kafka_get_watermark_offsets(r->c, r->cfg->topic, p, &lo, &hi) == 0 && hi > r->next[p])
+            lag += hi - r->next[p];
+    }
+    rf_metric_set(r->m_lag, lag);
+    char dests[512] = "";
+    size_t n = 0;
+    for (int i = 0; i < r->nd && n < sizeof dests; i++) {
+        int64_t w, b;
+        r->d[i].ops->stats(r->d[i].b, &w, &b);
+        rf_metric_add(r->d[i].m_written, w - r->d[i].last_written);
+        rf_metric_add(r->d[i].m_bytes, b - r->d[i].last_bytes);
+        r->d[i].last_written = w;
+        r->d[i].last_bytes = b;
+        n += (size_t)snprintf(dests + n, sizeof dests - n, ", %s %" PRId64 " %s", r->d[i].ops->name, w,
+                              r->d[i].ops->pending_from ? "objects" : "rows");
+    }
+    double secs = (double)(now - *last_ms) / 1000.0;
+    fprintf(stderr, "sink: %s%" PRId64 " records (%.0f/s)%s, %" PRId64 " dead letters, lag %" PRId64 "\n",
+            final ? "done: " : "", r->records, secs > 0 ? (double)(r->records - *last_records) / secs : 0.0, dests,
+            r->dead, lag);
+    *last_ms = now;
+    *last_records = r->records;
+}
+
+static int setup_metrics(struct run *r)
+{
+    if (!r->cfg->metrics)
+        return 0;
+    if (!(r->metrics = rf_metrics_new()))
+        return -1;
+    r->m_records = rf_metrics_counter(r->metrics, "rydeflow_sink_records_total", NULL, "records consumed and written");
+    r->m_dead = rf_metrics_counter(r->metrics, "rydeflow_sink_dead_letters_total", NULL, "records sent to the dead-letter topic");
+    r->m_batch_ms = rf_metrics_gauge(r->metrics, "rydeflow_sink_batch_ms", NULL, "time to write the last batch everywhere");
+    r->m_lag = rf_metrics_gauge(r->metrics, "rydeflow_sink_lag", NULL, "messages behind the end of the topic");
+    for (int i = 0; i < r->nd; i++) {
+        char labels[128];
+        snprintf(labels, sizeof labels, "destination=\"%s\"", r->d[i].ops->name);
+        r->d[i].m_written = rf_metrics_counter(r->metrics, "rydeflow_sink_written_total", labels,
+                                               "rows (PostgreSQL, Redis) or objects (archive) written");
+        r->d[i].m_bytes = rf_metrics_counter(r->metrics, "rydeflow_sink_bytes_total", labels, "record bytes written");
+        r->d[i].m_retries = rf_metrics_counter(r->metrics, "rydeflow_sink_retries_total", labels,
+                                               "writes retried because the destination was unavailable");
+    }
+    char err[512];
+    if (rf_metrics_serve(r->metrics, r->cfg->metrics, NULL, err, sizeof err) < 0) {
+        snprintf(r->err, sizeof r->err, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+int sink_run(const struct sink_config *cfg)
+{
+    struct run r = {.cfg = cfg};
+    r.opt = (struct sink_options){cfg->endpoint, cfg->batch_bytes, cfg->batch_ms, cfg->part_bytes};
+    char err[512];
+    int rc = 1;
+    int64_t last_status = rf_time_now_ms(), last_records = 0, last_flush = rf_time_now_ms();
+    for (int i = 0; i < cfg->to.n; i++) {
+        r.d[r.nd].url = cfg->to.v[i];
+        r.d[r.nd++].ops = backend_for(cfg->to.v[i]);
+    }
+    r.msgs = calloc((size_t)cfg->max_records, sizeof *r.msgs);
+    r.recs = calloc((size_t)cfg->max_records, sizeof *r.recs);
+    if (!r.msgs || !r.recs || open_dests(&r) < 0 || setup_metrics(&r) < 0)
+        goto out;
+    const char *defaults[] = {"enable.auto.commit=false", "enable.partition.eof=true",
+                              strcmp(cfg->from, "end") == 0 ? "auto.offset.reset=latest" : "auto.offset.reset=earliest",
+                              "max.poll.interval.ms=600000", NULL};
+    if (!(r.c = rf_kafka_consumer_new(cfg->brokers, cfg->group, &cfg->props, defaults, rebalance, &r, err, sizeof err)) ||
+        rf_kafka_check_reachable(r.c, cfg->brokers, (int)cfg->timeout_ms, err, sizeof err) < 0 ||
+        !(r.dlq = rf_kafka_producer_new(cfg->brokers, &cfg->props, dlq_report, &r, err, sizeof err))) {
+        snprintf(r.err, sizeof r.err, "%s", err);
+        goto out;
+    }
+    if (rf_kafka_ensure_topic(r.c, cfg->dead_topic, 1, -1, (int)cfg->timeout_ms, err, sizeof err) < 0)
+        rf_warn("%s", err);
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, cfg->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t se = rd_kafka_subscribe(r.c, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (se) {
+        snprintf(r.err, sizeof r.err, "cannot subscribe to %s: %s", cfg->topic, rd_kafka_err2str(se));
+        goto out;
+    }
+    rf_info("writing %s to %d destination%s (group %s)", cfg->topic, r.nd, r.nd == 1 ? "" : "s", cfg->group);
+    while (rf_running() && !r.failed) {
+        /* Fill a batch: up to max_records, or what arrives within linger. */
+        int n = 0;
+        int64_t deadline = rf_time_now_ms() + cfg->linger_ms;
+        while (n < cfg->max_records && rf_running()) {
+            int64_t left = deadline - rf_time_now_ms();
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(r.c, n == 0 ? 100 : (int)(left > 0 ? left : 0));
+            if (!m) {
+                if (n > 0 || left <= 0)
+                    break;
+                if (rf_time_now_ms() >= deadline)
+                    break;
+                continue;
+            }
+            if (m->err) {
+                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                    if (grow_parts(&r, m->partition) == 0)
+                        r.at_end[m->partition] = 1;
+                } else {
+                    rf_warn("%s", rd_kafka_message_errstr(m));
+                }
+                rd_kafka_message_destroy(m);
+                if (n > 0)
+                    break;
+                continue;
+            }
+            if (grow_parts(&r, m->partition) == 0)
+                r.at_end[m->partition] = 0;
+            r.msgs[n] = m;
+            rd_kafka_timestamp_type_t tt;
+            r.recs[n] = (struct sink_record){
+                .partition = m->partition, .offset = m->offset, .timestamp_ms = rd_kafka_message_timestamp(m, &tt),
+                .key = m->key, .keylen = m->key_len, .value = m->payload ? m->payload : "", .len = m->len};
+            n++;
+        }
+        if (n > 0) {
+            struct sink_batch batch = {cfg->topic, r.recs, n};
+            int ok = write_batch(&r, &batch) == 0;
+            for (int i = 0; i < n; i++)
+                rd_kafka_message_destroy(r.msgs[i]);
+            if (!ok) {
+                r.failed = 1;
+                break;
+            }
+            commit(&r);
+        }
+        int64_t now = rf_time_now_ms();
+        if (now - last_flush >= 200) {
+            if (flush_and_commit(&r, now, 0) < 0) {
+                r.failed = 1;
+                break;
+            }
+            last_flush = now;
+        }
+        status(&r, &last_status, &last_records, 0);
+        if (cfg->exit_at_end && n == 0 && r.nparts > 0) {
+            int all = 1;
+            for (int32_t p = 0; p < r.nparts && all; p++)
+                all = r.next[p] < 0 || r.at_end[p];
+            int any = 0;
+            for (int32_t p = 0; p < r.nparts; p++)
+                any |= r.at_end[p];
+            if (all && any) {
+                rf_info("every partition is at its end: stopping (--exit-at-end)");
+                break;
+            }
+        }
+    }
+    if (!r.failed) {
+        if (flush_and_commit(&r, rf_time_now_ms(), 1) < 0)
+            r.failed = 1;
+        else
+            rc = 0;
+    }
+    last_records = 0;
+    status(&r, &last_status, &last_records, 1);
+out:
+    if (r.c) {
+        rd_kafka_consumer_close(r.c);
+        rd_kafka_destroy(r.c);
+    }
+    if (r.dlq) {
+        rd_kafka_flush(r.dlq, 10000);
+        rd_kafka_destroy(r.dlq);
+    }
+    close_dests(&r);
+    rf_metrics_free(r.metrics);
+    free(r.msgs);
+    free(r.recs);
+    free(r.next);
+    free(r.at_end);
+    if (rc != 0)
+        rf_error("%s", r.err[0] ? r.err : "failed");
+    return rc;
+}

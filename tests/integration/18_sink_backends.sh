@@ -1,0 +1,100 @@
+# 18_sink_backends: bin/sink writes summaries to PostgreSQL (upserts; names
+# full of quotes, backslashes and Unicode travel as data) and Redis (the
+# documented keys), raw events to the archive in a directory and on S3 (read
+# back by bin/sql and by DuckDB with hive_partitioning), bad records to the
+# dead-letter topic with the reason; a replay changes nothing.
+source "$(dirname "$0")/../lib/env.sh"
+source "$(dirname "$0")/../lib/assert.sh"
+env_need kafka redis postgres s3
+test_workdir W
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+SUM=$(uniq_topic summary); RAW=$(uniq_topic raw); DLQ="$SUM-dead"
+PG="$RF_PG_URL?table=t18_$$"
+REDIS_PORT=${RF_REDIS_URL##*:}
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+psql_q() { psql "$RF_PG_URL" -Atqc "$1"; }
+
+python3 "$RF_ROOT/tests/lib/make_summaries.py" 20 12 --odd >"$W/summaries.tsv"
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$SUM" -p 3 --input /dev/null 2>/dev/null
+kcat -P -b "$RF_BROKERS" -t "$SUM" -K $'\t' <"$W/summaries.tsv"
+S=(-b "$RF_BROKERS" -t "$SUM" --to "$PG" --to "$RF_REDIS_URL" --deadletter-topic "$DLQ" --exit-at-end --status-interval 1h)
+timeout 60 "$RF_BIN/sink" "${S[@]}" -G "g1-$SUM" 2>"$W/sink1.err"
+check_eq "the sink writes the summaries and exits 0 at the end" "$?" 0
+check_match "  and says what it wrote" "$(tail -1 "$W/sink1.err")" "done: 302 records .* 2 dead letters"
+
+# 1. PostgreSQL: every valid summary once, values as sent.
+check_eq "PostgreSQL has one row per unicorn and minute" "$(psql_q "SELECT COUNT(*) FROM t18_$$")" 300
+check_eq "  with proper types" "$(psql_q "SELECT string_agg(data_type, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 't18_$$'")" \
+    "text,timestamp with time zone,double precision,integer,integer,integer,integer"
+python3 - "$W/summaries.tsv" >"$W/expected.csv" <<'PY'
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    k, v = line.rstrip("\n").split("\t", 1)
+    try: r = json.loads(v)
+    except ValueError: continue
+    if r["MinMagicPoints"] > 2**31: continue
+    d = repr(r["Distance"]); d = d[:-2] if d.endswith(".0") else d
+    print("|".join(str(x) for x in [r["Name"], r["StatusTime"][:19] + "+00", d, r["MinMagicPoints"],
+          r["MaxMagicPoints"], r["MinHealthPoints"], r["MaxHealthPoints"]]))
+PY
+psql_q "SET timezone = 'UTC'; SELECT name, status_time, distance, min_magic_points, max_magic_points, min_health_points, max_health_points FROM t18_$$" >"$W/actual.csv"
+check "  and every value is the record's (names with quotes, backslashes, tabs, Unicode intact)" \
+    cmp -s <(sort "$W/expected.csv") <(sort "$W/actual.csv")
+check_eq "  the name with quotes and a semicolon is stored as data" \
+    "$(psql_q "SELECT COUNT(*) FROM t18_$$ WHERE name = 'O''Brien; DROP TABLE x'")" 12
+
+# 2. Dead letters: not JSON, and a value PostgreSQL rejects (isolated from its batch).
+"$RF_BIN/consumer" -b "$RF_BROKERS" -t "$DLQ" 2>/dev/null >"$W/dead.jsonl"
+check_eq "two dead letters" "$(wc -l <"$W/dead.jsonl")" 2
+check_match "  a record that is not JSON, with the reason" "$(grep -F 'this is not json' "$W/dead.jsonl")" '"reason":"not valid JSON'
+check_match "  a row PostgreSQL rejects, with its message" "$(grep -F Huge "$W/dead.jsonl")" 'PostgreSQL rejected the row: .*out of range'
+
+# 3. Redis: the documented keys.
+check_eq "Redis: the set of unicorns" "$(rcli SCARD unicorns)" 25
+check_eq "  unicorn:<Name> holds the latest minute" "$(rcli HGET "unicorn:Unicorn-007" StatusTime)" "2026-11-22 07:11:00.000"
+check_eq "  with every field" "$(rcli HLEN "unicorn:Unicorn-007")" 7
+check_eq "  unicorn:<Name>:minutes has one member per minute" "$(rcli ZCARD "unicorn:Unicorn-007:minutes")" 12
+check_match "  members are the summaries' JSON" "$(rcli ZRANGE "unicorn:Einhörnchen Ünïcode 🦄:minutes" 0 0)" '"StatusTime": "2026-11-22 07:00:00.000"'
+
+# 4. A replay (a new group reads everything again) changes nothing.
+before=$(psql_q "SELECT md5(string_agg(t18_$$::text, ',' ORDER BY name, status_time)) FROM t18_$$")
+rbefore=$(rcli HGETALL "unicorn:Unicorn-007" | md5sum)
+timeout 60 "$RF_BIN/sink" "${S[@]}" -G "g2-$SUM" 2>/dev/null
+check_eq "a replay exits 0" "$?" 0
+check_eq "  PostgreSQL is unchanged" "$(psql_q "SELECT md5(string_agg(t18_$$::text, ',' ORDER BY name, status_time)) FROM t18_$$")" "$before"
+check_eq "  Redis is unchanged" "$(rcli HGETALL "unicorn:Unicorn-007" | md5sum)" "$rbefore"
+check_eq "  the minutes are not doubled" "$(rcli ZCARD "unicorn:Unicorn-007:minutes")" 12
+
+# 5. The archive: raw events, in a directory and on S3.
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$RAW" -p 3 -n 30 --start-time "2026-11-22 06:40:00" -d 50m --seed 18 \
+    --disorder-ms 3000 --late-fraction 0.01 --late-by 2m 2>/dev/null
+printf 'not an event\n' | kcat -P -b "$RF_BROKERS" -t "$RAW" -p 0
+A="$W/archive"
+timeout 120 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$RAW" --to "file://$A" --to "s3://rydeflow/t18-$$" --endpoint "$RF_S3_ENDPOINT" \
+    --deadletter-topic "$DLQ" -G "g-$RAW" --exit-at-end --status-interval 1h 2>"$W/sink3.err"
+check_eq "the archive sink exits 0 at the end" "$?" 0
+n=$(find "$A/$RAW" -name '*.ndjson.gz' | wc -l)
+check "objects under year=/month=/day=/hour= ($n)" test "$(find "$A/$RAW" -path '*/year=2026/month=11/day=22/hour=0[67]/*' -name "$RAW+*+*.ndjson.gz" | wc -l)" -eq "$n" -a "$n" -gt 3
+check "the marker says the archive is partitioned by event time" test -f "$A/$RAW/_rydeflow_partitioned_by_event_time"
+check "no temporary files are left" test -z "$(find "$A" -name '.*.tmp')"
+"$RF_BIN/consumer" -b "$RF_BROKERS" -t "$RAW" 2>/dev/null | grep -v 'not an event' | sort >"$W/sent"
+for f in $(find "$A/$RAW" -name '*.ndjson.gz'); do gzip -dc "$f"; done | sort >"$W/archived"
+check_eq "every event is archived exactly once (directory)" "$(wc -l <"$W/archived")" 90000
+check "  and the archive holds exactly the events sent" cmp -s "$W/sent" "$W/archived"
+check "  each object holds only events of its hour" python3 - "$A/$RAW" <<'PY'
+import glob, gzip, json, re, sys
+for p in glob.glob(sys.argv[1] + "/*/*/*/*/*.gz"):
+    hour = re.search(r"hour=(\d\d)", p).group(1)
+    for l in gzip.open(p, "rt"):
+        if json.loads(l)["StatusTime"][11:13] != hour: sys.exit(1)
+PY
+cp -r "$A/$RAW" "$A/wildrydes"
+check_eq "bin/sql reads the archive" "$("$RF_BIN/sql" --archive "$A" -F csv "SELECT COUNT(*) FROM wildrydes" 2>/dev/null | tail -1)" 90000
+check_eq "bin/sql reads it from S3" "$("$RF_BIN/sql" --archive "s3://rydeflow/t18-$$" --endpoint "$RF_S3_ENDPOINT" -F csv "SELECT COUNT(*) FROM \"$RAW\"" 2>/dev/null | tail -1)" 90000
+"$RF_BIN/sql" --archive "$A" -F csv --stats "SELECT COUNT(*) FROM wildrydes WHERE StatusTime >= '2026-11-22 07:00:00'" >/dev/null 2>"$W/prune.err"
+check_match "  and prunes objects by hour" "$(cat "$W/prune.err")" "[1-9][0-9]* skipped"
+check_eq "DuckDB reads it with hive_partitioning" "$("$RF_ROOT/var/venv/bin/python" -c "
+import duckdb
+print(duckdb.sql(\"SELECT COUNT(*), COUNT(DISTINCT hour) FROM read_json_auto('$A/$RAW/**/*.ndjson.gz', hive_partitioning=true, format='newline_delimited')\").fetchone())")" "(90000, 2)"
+check_eq "the bad event was dead-lettered" "$("$RF_BIN/consumer" -b "$RF_BROKERS" -t "$DLQ" 2>/dev/null | grep -c 'not an event')" 1
+finish
