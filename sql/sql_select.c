@@ -397,7 +397,11 @@ struct sql_query *sql_query_compile_lx(struct sql_lexer *lx, sql_lookup_fn looku
     }
     q->schema = lookup(ctx, s->from);
     if (!q->schema) {
-        sql_error_set(err, s->from_line, s->from_col, "unknown source '%s'", s->from ? s->from : "");
+        if (s->from)
+            sql_error_set(err, s->from_line, s->from_col, "unknown source '%s'", s->from);
+        else
+            sql_error_set(err, s->items[0].expr ? s->items[0].expr->line : 1, s->items[0].expr ? s->items[0].expr->col : 1,
+                          "the query needs FROM <source>");
         goto fail;
     }
     if (s->where && (has_aggregate(s->where) ? (sql_error_set(err, s->where->line, s->where->col,
