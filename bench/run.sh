@@ -12,6 +12,7 @@
 #   event decoding, 1 core  vs  jansson
 #   processor (workshop q)  vs  bench/rawcount and the same aggregation in Python (confluent-kafka)
 #   processor latency       window end -> result readable, p50/p99 at 10,000 ev/s
+#   sink                    PostgreSQL vs COPY, Redis vs redis-benchmark, archive MB/s (file, S3)
 #   bin/sql, 6 queries      vs  DuckDB on the same archive (SQL_EVENTS=5000000)
 # Targets are printed beside the figures; they never fail the run.
 # Results also go to var/bench/results.txt.
@@ -167,7 +168,53 @@ read -r ln l50 l99 <"$OUT/latency.out"
 row "processor latency p50 (ms)" "$l50" "($(fmt "$ln") windows)" "" "p99 <= 100 ms"
 row "processor latency p99 (ms)" "$l99" "" "" ""
 
-# 7. bin/sql vs DuckDB over an archive of SQL_EVENTS events in >= 50 objects,
+# 7. sink: PostgreSQL upserts beside a plain COPY of the same rows into an
+# empty table; Redis writes beside redis-benchmark -P 100 -t set; the archive
+# (raw events of T1) to a directory and to the S3 server.
+echo "bench: sink ..." >&2
+env_need redis postgres s3
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+SUMN=${SUM_ROWS:-200000}
+python3 tests/lib/make_summaries.py 2000 100 | head -n "$SUMN" >"$OUT/summaries.tsv"
+ST=bench-$RUN-sum; create "$ST"
+kcat -P -b "$B" -t "$ST" -K $'\t' <"$OUT/summaries.tsv"
+t=$(now)
+bin/sink -b "$B" -t "$ST" --to "$RF_PG_URL?table=bench_$RUN" -G "bench-$RUN-pg" --exit-at-end --status-interval 1h \
+    --deadletter-topic "bench-$RUN-dead" 2>/dev/null
+spg=$(elapsed "$t")
+python3 - "$OUT/summaries.tsv" >"$OUT/summaries.copy" <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l.split("\t", 1)[1])
+    print("\t".join(str(x) for x in [r["Name"], r["StatusTime"] + "+00", r["Distance"], r["MinMagicPoints"],
+          r["MaxMagicPoints"], r["MinHealthPoints"], r["MaxHealthPoints"]]))
+PY
+psql "$RF_PG_URL" -qc "CREATE TABLE bench_copy_$RUN (LIKE bench_$RUN)"
+t=$(now); psql "$RF_PG_URL" -qc "\\copy bench_copy_$RUN FROM '$OUT/summaries.copy'"; scopy=$(elapsed "$t")
+r11=$(rate "$SUMN" "$spg"); r12=$(rate "$SUMN" "$scopy")
+row "sink -> PostgreSQL upserts (rows/s)" "$(fmt "$r11")" "COPY into an empty table: $(fmt "$r12")" "$(ratio "$r11" "$r12")x" ">= 0.5x, >= 100,000"
+t=$(now)
+bin/sink -b "$B" -t "$ST" --to "$RF_REDIS_URL" -G "bench-$RUN-redis" --exit-at-end --status-interval 1h \
+    --deadletter-topic "bench-$RUN-dead" 2>/dev/null
+sredis=$(elapsed "$t")
+RPORT=${RF_REDIS_URL##*:}
+rb=$(redis-benchmark -p "$RPORT" -P 100 -t set -n "$SUMN" -q 2>/dev/null | grep -oE '[0-9.]+ requests per second' | cut -d' ' -f1)
+r13=$(rate "$SUMN" "$sredis")
+row "sink -> Redis (summaries/s)" "$(fmt "$r13")" "redis-benchmark -P 100 set: $(fmt "${rb:-0}")" "$(ratio "$r13" "${rb:-1}")x" ">= 0.5x"
+rawmb=$(python3 -c "print($MB)")
+t=$(now)
+bin/sink -b "$B" -t "$T1" --to "file://$OUT/archive-$RUN" -G "bench-$RUN-file" --exit-at-end --status-interval 1h \
+    --deadletter-topic "bench-$RUN-dead" 2>/dev/null
+sfile=$(elapsed "$t")
+t=$(now)
+bin/sink -b "$B" -t "$T1" --to "s3://rydeflow/bench-$RUN" --endpoint "$RF_S3_ENDPOINT" -G "bench-$RUN-s3" --exit-at-end \
+    --status-interval 1h --deadletter-topic "bench-$RUN-dead" 2>/dev/null
+ss3=$(elapsed "$t")
+rm -rf "$OUT/archive-$RUN"
+row "sink -> archive, file:// (MB/s)" "$(python3 -c "print(f'{$rawmb / $sfile:.0f}')")" "target 100 MB/s" "$(python3 -c "print(f'{$rawmb / $sfile / 100:.2f}')")x" ">= 1.0x"
+row "sink -> archive, S3 server (MB/s)" "$(python3 -c "print(f'{$rawmb / $ss3:.0f}')")" "(s3rver, Node.js)" "" ""
+
+# 8. bin/sql vs DuckDB over an archive of SQL_EVENTS events in >= 50 objects,
 # each writing CSV to /dev/null (DuckDB: COPY (query) TO '/dev/null').
 SQL_EVENTS=${SQL_EVENTS:-5000000}
 ARCH="$OUT/archive-$SQL_EVENTS"

@@ -97,4 +97,7 @@ check_eq "DuckDB reads it with hive_partitioning" "$("$RF_ROOT/var/venv/bin/pyth
 import duckdb
 print(duckdb.sql(\"SELECT COUNT(*), COUNT(DISTINCT hour) FROM read_json_auto('$A/$RAW/**/*.ndjson.gz', hive_partitioning=true, format='newline_delimited')\").fetchone())")" "(90000, 2)"
 check_eq "the bad event was dead-lettered" "$("$RF_BIN/consumer" -b "$RF_BROKERS" -t "$DLQ" 2>/dev/null | grep -c 'not an event')" 1
+check_exit "no --to is a usage error (exit 2)" 2 "$RF_BIN/sink" -b "$RF_BROKERS"
+check_exit "an unknown destination is a usage error (exit 2)" 2 "$RF_BIN/sink" --to ftp://x
+check_exit "a bad table name is refused" 1 timeout 20 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$SUM" --to "$RF_PG_URL?table=x;drop" --exit-at-end
 finish
