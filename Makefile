@@ -14,8 +14,8 @@ CC ?= cc
 PKGS := rdkafka libevent libevent_pthreads jansson libcurl libcrypto hiredis libpq
 
 BASE_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers \
-               -D_GNU_SOURCE -g -Icommon -Isql -Iproducer -Iconsumer -Idevbroker -Iprocessor -Isink $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka -levent -levent_pthreads -ljansson -lcurl -lcrypto -lhiredis -lpq) \
+               -D_GNU_SOURCE -g -Icommon -Isql -Iproducer -Iconsumer -Idevbroker -Iprocessor -Isink -Idashboard $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka -levent -levent_pthreads -ljansson -lcurl -lcrypto -lhiredis -lpq) -lwslay \
           -lpthread -lm -lz
 
 ifeq ($(BUILD),asan)
@@ -44,8 +44,9 @@ CONSUMER_SRC := $(wildcard consumer/*.c)
 DEVBROKER_SRC := $(wildcard devbroker/*.c)
 PROCESSOR_SRC := $(wildcard processor/*.c)
 SINK_SRC := $(wildcard sink/*.c)
+DASHBOARD_SRC := $(wildcard dashboard/*.c)
 
-PROGRAMS := producer consumer devbroker sql processor sink
+PROGRAMS := producer consumer devbroker sql processor sink dashboard
 BINS := $(PROGRAMS:%=$(BINDIR)/%)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -54,7 +55,8 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BINDIR)/tests/%)
 SQLCLI_SRC := $(filter-out sql/sql_%.c,$(wildcard sql/*.c))
 UNIT_EXTRA_OBJ := $(filter-out %/main.o,$(PRODUCER_SRC:%.c=$(OBJDIR)/%.o) $(CONSUMER_SRC:%.c=$(OBJDIR)/%.o) \
                   $(DEVBROKER_SRC:%.c=$(OBJDIR)/%.o) $(SQLCLI_SRC:%.c=$(OBJDIR)/%.o) \
-                  $(PROCESSOR_SRC:%.c=$(OBJDIR)/%.o) $(SINK_SRC:%.c=$(OBJDIR)/%.o))
+                  $(PROCESSOR_SRC:%.c=$(OBJDIR)/%.o) $(SINK_SRC:%.c=$(OBJDIR)/%.o) \
+                  $(DASHBOARD_SRC:%.c=$(OBJDIR)/%.o))
 
 BENCH_BINS := $(BINDIR)/bench/rawcount $(BINDIR)/bench/decode
 

@@ -34,6 +34,8 @@ DEBS=(
     "procps:/usr/bin/pgrep"
     "clang:/usr/bin/clang"
     "libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
+    "chromium:/usr/bin/chromium"
+    "redis-tools:/usr/bin/redis-benchmark"
 )
 command -v java >/dev/null || DEBS+=("openjdk-17-jre-headless:/usr/bin/java")
 command -v mvn >/dev/null || DEBS+=("maven:/usr/bin/mvn")

@@ -1,0 +1,75 @@
+// browser.js - the dashboard page in headless Chromium (playwright-core):
+// markers appear and move, a click shows a unicorn's details, the fleet list
+// and health panel fill, an archive query returns rows and a chart; saves a
+// screenshot. Prints "ok N - what" / "not ok N - what".
+//   node browser.js URL SCREENSHOT.png
+'use strict';
+const {chromium} = require('playwright-core');
+const [url, shot] = process.argv.slice(2);
+let n = 0, failed = 0;
+const check = (ok, what) => { n++; if (!ok) failed++; console.log(`${ok ? 'ok' : 'not ok'} ${n} - ${what}`); };
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  const page = await browser.newPage({viewport: {width: 1280, height: 800}});
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.waitForFunction(() => window.rydeflow && window.rydeflow.unicorns.size >= 10, null, {timeout: 20000})
+    .catch(() => {});
+  const count = await page.evaluate(() => window.rydeflow.unicorns.size);
+  check(count >= 10, `markers appear for the fleet (${count})`);
+  check(await page.locator('path.unicorn-marker').count() >= 10, 'they are drawn on the map');
+  await page.waitForSelector('#status.up', {timeout: 10000}).catch(() => {});
+  check((await page.textContent('#status')) === 'live', 'the page says it is live');
+
+  const where = () => page.evaluate(() => [...window.rydeflow.unicorns.entries()].map(
+    ([k, e]) => k + '@' + e.marker.getLatLng().lat.toFixed(6) + ',' + e.marker.getLatLng().lng.toFixed(6)).sort());
+  const before = await where();
+  await page.waitForTimeout(2500);
+  const after = await where();
+  const moved = after.filter((p, i) => p !== before[i]).length;
+  check(moved >= 5, `markers move (${moved} of ${after.length} in 2.5 s)`);
+
+  // A click on a marker shows its details and last minute.
+  const name = await page.evaluate(() => {
+    const [k, e] = [...window.rydeflow.unicorns.entries()][0];
+    e.marker.fire('click');
+    return k;
+  });
+  await page.waitForSelector('#details:not([hidden])', {timeout: 5000}).catch(() => {});
+  check((await page.textContent('#d-name')) === name, `a click shows the unicorn's details (${name})`);
+  check(/health/.test(await page.textContent('#d-vitals')), '  with its vitals');
+  await page.waitForFunction(() => !/loading/.test(document.getElementById('d-minute').textContent), null,
+                             {timeout: 5000}).catch(() => {});
+  check(/minute|no minute summary yet/.test(await page.textContent('#d-minute')), '  and its last minute (or that there is none yet)');
+
+  await page.waitForTimeout(1200);
+  check(await page.locator('#fleet-rows tr').count() >= 10, 'the fleet list fills');
+  await page.click('#sort-health');
+  const hs = await page.$$eval('#fleet-rows tr td:nth-child(2)', (tds) => tds.map((t) => +t.textContent));
+  check(hs.every((h, i) => i === 0 || hs[i - 1] <= h), 'the fleet list sorts by health');
+  check(+(await page.textContent('#h-rate')) > 0, 'the health panel shows events/s');
+  await page.screenshot({path: shot});
+  check(true, `screenshot saved: ${shot}`);
+
+  // The query page.
+  await page.click('#tab-query');
+  await page.click('#run');
+  await page.waitForSelector('#q-result tbody tr', {timeout: 15000}).catch(() => {});
+  const rows = await page.locator('#q-result tbody tr').count();
+  check(rows > 1, `an archive query returns rows (${rows})`);
+  check(await page.locator('#chart:not([hidden]) polyline.series').count() >= 1, '  and a time series is drawn as a chart');
+  await page.screenshot({path: shot.replace(/\.png$/, '-query.png')});
+  await page.fill('#q', 'SELECT Nmae FROM wildrydes');
+  await page.click('#run');
+  await page.waitForSelector('#q-error:not([hidden])', {timeout: 5000}).catch(() => {});
+  check(/line 1, column 8: unknown column 'Nmae'/.test(await page.textContent('#q-error')), 'a bad query shows line:column');
+  check(errors.length === 0, `no script errors (${errors.join('; ')})`);
+  await browser.close();
+  console.log(`browser: ${n - failed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+})().catch((e) => { console.log(`not ok ${n + 1} - ${e.message}`); process.exit(1); });

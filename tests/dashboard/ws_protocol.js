@@ -1,0 +1,101 @@
+// ws_protocol.js - the dashboard's WebSocket, checked with a client that is
+// not ours (npm `ws`) and with raw sockets: handshake, snapshot, masked and
+// fragmented frames, ping/pong, the close handshake, an oversize frame, bad
+// upgrades and the token. Prints "ok N - what" / "not ok N - what".
+//   node ws_protocol.js HOST:PORT TOKEN
+'use strict';
+const WebSocket = require('ws');
+const net = require('net');
+const [hostport, token] = process.argv.slice(2);
+const [host, port] = hostport.split(':');
+let n = 0, failed = 0;
+const check = (ok, what) => { n++; if (!ok) failed++; console.log(`${ok ? 'ok' : 'not ok'} ${n} - ${what}`); };
+const url = `ws://${hostport}/ws?token=${token}`;
+
+function raw(request) { // send bytes, collect the answer until the server closes
+  return new Promise((resolve) => {
+    const s = net.connect(+port, host, () => s.write(request));
+    let data = '';
+    s.on('data', (d) => { data += d.toString('latin1'); });
+    s.on('close', () => resolve(data));
+    s.on('error', () => resolve(data));
+    setTimeout(() => s.destroy(), 3000);
+  });
+}
+
+function open(u) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(u, {maxPayload: 64 << 20});
+    const msgs = [];
+    ws.on('message', (d) => msgs.push(JSON.parse(d.toString())));
+    ws.on('open', () => resolve({ws, msgs}));
+    ws.on('unexpected-response', (req, res) => reject(new Error('HTTP ' + res.statusCode)));
+    ws.on('error', reject);
+  });
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const closed = (ws) => new Promise((resolve) => ws.on('close', (code, reason) => resolve({code, reason: reason.toString()})));
+
+(async () => {
+  // 1. Handshake, snapshot, deltas, health.
+  const {ws, msgs} = await open(url);
+  check(true, 'the handshake succeeds (Sec-WebSocket-Accept checked by ws)');
+  await sleep(2500);
+  check(msgs.length > 0 && msgs[0].type === 'snapshot', 'the first message is a snapshot');
+  check(msgs[0].unicorns && msgs[0].unicorns.length >= 5, `the snapshot holds the fleet (${msgs[0].unicorns.length})`);
+  check(msgs.some((m) => m.type === 'delta'), 'deltas follow');
+  check(msgs.some((m) => m.type === 'health' && typeof m.events_per_s === 'number'), 'health messages follow');
+  const deltas = msgs.filter((m) => m.type === 'delta').length;
+  check(deltas <= 2.5 * 10 + 2, `at most --max-rate (10/s) updates: ${deltas} in 2.5 s`);
+
+  // 2. Masked, fragmented frames from the client are reassembled (ws masks every client frame).
+  ws.send('{"type":"hel', {fin: false});
+  ws.send('lo"}', {fin: true});
+  await sleep(300);
+  check(ws.readyState === WebSocket.OPEN, 'a fragmented, masked message is accepted');
+
+  // 3. Ping gets a pong with the same payload.
+  const pong = new Promise((resolve) => ws.once('pong', (d) => resolve(d.toString())));
+  ws.ping('are-you-there');
+  check(await Promise.race([pong, sleep(2000).then(() => 'timeout')]) === 'are-you-there', 'a ping is answered with its pong');
+
+  // 4. The server pings too (keepalive).
+  const serverPing = new Promise((resolve) => ws.once('ping', () => resolve(true)));
+  check(await Promise.race([serverPing, sleep(2500).then(() => false)]), 'the server pings to keep the connection alive');
+
+  // 5. The close handshake.
+  const c1 = closed(ws);
+  ws.close(1000, 'bye');
+  const r1 = await c1;
+  check(r1.code === 1000, `a close is answered (code ${r1.code})`);
+
+  // 6. An oversize frame (> --max-frame) closes with 1009.
+  const big = await open(url);
+  const c2 = closed(big.ws);
+  big.ws.send('x'.repeat(200000));
+  const r2 = await Promise.race([c2, sleep(3000).then(() => ({code: 0}))]);
+  check(r2.code === 1009, `an oversize message closes with 1009 (got ${r2.code})`);
+
+  // 7. Bad upgrades and the token.
+  let answer = await raw(`GET /ws?token=${token} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`);
+  check(/^HTTP\/1.1 400/.test(answer), 'an upgrade without Sec-WebSocket-Key is refused with 400');
+  answer = await raw(`GET /ws?token=${token} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+                     'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n');
+  check(/^HTTP\/1.1 426/.test(answer) && /Sec-WebSocket-Version: 13/.test(answer), 'a wrong version gets 426 naming 13');
+  answer = await raw('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+                     'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  check(/^HTTP\/1.1 401/.test(answer), 'an upgrade without the token gets 401');
+  answer = await raw('GET /api/fleet HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\n\r\n');
+  check(/^HTTP\/1.1 401/.test(answer), 'an API call with a wrong token gets 401');
+  answer = await raw(`GET /api/fleet HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+  check(/^HTTP\/1.1 200/.test(answer) && /"name":/.test(answer), 'an API call with the token gets the fleet');
+  answer = await raw('GARBAGE\r\n\r\n');
+  check(/^HTTP\/1.1 400/.test(answer) && !/\/work|\.c:|stack/i.test(answer), 'garbage gets 400 without paths or traces');
+  answer = await raw('GET /static/../../../etc/passwd HTTP/1.1\r\n\r\n');
+  check(/^HTTP\/1.1 404/.test(answer) && !/root:/.test(answer), 'a path outside the page is not served');
+  answer = await raw('GET / HTTP/1.1\r\nX: ' + 'a'.repeat(20000) + '\r\n\r\n');
+  check(/^HTTP\/1.1 431/.test(answer), 'oversized headers get 431');
+
+  console.log(`ws_protocol: ${n - failed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+})().catch((e) => { console.log(`not ok ${n + 1} - ${e.message}`); process.exit(1); });

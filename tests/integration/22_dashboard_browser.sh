@@ -1,0 +1,35 @@
+# 22_dashboard_browser: the page in headless Chromium while the fleet flies:
+# markers appear and move, a click shows details, the fleet list sorts, an
+# archive query returns rows and a chart, a bad query shows line:column.
+# Screenshots go to var/test-logs/ (dashboard.png, dashboard-query.png).
+source "$(dirname "$0")/../lib/env.sh"
+source "$(dirname "$0")/../lib/assert.sh"
+env_need kafka
+test_workdir W
+T=$(uniq_topic fleet)
+PORT=$(_rf_free_port)
+A="$W/archive"
+"$RF_BIN/producer" --print -n 20 --start-time "2026-11-22 07:00:00" -d 30m 2>/dev/null |
+    python3 "$RF_ROOT/tests/lib/make_archive.py" "$A" --by-event-hour
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$T" -p 2 --input /dev/null 2>/dev/null
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$T-summary" -p 2 --input /dev/null 2>/dev/null
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$T" -n 20 -d 90s --progress off 2>/dev/null &
+prod=$!
+# The tile server is unreachable on purpose: the page must fall back to its grid.
+"$RF_BIN/dashboard" -b "$RF_BROKERS" -t "$T" --summary-topic "$T-summary" --listen "127.0.0.1:$PORT" \
+    --archive "$A" --tiles "http://127.0.0.1:1/{z}/{x}/{y}.png" 2>"$W/dash.err" &
+dash=$!
+on_exit "kill $prod $dash 2>/dev/null"
+wait_for 20 "the dashboard" curl -sf "http://127.0.0.1:$PORT/"
+mkdir -p "$RF_ROOT/var/test-logs"
+SHOT="$RF_ROOT/var/test-logs/dashboard-$(basename "$RF_BIN" | tr / _)-$$.png"
+while IFS= read -r line; do
+    case $line in
+        "ok "*) check "${line#ok [0-9]* - }" true ;;
+        "not ok "*) check "${line#not ok [0-9]* - }" false ;;
+        *) echo "# $line" ;;
+    esac
+done < <(timeout 120 node "$RF_ROOT/tests/dashboard/browser.js" "http://127.0.0.1:$PORT/" "$SHOT" 2>&1)
+check "the screenshot exists" test -s "$SHOT"
+cp "$SHOT" "$RF_ROOT/var/test-logs/dashboard.png"
+finish
