@@ -18,7 +18,7 @@
 #include <string.h>
 
 struct backend {
-    char conninfo[1024];
+    char conninfo[2100];
     char table[64];
     char url[1024]; /* for messages, without the query */
     PGconn *conn;

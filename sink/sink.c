@@ -110,7 +110,7 @@ static enum sink_rc persist(struct run *r, struct dest *d, const char *what, str
             return SINK_OK;
         }
         if (rc == SINK_ERROR) {
-            snprintf(r->err, sizeof r->err, "%s: %s", d->ops->name, err);
+            snprintf(r->err, sizeof r->err, "%s: %.900s", d->ops->name, err);
             return SINK_ERROR;
         }
         rf_metric_add(d->m_retries, 1);
@@ -121,7 +121,7 @@ static enum sink_rc persist(struct run *r, struct dest *d, const char *what, str
             if (!give_up)
                 give_up = rf_time_now_ms() + 30000;
             else if (rf_time_now_ms() > give_up) {
-                snprintf(r->err, sizeof r->err, "%s: still unavailable 30 s after the shutdown began: %s",
+                snprintf(r->err, sizeof r->err, "%s: still unavailable 30 s after the shutdown began: %.900s",
                          d->ops->name, err);
                 return SINK_ERROR;
             }
