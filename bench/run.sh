@@ -13,6 +13,7 @@
 #   processor (workshop q)  vs  bench/rawcount and the same aggregation in Python (confluent-kafka)
 #   processor latency       window end -> result readable, p50/p99 at 10,000 ev/s
 #   sink                    PostgreSQL vs COPY, Redis vs redis-benchmark, archive MB/s (file, S3)
+#   dashboard               1,000 WebSocket clients at 10,000 events/s: CPU, delay p50/p99
 #   bin/sql, 6 queries      vs  DuckDB on the same archive (SQL_EVENTS=5000000)
 # Targets are printed beside the figures; they never fail the run.
 # Results also go to var/bench/results.txt.
@@ -214,7 +215,27 @@ rm -rf "$OUT/archive-$RUN"
 row "sink -> archive, file:// (MB/s)" "$(python3 -c "print(f'{$rawmb / $sfile:.0f}')")" "target 100 MB/s" "$(python3 -c "print(f'{$rawmb / $sfile / 100:.2f}')")x" ">= 1.0x"
 row "sink -> archive, S3 server (MB/s)" "$(python3 -c "print(f'{$rawmb / $ss3:.0f}')")" "(s3rver, Node.js)" "" ""
 
-# 8. bin/sql vs DuckDB over an archive of SQL_EVENTS events in >= 50 objects,
+# 8. dashboard: 1,000 WebSocket clients following 1,000 unicorns that report
+# 10 times a second each (10,000 events/s): the dashboard's CPU, and the delay
+# from a report's production to its update at a client, p50 and p99.
+echo "bench: dashboard with 1,000 clients (30 s) ..." >&2
+DT=bench-$RUN-dash; create "$DT"; create "$DT-summary"
+DPORT=$(_rf_free_port)
+bin/dashboard -b "$B" -t "$DT" --summary-topic "$DT-summary" --listen "127.0.0.1:$DPORT" 2>"$OUT/dashboard.err" &
+dpid=$!
+sleep 1
+bin/producer -b "$B" -t "$DT" -n 1000 -r 10000 -c 450000 -X linger.ms=5 2>/dev/null &
+dprod=$!
+sleep 2
+cpu0=$(awk '{print $14 + $15}' "/proc/$dpid/stat")
+read -r dconn dupd d50 d99 <<<"$(node bench/ws_clients.js "ws://127.0.0.1:$DPORT/ws" 1000 30)"
+cpu1=$(awk '{print $14 + $15}' "/proc/$dpid/stat")
+kill "$dprod" "$dpid" 2>/dev/null; wait "$dprod" "$dpid" 2>/dev/null || true
+dcpu=$(python3 -c "import os; print(f'{($cpu1 - $cpu0) / os.sysconf(\"SC_CLK_TCK\") / 33 * 100:.0f}')")
+row "dashboard p50 delay (ms)" "$d50" "($dconn clients, $(fmt "$dupd") updates)" "" "p99 <= 50 ms"
+row "dashboard p99 delay (ms)" "$d99" "dashboard CPU: ${dcpu}% of one core" "" "< 100% of a core"
+
+# 9. bin/sql vs DuckDB over an archive of SQL_EVENTS events in >= 50 objects,
 # each writing CSV to /dev/null (DuckDB: COPY (query) TO '/dev/null').
 SQL_EVENTS=${SQL_EVENTS:-5000000}
 ARCH="$OUT/archive-$SQL_EVENTS"

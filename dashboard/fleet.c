@@ -22,6 +22,7 @@ struct unicorn {
     double lat, lon, distance;
     long long health, magic;
     int64_t time_ms;
+    int64_t kafka_ms; /* the latest report's Kafka timestamp (when it was produced) */
     uint64_t seq;
     char *minutes[MINUTES]; /* summary JSON, a ring, newest at (head - 1) */
     int nmin, head;
@@ -93,7 +94,7 @@ static struct unicorn *unicorn_at(struct fleet *f, const char *name)
     return u;
 }
 
-static void on_event(struct fleet *f, const char *data, size_t len)
+static void on_event(struct fleet *f, const char *data, size_t len, int64_t kafka_ms)
 {
     struct rf_event ev;
     char why[128];
@@ -108,6 +109,7 @@ static void on_event(struct fleet *f, const char *data, size_t len)
         u->distance = ev.distance;
         u->health = ev.health_points;
         u->magic = ev.magic_points;
+        u->kafka_ms = kafka_ms;
         u->seq = ++f->seq;
     }
     f->events++;
@@ -272,7 +274,7 @@ static void *feed(void *arg)
             if (!m->err) {
                 const char *topic = rd_kafka_topic_name(m->rkt);
                 if (strcmp(topic, f->cfg.events_topic) == 0)
-                    on_event(f, m->payload, m->len);
+                    on_event(f, m->payload, m->len, rd_kafka_message_timestamp(m, NULL));
                 else
                     on_summary(f, m->payload, m->len);
             }
@@ -346,8 +348,8 @@ static void unicorn_json(FILE *out, const struct unicorn *u)
     rf_time_format(u->time_ms, t);
     fputs("{\"name\":", out);
     rf_json_write_string(out, u->name, strlen(u->name));
-    fprintf(out, ",\"time\":\"%s\",\"lat\":%.6f,\"lon\":%.6f,\"distance\":%.1f,\"health\":%lld,\"magic\":%lld}", t, u->lat,
-            u->lon, u->distance, u->health, u->magic);
+    fprintf(out, ",\"time\":\"%s\",\"lat\":%.6f,\"lon\":%.6f,\"distance\":%.1f,\"health\":%lld,\"magic\":%lld,\"at\":%lld}",
+            t, u->lat, u->lon, u->distance, u->health, u->magic, (long long)u->kafka_ms);
 }
 
 char *fleet_json_changes(struct fleet *f, const char *type, uint64_t since, uint64_t *seq, size_t *len)
