@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "rf_kafka.h"
@@ -20,6 +21,9 @@ static const struct rf_opt options[] = {
      "a destination (repeatable): postgresql://USER@HOST:PORT/DB[?table=NAME], redis://HOST:PORT, "
      "s3://BUCKET/PREFIX or file:///DIR (the archive)"},
     {"group", 'G', RF_OPT_STRING, "rydeflow-sink", O(group), "GROUP", "consumer group (commits offsets)"},
+    {"instance", 'i', RF_OPT_STRING, NULL, O(instance), "NAME",
+     "this instance's name, unique in the group (default: the host name): a restarted instance takes its "
+     "partitions back at once"},
     {"deadletter-topic", 0, RF_OPT_STRING, "wildrydes-deadletter", O(dead_topic), "TOPIC",
      "where records a destination cannot take go, with the reason"},
     {"endpoint", 0, RF_OPT_STRING, NULL, O(endpoint), "URL", "S3 endpoint (default: AWS_ENDPOINT_URL, else AWS)"},
@@ -78,6 +82,11 @@ int main(int argc, char **argv)
         rf_opts_fail(&command, "%s", bad);
         rf_opts_free(&command, &cfg);
         return 2;
+    }
+    char host[256] = "local";
+    if (!cfg.instance) {
+        gethostname(host, sizeof host - 1);
+        cfg.instance = host;
     }
     rf_signal_install();
     int rc = sink_run(&cfg);

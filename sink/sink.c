@@ -339,7 +339,9 @@ int sink_run(const struct sink_config *cfg)
     r.recs = calloc((size_t)cfg->max_records, sizeof *r.recs);
     if (!r.msgs || !r.recs || open_dests(&r) < 0 || setup_metrics(&r) < 0)
         goto out;
-    const char *defaults[] = {"enable.auto.commit=false", "enable.partition.eof=true",
+    char member[512];
+    snprintf(member, sizeof member, "group.instance.id=%s", cfg->instance);
+    const char *defaults[] = {member, "enable.auto.commit=false", "enable.partition.eof=true",
                               strcmp(cfg->from, "end") == 0 ? "auto.offset.reset=latest" : "auto.offset.reset=earliest",
                               "max.poll.interval.ms=600000", NULL};
     if (!(r.c = rf_kafka_consumer_new(cfg->brokers, cfg->group, &cfg->props, defaults, rebalance, &r, err, sizeof err)) ||

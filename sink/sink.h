@@ -15,6 +15,7 @@ struct sink_config {
     const char *topic;
     struct rf_strlist to;   /* destination URLs */
     const char *group;
+    const char *instance;   /* group.instance.id (static membership) */
     const char *dead_topic;
     const char *endpoint;   /* S3 endpoint */
     long long batch_bytes;  /* archive object size */
