@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <hiredis.h>
 #include <wslay/wslay.h>
 
 #define MAX_HEADER 16384
@@ -562,6 +563,66 @@ static void run_query(struct conn *c, const struct request *r)
     event_add(c->child_timer, &tv);
 }
 
+/* ---- /api/unicorn with the sink's Redis ---------------------------------------------------------- */
+
+/* The unicorn's recent minutes from Redis (the sink's unicorn:<Name>:minutes),
+ * as {"latest":...,"minutes":[...],"source":"redis"}; NULL when Redis cannot
+ * answer (the caller falls back to what the dashboard saw on Kafka). */
+static char *redis_unicorn(struct server *s, const char *name, size_t *len)
+{
+    const char *url = s->cfg->redis;
+    if (!url || strncmp(url, "redis://", 8) != 0)
+        return NULL;
+    char host[256];
+    const char *h = url + 8, *colon = strrchr(h, ':');
+    if (!colon || (size_t)(colon - h) >= sizeof host)
+        return NULL;
+    memcpy(host, h, (size_t)(colon - h));
+    host[colon - h] = '\0';
+    struct timeval tv = {0, 500000};
+    redisContext *rc = redisConnectWithTimeout(host, atoi(colon + 1), tv);
+    if (!rc || rc->err) {
+        if (rc)
+            redisFree(rc);
+        return NULL;
+    }
+    redisSetTimeout(rc, tv);
+    redisReply *r = redisCommand(rc, "ZRANGE unicorn:%s:minutes 0 -1", name);
+    char *out = NULL;
+    size_t flen = 0;
+    char *latest = r && r->type == REDIS_REPLY_ARRAY ? fleet_json_unicorn(s->fleet, name, &flen) : NULL;
+    if (r && r->type == REDIS_REPLY_ARRAY && (r->elements > 0 || latest)) {
+        struct evbuffer *b = evbuffer_new();
+        /* "latest" from the live feed; minutes from Redis */
+        const char *l = latest ? strstr(latest, "\"latest\":") : NULL;
+        const char *e = l ? strstr(l, ",\"minutes\":") : NULL;
+        if (l && e)
+            evbuffer_add_printf(b, "{%.*s", (int)(e - l), l);
+        else
+            evbuffer_add_printf(b, "{\"latest\":null");
+        evbuffer_add_printf(b, ",\"minutes\":[");
+        for (size_t i = 0; i < r->elements; i++)
+            if (r->element[i]->type == REDIS_REPLY_STRING) {
+                if (i)
+                    evbuffer_add(b, ",", 1);
+                evbuffer_add(b, r->element[i]->str, r->element[i]->len);
+            }
+        evbuffer_add_printf(b, "],\"source\":\"redis\"}");
+        *len = evbuffer_get_length(b);
+        out = malloc(*len + 1);
+        if (out) {
+            evbuffer_remove(b, out, *len);
+            out[*len] = '\0';
+        }
+        evbuffer_free(b);
+    }
+    free(latest);
+    if (r)
+        freeReplyObject(r);
+    redisFree(rc);
+    return out;
+}
+
 /* ---- dispatch ----------------------------------------------------------------------------------- */
 
 static void handle(struct conn *c, const struct request *r)
@@ -601,7 +662,7 @@ static void handle(struct conn *c, const struct request *r)
         char name[256];
         if (param(r, "name", name, sizeof name) < 0)
             respond_error(c, 400, "give the unicorn as ?name=");
-        else if (!(body = fleet_json_unicorn(s->fleet, name, &len)))
+        else if (!(body = redis_unicorn(s, name, &len)) && !(body = fleet_json_unicorn(s->fleet, name, &len)))
             respond_error(c, 404, "no such unicorn");
         else {
             respond(c, 200, "application/json", body, len);

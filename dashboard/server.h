@@ -14,6 +14,7 @@ struct server_config {
     const char *static_dir;  /* the page */
     const char *leaflet_dir; /* Leaflet's dist/ */
     const char *archive;     /* root for /api/query, or NULL */
+    const char *redis;       /* the sink's Redis, for a unicorn's minutes, or NULL */
     const char *sql_bin;     /* bin/sql, for /api/query */
     const char *tiles;       /* tile URL template for the page */
     double max_rate;         /* updates per second per client */

@@ -41,7 +41,7 @@ port=$DEMO_PORT
 if ! python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', $port))" 2>/dev/null; then
     port=$(_rf_free_port)
 fi
-setsid bin/dashboard -b "$RF_BROKERS" --listen "127.0.0.1:$port" --archive "$ARCHIVE" \
+setsid bin/dashboard -b "$RF_BROKERS" --listen "127.0.0.1:$port" --archive "$ARCHIVE" --redis "$RF_REDIS_URL" \
     --metrics-from "http://127.0.0.1:$M1/metrics" --metrics-from "http://127.0.0.1:$M2/metrics" \
     --metrics-from "http://127.0.0.1:$M3/metrics" 2>"$RF_ENV_DIR/dashboard.log" &
 pids+=($!)
