@@ -228,7 +228,25 @@ bin/producer -b "$B" -t "$DT" -n 1000 -r 10000 -c 450000 -X linger.ms=5 2>/dev/n
 dprod=$!
 sleep 2
 cpu0=$(awk '{print $14 + $15}' "/proc/$dpid/stat")
-read -r dconn dupd d50 d99 <<<"$(node bench/ws_clients.js "ws://127.0.0.1:$DPORT/ws" 1000 30)"
+wsp=()
+for k in 1 2 3 4; do node bench/ws_clients.js "ws://127.0.0.1:$DPORT/ws" 250 30 >"$OUT/ws-$k.json" & wsp+=($!); done
+wait "${wsp[@]}"
+read -r dconn dupd d50 d99 <<<"$(python3 - "$OUT"/ws-[1-4].json <<'PY'
+import json, sys
+opened, hist = 0, {}
+for f in sys.argv[1:]:
+    d = json.load(open(f)); opened += d["open"]
+    for k, v in d["hist"].items(): hist[int(k)] = hist.get(int(k), 0) + v
+total = sum(hist.values())
+def q(p):
+    acc = 0
+    for k in sorted(hist):
+        acc += hist[k]
+        if acc >= p * total: return k
+    return float("nan")
+print(opened, total, q(0.5), q(0.99))
+PY
+)"
 cpu1=$(awk '{print $14 + $15}' "/proc/$dpid/stat")
 kill "$dprod" "$dpid" 2>/dev/null; wait "$dprod" "$dpid" 2>/dev/null || true
 dcpu=$(python3 -c "import os; print(f'{($cpu1 - $cpu0) / os.sysconf(\"SC_CLK_TCK\") / 33 * 100:.0f}')")
