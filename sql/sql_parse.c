@@ -184,10 +184,13 @@ static struct node *parse_interval(struct parser *P, const struct token *start)
     if (!ms)
         return fail_at(P, &P->tok, "bad interval: expected a unit (SECOND, MINUTE, HOUR, DAY, MILLISECOND), found %s",
                        NULL);
+    int64_t total;
+    if (__builtin_mul_overflow(amount, ms, &total))
+        return fail_at(P, &num, "bad interval %s: too large", NULL);
     advance(P);
     struct node *n = literal(P, start, SQL_INT);
     if (n)
-        n->value.u.i = amount * ms;
+        n->value.u.i = total;
     return n;
 }
 
