@@ -1,6 +1,8 @@
 /* rf_s3.c - the S3 client (see rf_s3.h). */
 #include "rf_s3.h"
 
+#include "rf_log.h"
+
 #include <curl/curl.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -436,6 +438,7 @@ int rf_s3_put(const struct rf_s3 *s, const char *key, const char *data, size_t l
     char id[3200];
     url_param(upload_id, id, sizeof id);
     size_t nparts = (len + part_size - 1) / part_size;
+    rf_debug("s3://%s/%s: multipart upload of %zu bytes in %zu parts", s->bucket, key, len, nparts);
     char *complete = malloc(nparts * 200 + 128);
     if (!complete) {
         snprintf(err, errlen, "out of memory");

@@ -93,6 +93,13 @@ timeout -s TERM 12 "$RF_BIN/processor" -b "$RF_BROKERS" -G "g-$IDLE" --status-in
 check_eq "with --idle-timeout 1s the last window closes too" "$(wc -l <"$W/idle.out")" 6
 check_match "  and holds the events of 08:00:10-08:00:12" "$(tail -1 "$W/idle.out")" '"WINDOW_START":"2026-11-22 08:00:10.000","n":2'
 
+# Processing time: windows on arrival (the wall clock), not on StatusTime.
+timeout -s TERM 9 "$RF_BIN/processor" -b "$RF_BROKERS" -G "g-$IDLE-pt" --status-interval 1h --idle-timeout 1s \
+    --time processing -f "$W/idle.sql" 2>/dev/null
+now_min=$(date -u +'%Y-%m-%d %H:%M')
+check_match "--time processing puts the events in a window of the wall clock" \
+    "$("$RF_BIN/consumer" -b "$RF_BROKERS" -t "$IDLE-out" 2>/dev/null | tail -1)" "\"WINDOW_START\":\"(${now_min}|$(date -u -d '1 minute ago' +'%Y-%m-%d %H:%M'))"
+
 # 6. Query errors stop start-up with line:column and exit code 2.
 printf 'CREATE STREAM s AS\nSELECT Name, COUNT(*) FROM wildrydes\nGROUP BY Nmae;\n' >"$W/bad.sql"
 out=$("$RF_BIN/processor" -b "$RF_BROKERS" -f "$W/bad.sql" 2>&1); rc=$?

@@ -97,6 +97,17 @@ check_eq "DuckDB reads it with hive_partitioning" "$("$RF_ROOT/var/venv/bin/pyth
 import duckdb
 print(duckdb.sql(\"SELECT COUNT(*), COUNT(DISTINCT hour) FROM read_json_auto('$A/$RAW/**/*.ndjson.gz', hive_partitioning=true, format='newline_delimited')\").fetchone())")" "(90000, 2)"
 check_eq "the bad event was dead-lettered" "$("$RF_BIN/consumer" -b "$RF_BROKERS" -t "$DLQ" 2>/dev/null | grep -c 'not an event')" 1
+# 6. A large object goes to S3 as a multipart upload, and reads back whole.
+BIG=$(uniq_topic big)
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$BIG" -p 1 -n 200 --start-time "2026-11-22 08:00:00" -d 45m --seed 6 2>/dev/null
+timeout 120 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$BIG" --to "s3://rydeflow/t18big-$$" --endpoint "$RF_S3_ENDPOINT" \
+    --part-bytes 5242880 --deadletter-topic "$DLQ" -G "g-$BIG" --exit-at-end --status-interval 1h --log-level debug \
+    2>"$W/big.err"
+check_eq "a sink writing one large object exits 0" "$?" 0
+check_match "  it used a multipart upload" "$(grep multipart "$W/big.err")" "multipart upload of [0-9]+ bytes in [2-9] parts"
+check_eq "  and the object reads back whole" \
+    "$("$RF_BIN/sql" --archive "s3://rydeflow/t18big-$$" --endpoint "$RF_S3_ENDPOINT" -F csv "SELECT COUNT(*) FROM \"$BIG\"" 2>&1 | tail -1)" 540000
+
 check_exit "no --to is a usage error (exit 2)" 2 "$RF_BIN/sink" -b "$RF_BROKERS"
 check_exit "an unknown destination is a usage error (exit 2)" 2 "$RF_BIN/sink" --to ftp://x
 check_exit "a bad table name is refused" 1 timeout 20 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$SUM" --to "$RF_PG_URL?table=x;drop" --exit-at-end
