@@ -4,7 +4,9 @@
 # returns, and loses nothing. Private servers, so that they can be stopped.
 source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
-OUTAGE=${OUTAGE:-30}
+# 30 s as the issue asks on the plain build; 10 s on the sanitized one, where the
+# same code runs again and the suite's time matters.
+case $RF_BIN in *asan*) OUTAGE=${OUTAGE:-10} ;; *) OUTAGE=${OUTAGE:-30} ;; esac
 RF_REDIS_URL= RF_PG_URL= RF_S3_ENDPOINT=
 env_need kafka redis postgres s3
 test_workdir W
