@@ -6,7 +6,7 @@ usage: make_summaries.py UNICORNS MINUTES [--odd]
 --odd adds names full of quotes, backslashes, tabs and Unicode, a record
 that is not JSON, and one whose MinMagicPoints is out of PostgreSQL's
 integer range (the sink must dead-letter those two and write the rest)."""
-import json, random, sys
+import datetime, json, random, sys
 
 unicorns, minutes = int(sys.argv[1]), int(sys.argv[2])
 odd = "--odd" in sys.argv
@@ -17,7 +17,8 @@ if odd:
 for m in range(minutes):
     for n in names:
         mm = rng.randint(100, 160); hh = rng.randint(80, 160)
-        rec = {"Name": n, "StatusTime": f"2026-11-22 07:{m:02d}:00.000", "Distance": round(rng.uniform(1700, 1900), 1),
+        t = datetime.datetime(2026, 11, 22, 7, 0) + datetime.timedelta(minutes=m)
+        rec = {"Name": n, "StatusTime": t.strftime("%Y-%m-%d %H:%M:00.000"), "Distance": round(rng.uniform(1700, 1900), 1),
                "MinMagicPoints": mm, "MaxMagicPoints": mm + rng.randint(0, 5),
                "MinHealthPoints": hh, "MaxHealthPoints": hh + rng.randint(0, 5)}
         print(n.replace("\t", " ") + "\t" + json.dumps(rec, ensure_ascii=False))
