@@ -296,3 +296,4 @@ done
     printf '%s\n' "${RESULTS[@]}"
     echo "(sql rows: $(fmt "$SQL_EVENTS") events in $NOBJ objects; ratio = DuckDB time / bin/sql time, higher is better)"
 } | tee "$OUT/results.txt"
+exit 0
