@@ -130,6 +130,7 @@ SELECT Name, WINDOW_START AS StatusTime, SUM(Distance) AS Distance,
        MIN(HealthPoints) AS MinHealthPoints, MAX(HealthPoints) AS MaxHealthPoints
 FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY Name EMIT FINAL;
 SQL
+    create "bench-$RUN-summary-$i" # a deployed processor's output topic exists already
     t=$(now)
     bin/processor -b "$B" -f "$OUT/bench.sql" -G "bench-$RUN-proc-$i" --exit-at-end --idle-timeout 0 \
         --status-interval 1h --late-topic "bench-$RUN-late" --deadletter-topic "bench-$RUN-dead" 2>"$OUT/processor.err"

@@ -159,7 +159,8 @@ static int put(struct backend *b, const char *rel_dir, const char *name, const c
 static int gzip_buf(const char *in, size_t len, char **out, size_t *outlen)
 {
     z_stream z = {0};
-    if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    /* level 1: NDJSON still shrinks about 6x, at several times the speed of the default */
+    if (deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return -1;
     size_t cap = deflateBound(&z, (uLong)len) + 64;
     char *buf = malloc(cap);

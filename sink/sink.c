@@ -174,8 +174,9 @@ static int send_dead(struct run *r, const char *topic, struct sink_record *rec)
     return 0;
 }
 
-/* Commit, per partition seen, the offset every destination is past. */
-static int commit(struct run *r)
+/* Commit, per partition seen, the offset every destination is past. Async
+ * while running (a lost commit only means a harmless replay), sync at the end. */
+static int commit(struct run *r, int sync)
 {
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(r->nparts ? r->nparts : 1);
     for (int32_t p = 0; p < r->nparts; p++) {
@@ -190,7 +191,7 @@ static int commit(struct run *r)
             }
         rd_kafka_topic_partition_list_add(list, r->cfg->topic, p)->offset = off;
     }
-    rd_kafka_resp_err_t e = list->cnt ? rd_kafka_commit(r->c, list, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_resp_err_t e = list->cnt ? rd_kafka_commit(r->c, list, !sync) : RD_KAFKA_RESP_ERR_NO_ERROR;
     rd_kafka_topic_partition_list_destroy(list);
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
         rf_warn("cannot commit offsets: %s (the records will be written again after a restart)", rd_kafka_err2str(e));
@@ -236,7 +237,7 @@ static int flush_and_commit(struct run *r, int64_t now, int force)
     for (int i = 0; i < r->nd; i++)
         if (persist(r, &r->d[i], "flushing", NULL, now, force) != SINK_OK)
             return -1;
-    commit(r);
+    commit(r, force);
     return 0;
 }
 
@@ -254,7 +255,7 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_part
      * (the archive's open objects) is dropped, and the next owner reads it
      * again from the committed offset. */
     if (!r->failed)
-        commit(r);
+        commit(r, 1);
     close_dests(r);
     for (int32_t p = 0; p < r->nparts; p++) {
         r->next[p] = -1;
@@ -343,7 +344,9 @@ int sink_run(const struct sink_config *cfg)
     snprintf(member, sizeof member, "group.instance.id=%s", cfg->instance);
     const char *defaults[] = {member, "enable.auto.commit=false", "enable.partition.eof=true",
                               strcmp(cfg->from, "end") == 0 ? "auto.offset.reset=latest" : "auto.offset.reset=earliest",
-                              "max.poll.interval.ms=600000", NULL};
+                              "max.poll.interval.ms=600000",
+                              /* a million queued messages: no one-second fetch back-off stalls */
+                              "queued.min.messages=1000000", NULL};
     if (!(r.c = rf_kafka_consumer_new(cfg->brokers, cfg->group, &cfg->props, defaults, rebalance, &r, err, sizeof err)) ||
         rf_kafka_check_reachable(r.c, cfg->brokers, (int)cfg->timeout_ms, err, sizeof err) < 0 ||
         !(r.dlq = rf_kafka_producer_new(cfg->brokers, &cfg->props, dlq_report, &r, err, sizeof err))) {
@@ -405,7 +408,7 @@ int sink_run(const struct sink_config *cfg)
                 r.failed = 1;
                 break;
             }
-            commit(&r);
+            commit(&r, 0);
         }
         int64_t now = rf_time_now_ms();
         if (now - last_flush >= 200) {
