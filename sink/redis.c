@@ -11,8 +11,9 @@
  *                           the latest 60 minutes
  *   unicorns                set of every Name seen
  *   channel rydeflow:summaries   each summary's JSON is published here as written
- * Every write is idempotent (a Lua script per record does the compare and the
- * per-minute replace atomically), and a batch is one pipeline. */
+ * Every write is idempotent (a Lua script does, per record, the compare and
+ * the per-minute replace atomically); a script call carries up to 256
+ * records and a batch is one pipeline of such calls. */
 #include "backend.h"
 
 #include <hiredis.h>
@@ -22,16 +23,30 @@
 
 #define KEEP_MINUTES 60
 
-/* KEYS: unicorn:<Name>, unicorn:<Name>:minutes, unicorns.
- * ARGV: Name, StatusTime, score, json, keep, then field/value pairs. */
+#define PER_CALL 256 /* records per script call */
+#define FIELDS 9     /* ARGV per record */
+
+/* KEYS: per record unicorn:<Name> and unicorn:<Name>:minutes, then unicorns.
+ * ARGV: keep, then per record: Name, StatusTime, score, json, Distance,
+ * MinMagicPoints, MaxMagicPoints, MinHealthPoints, MaxHealthPoints. */
 static const char script[] =
-    "local cur = redis.call('HGET', KEYS[1], 'StatusTime')\n"
-    "if (not cur) or cur <= ARGV[2] then redis.call('HSET', KEYS[1], unpack(ARGV, 6)) end\n"
-    "redis.call('ZREMRANGEBYSCORE', KEYS[2], ARGV[3], ARGV[3])\n"
-    "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])\n"
-    "redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[5]) - 1)\n"
-    "redis.call('SADD', KEYS[3], ARGV[1])\n"
-    "return 1\n";
+    "local n = (#KEYS - 1) / 2\n"
+    "local keep = tonumber(ARGV[1])\n"
+    "for i = 0, n - 1 do\n"
+    "  local h, z, a = KEYS[2 * i + 1], KEYS[2 * i + 2], 1 + i * 9\n"
+    "  local cur = redis.call('HGET', h, 'StatusTime')\n"
+    "  if (not cur) or cur <= ARGV[a + 2] then\n"
+    "    redis.call('HSET', h, 'Name', ARGV[a + 1], 'StatusTime', ARGV[a + 2], 'Distance', ARGV[a + 5],\n"
+    "      'MinMagicPoints', ARGV[a + 6], 'MaxMagicPoints', ARGV[a + 7], 'MinHealthPoints', ARGV[a + 8],\n"
+    "      'MaxHealthPoints', ARGV[a + 9])\n"
+    "  end\n"
+    "  redis.call('ZREMRANGEBYSCORE', z, ARGV[a + 3], ARGV[a + 3])\n"
+    "  redis.call('ZADD', z, ARGV[a + 3], ARGV[a + 4])\n"
+    "  redis.call('ZREMRANGEBYRANK', z, 0, -keep - 1)\n"
+    "  redis.call('SADD', KEYS[#KEYS], ARGV[a + 1])\n"
+    "  redis.call('PUBLISH', 'rydeflow:summaries', ARGV[a + 4])\n"
+    "end\n"
+    "return n\n";
 
 struct backend {
     char host[256];
@@ -105,40 +120,74 @@ static enum sink_rc write_redis(struct backend *b, struct sink_batch *batch, cha
     enum sink_rc rc = connect_redis(b, err, errlen);
     if (rc != SINK_OK)
         return rc;
-    int queued = 0;
-    for (int i = 0; i < batch->n; i++) {
-        struct sink_record *r = &batch->r[i];
-        struct summary s;
-        if (r->dead)
-            continue;
-        if (summary_decode(r->value, r->len, &s, r->why, sizeof r->why) < 0) {
-            r->dead = 1;
-            continue;
-        }
-        char k1[300], k2[320], score[32], keep[16], dist[40], v[4][24];
-        snprintf(k1, sizeof k1, "unicorn:%s", s.name);
-        snprintf(k2, sizeof k2, "unicorn:%s:minutes", s.name);
-        snprintf(score, sizeof score, "%lld", (long long)s.status_ms);
-        snprintf(keep, sizeof keep, "%d", KEEP_MINUTES);
-        snprintf(dist, sizeof dist, "%.17g", s.distance);
-        snprintf(v[0], sizeof v[0], "%lld", s.min_magic);
-        snprintf(v[1], sizeof v[1], "%lld", s.max_magic);
-        snprintf(v[2], sizeof v[2], "%lld", s.min_health);
-        snprintf(v[3], sizeof v[3], "%lld", s.max_health);
-        const char *argv[] = {"EVALSHA", b->sha, "3", k1, k2, "unicorns", s.name, s.status_time, score, "", keep,
-                              "Name", s.name, "StatusTime", s.status_time, "Distance", dist, "MinMagicPoints", v[0],
-                              "MaxMagicPoints", v[1], "MinHealthPoints", v[2], "MaxHealthPoints", v[3]};
-        size_t argl[sizeof argv / sizeof *argv];
-        for (size_t k = 0; k < sizeof argv / sizeof *argv; k++)
-            argl[k] = strlen(argv[k]);
-        argv[9] = r->value; /* the JSON as it came */
-        argl[9] = r->len;
-        redisAppendCommandArgv(b->c, (int)(sizeof argv / sizeof *argv), argv, argl);
-        const char *pub[] = {"PUBLISH", "rydeflow:summaries", r->value};
-        size_t publ[] = {7, 18, r->len};
-        redisAppendCommandArgv(b->c, 3, pub, publ);
-        queued += 2;
+    /* One call per PER_CALL records: EVALSHA sha numkeys, the keys, then
+     * keep and each record's fields. */
+    enum { MAXARGS = 3 + 2 * PER_CALL + 2 + FIELDS * PER_CALL };
+    struct call {
+        const char *argv[MAXARGS];
+        size_t argl[MAXARGS];
+        char keys[PER_CALL][2][320];
+        char nums[PER_CALL][6][32];
+        struct summary s[PER_CALL];
+    } *call = malloc(sizeof *call);
+    if (!call) {
+        snprintf(err, errlen, "out of memory");
+        return SINK_RETRY;
     }
+    int queued = 0;
+    for (int i = 0; i < batch->n;) {
+        int nrec = 0, idx[PER_CALL];
+        for (; i < batch->n && nrec < PER_CALL; i++) {
+            struct sink_record *r = &batch->r[i];
+            if (r->dead)
+                continue;
+            if (summary_decode(r->value, r->len, &call->s[nrec], r->why, sizeof r->why) < 0) {
+                r->dead = 1;
+                continue;
+            }
+            idx[nrec++] = i;
+        }
+        if (nrec == 0)
+            break;
+        char numkeys[16], keep[16];
+        snprintf(numkeys, sizeof numkeys, "%d", 2 * nrec + 1);
+        snprintf(keep, sizeof keep, "%d", KEEP_MINUTES);
+        int k = 0;
+#define ARG(p, n) (call->argv[k] = (p), call->argl[k++] = (n))
+#define STR(p) ARG(p, strlen(p))
+        STR("EVALSHA");
+        STR(b->sha);
+        STR(numkeys);
+        for (int q = 0; q < nrec; q++) {
+            snprintf(call->keys[q][0], sizeof call->keys[q][0], "unicorn:%s", call->s[q].name);
+            snprintf(call->keys[q][1], sizeof call->keys[q][1], "unicorn:%s:minutes", call->s[q].name);
+            STR(call->keys[q][0]);
+            STR(call->keys[q][1]);
+        }
+        STR("unicorns");
+        STR(keep);
+        for (int q = 0; q < nrec; q++) {
+            const struct summary *s = &call->s[q];
+            char(*num)[32] = call->nums[q];
+            snprintf(num[0], 32, "%lld", (long long)s->status_ms);
+            snprintf(num[1], 32, "%.17g", s->distance);
+            snprintf(num[2], 32, "%lld", s->min_magic);
+            snprintf(num[3], 32, "%lld", s->max_magic);
+            snprintf(num[4], 32, "%lld", s->min_health);
+            snprintf(num[5], 32, "%lld", s->max_health);
+            STR(s->name);
+            STR(s->status_time);
+            STR(num[0]);
+            ARG(batch->r[idx[q]].value, batch->r[idx[q]].len); /* the JSON as it came */
+            for (int f = 1; f < 6; f++)
+                STR(num[f]);
+        }
+#undef STR
+#undef ARG
+        redisAppendCommandArgv(b->c, k, call->argv, call->argl);
+        queued++;
+    }
+    free(call);
     rc = SINK_OK;
     for (int i = 0; i < queued; i++) {
         redisReply *r = NULL;
