@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "processor.h"
+#include "rf_file.h"
 #include "rf_kafka.h"
 #include "rf_log.h"
 #include "rf_opts.h"
@@ -57,37 +58,6 @@ static const struct rf_cmd command = {
               "and exits 0. Exit status: 0 on success, 1 on failure, 2 for a bad command line or query.\n",
 };
 
-static char *read_file(const char *path, char *err, size_t errlen)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "cannot open %s: %m", path);
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (n + 1 == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = nb;
-        }
-    }
-    if (f != stdin)
-        fclose(f);
-    if (!buf) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    buf[n] = '\0';
-    return buf;
-}
-
 int main(int argc, char **argv)
 {
     struct processor_config cfg = {0};
@@ -112,7 +82,7 @@ int main(int argc, char **argv)
         gethostname(host, sizeof host - 1);
         cfg.instance = host;
     }
-    char *text = read_file(cfg.file, err, sizeof err);
+    char *text = rf_read_file(cfg.file, err, sizeof err);
     if (!text) {
         fprintf(stderr, "processor: %s\n", err);
         rf_opts_free(&command, &cfg);

@@ -165,8 +165,24 @@ static int on_dead(void *arg, int64_t offset, const char *key, size_t keylen, co
 
 /* ---- partitions ---------------------------------------------------------------- */
 
+/* Per-stream events in: the partitions' counters, added up as they grow
+ * (each tick, not each event). */
+static void count_stream_events(struct proc *P)
+{
+    for (int i = 0; P->metrics && i < P->nparts; i++) {
+        struct part *pt = &P->parts[i];
+        for (int s = 0; s < sql_script_nstreams(P->cfg->script) && s < MAX_STREAMS; s++) {
+            int64_t in, out, late, wm;
+            pstate_stream_stats(pt->ps, s, &in, &out, &late, &wm);
+            rf_metric_add(P->m_in[s], in - pt->last_in[s]);
+            pt->last_in[s] = in;
+        }
+    }
+}
+
 static void drop_parts(struct proc *P)
 {
+    count_stream_events(P); /* what the partitions counted since the last tick */
     for (int i = 0; i < P->nparts; i++) {
         pstate_free(P->parts[i].ps);
         free(P->parts[i].topic);
@@ -525,14 +541,8 @@ static void handle(struct proc *P, rd_kafka_message_t *m, int64_t now)
     }
     P->events++;
     rf_metric_add(P->m_events, 1);
-    if (P->metrics)
-        for (int s = 0; s < sql_script_nstreams(P->cfg->script) && s < MAX_STREAMS; s++) {
-            int64_t in, out, late, wm;
-            pstate_stream_stats(pt->ps, s, &in, &out, &late, &wm);
-            rf_metric_add(P->m_in[s], in - pt->last_in[s]);
-            pt->last_in[s] = in;
-        }
 }
+
 
 int processor_run(const struct processor_config *cfg)
 {
@@ -602,6 +612,7 @@ int processor_run(const struct processor_config *cfg)
                     fail_with(&P, err);
             }
             P.last_tick_ms = now;
+            count_stream_events(&P);
             status(&P, now, 0);
         }
         if (P.failed)

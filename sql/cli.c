@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "archive.h"
 #include "result.h"
+#include "rf_file.h"
 #include "rf_log.h"
 #include "rf_signal.h"
 #include "rf_time.h"
@@ -94,43 +95,14 @@ static int scan_lines(struct scan *s, const char *data, size_t len)
     return 0;
 }
 
-static char *read_all(FILE *f)
-{
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (cap - len < 2) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                return NULL;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (buf)
-        buf[len] = '\0';
-    return buf;
-}
-
 int sql_cli_run(const struct sql_cli_config *c)
 {
     char *owned = NULL;
     const char *text = c->query;
     if (c->file) {
-        FILE *f = strcmp(c->file, "-") == 0 ? stdin : fopen(c->file, "r");
-        if (!f) {
-            rf_error("cannot open --file %s: %s", c->file, strerror(errno));
-            return 1;
-        }
-        text = owned = read_all(f);
-        if (f != stdin)
-            fclose(f);
-        if (!owned) {
-            rf_error("out of memory reading the query");
+        char err[512];
+        if (!(text = owned = rf_read_file(c->file, err, sizeof err))) {
+            rf_error("--file: %s", err);
             return 1;
         }
     }

@@ -5,19 +5,14 @@
 # and query errors with line:column and exit code 2.
 source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
+source "$(dirname "$0")/../lib/stream.sh"
 env_need kafka
 test_workdir W
 SRC=$(uniq_topic src)
 P=(-b "$RF_BROKERS" --status-interval 1h --exit-at-end --idle-timeout 0 -G "g-$SRC")
 
-cat >"$W/q.sql" <<SQL
--- the source: the workshop's records, on this test's topic
-CREATE STREAM wildrydes WITH (topic='$SRC');
-CREATE STREAM summary WITH (topic='$SRC-summary') AS
-SELECT Name, WINDOW_START AS StatusTime, SUM(Distance) AS Distance,
-       MIN(MagicPoints) AS MinMagicPoints, MAX(MagicPoints) AS MaxMagicPoints,
-       MIN(HealthPoints) AS MinHealthPoints, MAX(HealthPoints) AS MaxHealthPoints
-FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE, GRACE 5 SECONDS) GROUP BY Name EMIT FINAL;
+# the source on this test's topic, the workshop's summary, and three more
+{ summary_sql "$SRC"; cat; } >"$W/q.sql" <<SQL
 CREATE STREAM hopping WITH (topic='$SRC-hopping') AS
 SELECT Name, WINDOW_START, WINDOW_END, COUNT(*) AS n, MIN(HealthPoints) AS low
 FROM wildrydes WINDOW HOPPING (SIZE 2 MINUTES, ADVANCE BY 30 SECONDS, GRACE 2 SECONDS)
@@ -39,10 +34,7 @@ check_eq "producer sends the fleet" "$?" 0
 printf '%s\n' 'not json at all' '{"Name":"NoTime","Distance":1}' \
     '{"Name":"BadTime","StatusTime":"yesterday","Latitude":1,"Longitude":1,"Distance":1,"MagicPoints":1,"HealthPoints":1}' \
     | kcat -P -b "$RF_BROKERS" -t "$SRC" -p 0
-python3 -c '
-for i in range(40):
-    print("{\"Name\":\"sentinel-%d\",\"StatusTime\":\"2026-11-23 07:00:00.000\",\"Latitude\":40.7,\"Longitude\":-73.9,\"Distance\":0,\"MagicPoints\":1,\"HealthPoints\":1}" % i)
-' | "$RF_BIN/producer" -b "$RF_BROKERS" -t "$SRC" --input - 2>/dev/null
+send_sentinels "$RF_BROKERS" "$SRC" 40
 check_eq "sentinels sent" "$?" 0
 
 # 2. Run to the end of the input.

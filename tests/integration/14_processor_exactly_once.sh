@@ -5,16 +5,11 @@
 # the late topic holds each late event once.
 source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
+source "$(dirname "$0")/../lib/stream.sh"
 env_need kafka
 test_workdir W
 SRC=$(uniq_topic src)
-cat >"$W/q.sql" <<SQL
-CREATE STREAM wildrydes WITH (topic='$SRC');
-CREATE STREAM summary WITH (topic='$SRC-summary') AS
-SELECT Name, WINDOW_START AS StatusTime, SUM(Distance) AS Distance,
-       MIN(MagicPoints) AS MinMagicPoints, MAX(MagicPoints) AS MaxMagicPoints,
-       MIN(HealthPoints) AS MinHealthPoints, MAX(HealthPoints) AS MaxHealthPoints
-FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE, GRACE 5 SECONDS) GROUP BY Name EMIT FINAL;
+{ summary_sql "$SRC"; cat; } >"$W/q.sql" <<SQL
 CREATE STREAM sessions WITH (topic='$SRC-sessions') AS
 SELECT Name, WINDOW_START AS RideStart, WINDOW_END AS RideEnd, COUNT(*) AS n, SUM(Distance) AS d
 FROM wildrydes WINDOW SESSION (20 SECONDS, GRACE 3 SECONDS) GROUP BY Name;
@@ -40,10 +35,7 @@ done
 wait "$producer"
 check_eq "the producer delivered every event" "$?" 0
 check "the processor was killed many times mid-run ($kills)" test "$kills" -ge 6
-python3 -c '
-for i in range(40):
-    print("{\"Name\":\"sentinel-%d\",\"StatusTime\":\"2026-11-23 07:00:00.000\",\"Latitude\":40.7,\"Longitude\":-73.9,\"Distance\":0,\"MagicPoints\":1,\"HealthPoints\":1}" % i)
-' | "$RF_BIN/producer" -b "$RF_BROKERS" -t "$SRC" --input - 2>/dev/null
+send_sentinels "$RF_BROKERS" "$SRC" 40
 timeout 180 "$RF_BIN/processor" "${P[@]}" --exit-at-end 2>>"$W/proc.err"
 check_eq "a last run finishes the input and exits 0" "$?" 0
 check "the restarts resumed from their commits" grep -q "resuming from its commit" "$W/proc.err"

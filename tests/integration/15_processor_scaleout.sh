@@ -4,17 +4,11 @@
 # independent reference), each EMIT FINAL window once.
 source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
+source "$(dirname "$0")/../lib/stream.sh"
 env_need kafka
 test_workdir W
 SRC=$(uniq_topic src)
-cat >"$W/q.sql" <<SQL
-CREATE STREAM wildrydes WITH (topic='$SRC');
-CREATE STREAM summary WITH (topic='$SRC-summary') AS
-SELECT Name, WINDOW_START AS StatusTime, SUM(Distance) AS Distance,
-       MIN(MagicPoints) AS MinMagicPoints, MAX(MagicPoints) AS MaxMagicPoints,
-       MIN(HealthPoints) AS MinHealthPoints, MAX(HealthPoints) AS MaxHealthPoints
-FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE, GRACE 5 SECONDS) GROUP BY Name EMIT FINAL;
-SQL
+summary_sql "$SRC" >"$W/q.sql"
 P=(-b "$RF_BROKERS" -f "$W/q.sql" -G "g-$SRC" --status-interval 1h --idle-timeout 0 --commit-interval 200ms
    --late-topic "$SRC-late" --deadletter-topic "$SRC-dead" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500)
 
@@ -32,10 +26,7 @@ check "a was still running when killed" kill -9 "$a" || cat "$W/a.err"
 wait "$a" 2>/dev/null
 wait "$producer"
 check_eq "the producer delivered every event" "$?" 0
-python3 -c '
-for i in range(60):
-    print("{\"Name\":\"sentinel-%d\",\"StatusTime\":\"2026-11-23 07:00:00.000\",\"Latitude\":40.7,\"Longitude\":-73.9,\"Distance\":0,\"MagicPoints\":1,\"HealthPoints\":1}" % i)
-' | "$RF_BIN/producer" -b "$RF_BROKERS" -t "$SRC" --input - 2>/dev/null
+send_sentinels "$RF_BROKERS" "$SRC" 60
 sleep 12  # the dead instance's session (6 s) and open transaction (10 s) time out
 check "b is still running after a died" kill -0 "$b"
 kill -TERM "$b"

@@ -4,19 +4,13 @@
 # reference's. A private broker, so no other test is disturbed.
 source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
+source "$(dirname "$0")/../lib/stream.sh"
 _rf_env_dir
 _rf_start_kafka 1 BP_BROKERS || exit 1
 KPID=$(awk 'NR == 1 {print $2}' "$RF_ENV_DIR/kafka1/nodes")
 test_workdir W
 SRC=$(uniq_topic src)
-cat >"$W/q.sql" <<SQL
-CREATE STREAM wildrydes WITH (topic='$SRC');
-CREATE STREAM summary WITH (topic='$SRC-summary') AS
-SELECT Name, WINDOW_START AS StatusTime, SUM(Distance) AS Distance,
-       MIN(MagicPoints) AS MinMagicPoints, MAX(MagicPoints) AS MaxMagicPoints,
-       MIN(HealthPoints) AS MinHealthPoints, MAX(HealthPoints) AS MaxHealthPoints
-FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE, GRACE 5 SECONDS) GROUP BY Name EMIT FINAL;
-SQL
+summary_sql "$SRC" >"$W/q.sql"
 P=(-b "$BP_BROKERS" -f "$W/q.sql" -G "g-$SRC" -i bp --status-interval 1s --idle-timeout 0 --commit-interval 200ms
    --late-topic "$SRC-late" --deadletter-topic "$SRC-dead")
 
@@ -41,12 +35,8 @@ before=$(grep -c "events" "$W/proc.err")
 kill -CONT "$KPID"
 wait "$producer"
 check_eq "the producer delivered every event once Kafka was back" "$?" 0
-python3 -c '
-for i in range(40):
-    print("{\"Name\":\"sentinel-%d\",\"StatusTime\":\"2026-11-23 07:00:00.000\",\"Latitude\":40.7,\"Longitude\":-73.9,\"Distance\":0,\"MagicPoints\":1,\"HealthPoints\":1}" % i)
-' >"$W/sentinels.jsonl"
-"$RF_BIN/producer" -b "$BP_BROKERS" -t "$SRC" --input "$W/sentinels.jsonl" 2>"$W/sentinels.err"
-check_eq "sentinels sent" "$?" 0 || cat "$W/sentinels.err"
+send_sentinels "$BP_BROKERS" "$SRC" 40
+check_eq "sentinels sent" "$?" 0
 sleep 3
 kill -TERM "$proc"
 wait "$proc"
