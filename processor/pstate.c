@@ -229,21 +229,25 @@ static int emit_row(void *arg, const struct sql_value *v, int n)
     struct pstate *ps = in->ps;
     if (ps->replaying)
         return 0; /* its first run output it */
-    char buf[65536];
-    FILE *f = fmemopen(buf, sizeof buf, "w");
+    const char *names[512];
+    if (n > 512) {
+        snprintf(ps->err, sizeof ps->err, "a result row of more than 512 columns");
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        names[i] = sql_query_result_name(in->q, i);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len); /* a result row has no size limit of its own */
     if (!f) {
         snprintf(ps->err, sizeof ps->err, "out of memory");
         return -1;
     }
-    const char *names[512];
-    for (int i = 0; i < n && i < 512; i++)
-        names[i] = sql_query_result_name(in->q, i);
     sql_row_write_json(f, names, v, n);
-    long len = ftell(f);
-    int bad = ferror(f) || len <= 0 || len >= (long)sizeof buf - 1;
-    fclose(f);
-    if (bad) {
-        snprintf(ps->err, sizeof ps->err, "a result row of stream '%s' is larger than 64 KiB",
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        free(buf);
+        snprintf(ps->err, sizeof ps->err, "out of memory writing a result of stream '%s'",
                  sql_script_stream(ps->conf.script, in->stream)->name);
         return -1;
     }
@@ -255,7 +259,9 @@ static int emit_row(void *arg, const struct sql_value *v, int n)
     int64_t ws, we;
     sql_query_current_window(in->q, &ws, &we);
     in->out++;
-    if (ps->sink.result(ps->sink.arg, in->stream, key, klen, buf, (size_t)len, ws, we) < 0) {
+    int rc = ps->sink.result(ps->sink.arg, in->stream, key, klen, buf, len, ws, we);
+    free(buf);
+    if (rc < 0) {
         snprintf(ps->err, sizeof ps->err, "could not queue a result");
         return -1;
     }
