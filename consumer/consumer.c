@@ -199,6 +199,17 @@ static int handle_message(struct run *r, rd_kafka_message_t *m, int *stop)
         .value = m->payload,
         .value_len = m->len,
     };
+    rd_kafka_headers_t *hdrs = NULL;
+    if (!rd_kafka_message_headers(m, &hdrs)) {
+        const char *name;
+        const void *val;
+        size_t len;
+        for (size_t h = 0; rec.nheaders < FMT_MAX_HEADERS && !rd_kafka_header_get_all(hdrs, h, &name, &val, &len); h++) {
+            rec.hname[rec.nheaders] = name;
+            rec.hvalue[rec.nheaders] = val;
+            rec.hlen[rec.nheaders++] = len;
+        }
+    }
     if (fmt_write(r->fmt, &rec) < 0) {
         rf_error("writing output: %s", strerror(errno));
         return -1;

@@ -34,8 +34,8 @@ static const struct {
     unsigned bit;
 } show_names[] = {{"topic", FMT_SHOW_TOPIC},         {"partition", FMT_SHOW_PARTITION},
                   {"offset", FMT_SHOW_OFFSET},       {"timestamp", FMT_SHOW_TIMESTAMP},
-                  {"key", FMT_SHOW_KEY}};
-#define NSHOW 5
+                  {"key", FMT_SHOW_KEY},             {"headers", FMT_SHOW_HEADERS}};
+#define NSHOW ((int)(sizeof show_names / sizeof *show_names))
 
 int fmt_parse_kind(const char *name, enum fmt_kind *kind)
 {
@@ -61,7 +61,8 @@ int fmt_parse_show(const char *list, unsigned *show)
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
         int found = 0;
         if (n == 3 && strncmp(p, "all", 3) == 0) {
-            *show |= FMT_SHOW_TOPIC | FMT_SHOW_PARTITION | FMT_SHOW_OFFSET | FMT_SHOW_TIMESTAMP | FMT_SHOW_KEY;
+            *show |= FMT_SHOW_TOPIC | FMT_SHOW_PARTITION | FMT_SHOW_OFFSET | FMT_SHOW_TIMESTAMP | FMT_SHOW_KEY |
+                     FMT_SHOW_HEADERS;
             found = 1;
         }
         for (int i = 0; i < NSHOW && !found; i++)
@@ -151,6 +152,21 @@ static int write_json(struct fmt *f, const struct fmt_record *r)
             fputs("null", out);
         sep = ",";
     }
+    if (f->show & FMT_SHOW_HEADERS) {
+        fprintf(out, "%s\"headers\":{", sep);
+        for (int h = 0; h < r->nheaders; h++) {
+            if (h)
+                fputc(',', out);
+            rf_json_write_string(out, r->hname[h], strlen(r->hname[h]));
+            fputc(':', out);
+            if (r->hvalue[h])
+                rf_json_write_string(out, r->hvalue[h], r->hlen[h]);
+            else
+                fputs("null", out);
+        }
+        fputc('}', out);
+        sep = ",";
+    }
     fprintf(out, "%s\"value\":", sep);
     if (!r->value) {
         fputs("null", out);
@@ -223,6 +239,20 @@ static int make_row(struct fmt *f, const struct fmt_record *r, struct row *row, 
             row->cells[i] = k;
         else
             free(k);
+    }
+    if (f->show & FMT_SHOW_HEADERS) { /* name=value,... */
+        char *t = NULL;
+        size_t tn = 0;
+        FILE *m = open_memstream(&t, &tn);
+        for (int h = 0; m && h < r->nheaders; h++)
+            fprintf(m, "%s%s=%.*s", h ? "," : "", r->hname[h], r->hvalue[h] ? (int)r->hlen[h] : 0,
+                    r->hvalue[h] ? r->hvalue[h] : "");
+        if (m)
+            fclose(m);
+        if (t && (i = col_index(f, "headers", add_cols)) >= 0 && !row->cells[i])
+            row->cells[i] = t;
+        else
+            free(t);
     }
     json_t *v = r->value ? json_loadb(r->value, r->value_len, JSON_DECODE_ANY, NULL) : NULL;
     if (json_is_object(v)) {

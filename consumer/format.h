@@ -1,7 +1,7 @@
 /* format.h - how `consumer` prints records: json, table or csv.
  *
  * json  one line per record: the value as it is, or with --show an envelope
- *       {"topic":..,"partition":..,"offset":..,"timestamp":..,"key":..,"value":..}
+ *       {"topic":..,"partition":..,"offset":..,"timestamp":..,"key":..,"headers":{..},"value":..}
  *       where value is embedded as JSON when it is JSON, else as a string.
  * table aligned columns of the value's top-level JSON fields (plus the --show
  *       columns). Widths come from the first rows (up to 100, or those seen
@@ -26,7 +26,10 @@ enum {
     FMT_SHOW_OFFSET = 1 << 2,
     FMT_SHOW_TIMESTAMP = 1 << 3,
     FMT_SHOW_KEY = 1 << 4,
+    FMT_SHOW_HEADERS = 1 << 5,
 };
+
+#define FMT_MAX_HEADERS 16
 
 struct fmt_record {
     const char *topic;
@@ -37,11 +40,15 @@ struct fmt_record {
     size_t key_len;
     const char *value;    /* may be NULL (tombstone) */
     size_t value_len;
+    int nheaders;         /* the first FMT_MAX_HEADERS headers; values may be NULL */
+    const char *hname[FMT_MAX_HEADERS];
+    const char *hvalue[FMT_MAX_HEADERS];
+    size_t hlen[FMT_MAX_HEADERS];
 };
 
 struct fmt;
 
-/* Parse "json|table|csv" and "key,partition,offset,timestamp,topic|all" (NULL
+/* Parse "json|table|csv" and "key,partition,offset,timestamp,topic,headers|all" (NULL
  * or "" for none). Return 0, or -1 on an unknown name. */
 int fmt_parse_kind(const char *name, enum fmt_kind *kind);
 int fmt_parse_show(const char *list, unsigned *show);

@@ -22,7 +22,7 @@ static const struct rf_opt options[] = {
     {"follow", 'f', RF_OPT_FLAG, NULL, O(follow), NULL, "keep waiting for new records at the end (like tail -f)"},
     {"format", 'F', RF_OPT_STRING, "json", O(format), "FMT", "output format", 0, 0, "json|table|csv"},
     {"show", 0, RF_OPT_STRING, NULL, O(show), "FIELDS",
-     "also print record metadata: comma list of key,partition,offset,timestamp,topic, or all"},
+     "also print record metadata: comma list of key,partition,offset,timestamp,topic,headers, or all"},
     {"where", 'w', RF_OPT_STRING, NULL, O(where), "EXPR",
      "print only records for which the SQL expression is TRUE, e.g. \"HealthPoints < 100 AND Name LIKE 'S%'\""},
     {NULL, 0, 0, NULL, 0, NULL, NULL, 0, 0, NULL},
@@ -61,7 +61,7 @@ int main(int argc, char **argv)
     else if (cfg.group && (time_ms >= 0 || offset >= 0 || offset <= -1000))
         bad = "--from OFFSET/-N/TIME needs no --group (a group resumes from its committed offsets)";
     else if (fmt_parse_show(cfg.show, &show) < 0)
-        bad = "--show: expected a comma list of key, partition, offset, timestamp, topic, or all";
+        bad = "--show: expected a comma list of key, partition, offset, timestamp, topic, headers, or all";
     else if (rf_kafka_validate_props(&cfg.props, err, sizeof err) < 0)
         bad = err;
     if (bad) {

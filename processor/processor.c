@@ -33,6 +33,10 @@ struct part {
     struct rf_metric *m_lag, *m_watermark;
     int64_t last_in[MAX_STREAMS]; /* per stream: events taken in, as last counted */
     int at_end;                   /* no message since the end of the partition was reached */
+    int merged;                   /* an internal topic's partition: records carry their origin */
+    int fed;                      /* merged: the open transaction writes to it (not at its end once committed) */
+    int adv;                      /* what was last told the merged partitions (pstate_advertise) */
+    int64_t adv_base;
 };
 
 struct proc {
@@ -49,9 +53,18 @@ struct proc {
     int64_t last_events;
     struct rf_metrics *metrics;
     struct rf_metric *m_events, *m_dead, *m_commits, *m_aborts, *m_open_windows, *m_open_groups;
-    struct rf_metric *m_in[MAX_STREAMS], *m_out[MAX_STREAMS], *m_late[MAX_STREAMS];
+    struct rf_metric *m_in[MAX_STREAMS], *m_out[MAX_STREAMS], *m_late[MAX_STREAMS], *m_fwd[MAX_STREAMS];
+    /* Per stream: the topic its query reads, and for a repartitioned one
+     * its internal topic (<group>-<stream>-repartition), that topic's
+     * partitions and its source's. */
+    const char *inputs[MAX_STREAMS];
+    char *rp_topic[MAX_STREAMS];
+    int rp_parts[MAX_STREAMS], src_parts[MAX_STREAMS];
+    int64_t forwarded;
     char err[512];
 };
+
+#define WM_HEADER "rydeflow-wm" /* on internal topics: "<source partition> <partitions> <high mark|idle>" */
 
 /* ---- outputs (pstate_sink) --------------------------------------------------- */
 
@@ -79,7 +92,7 @@ static int on_result(void *arg, int stream, const char *key, size_t keylen, cons
     if (!ws && !we)
         names[1] = NULL;
     char err[512];
-    if (txn_produce(P->txn, d->topic, key, keylen, json, len, names, values, err, sizeof err) < 0)
+    if (txn_produce(P->txn, d->topic, RD_KAFKA_PARTITION_UA, key, keylen, json, len, names, values, err, sizeof err) < 0)
         return fail_with(P, err);
     P->results++;
     rf_metric_add(P->m_out[stream], 1);
@@ -125,7 +138,7 @@ static int on_late(void *arg, int stream, int64_t offset, const char *key, size_
         return fail_with(P, "out of memory");
     const char *names[] = {"rydeflow-stream", NULL}, *values[] = {d->name, NULL};
     char err[512];
-    int rc = txn_produce(P->txn, P->cfg->late_topic, key, keylen, v, n, names, values, err, sizeof err);
+    int rc = txn_produce(P->txn, P->cfg->late_topic, RD_KAFKA_PARTITION_UA, key, keylen, v, n, names, values, err, sizeof err);
     free(v);
     if (rc < 0)
         return fail_with(P, err);
@@ -154,12 +167,101 @@ static int on_dead(void *arg, int64_t offset, const char *key, size_t keylen, co
     if (!v)
         return fail_with(P, "out of memory");
     char err[512];
-    int rc = txn_produce(P->txn, P->cfg->dead_topic, key, keylen, v, n, NULL, NULL, err, sizeof err);
+    int rc = txn_produce(P->txn, P->cfg->dead_topic, RD_KAFKA_PARTITION_UA, key, keylen, v, n, NULL, NULL, err, sizeof err);
     free(v);
     if (rc < 0)
         return fail_with(P, err);
     P->dead++;
     rf_metric_add(P->m_dead, 1);
+    return 0;
+}
+
+/* An event for a repartitioned stream: to its internal topic, in the
+ * partition its key hashes to (one for all when there is no key). */
+static struct part *find_part(struct proc *P, const char *topic, int32_t partition);
+
+/* A record for partition of an internal topic: if this instance reads it,
+ * it is not at its end once the transaction commits (--exit-at-end). */
+static void feeding(struct proc *P, const char *topic, int32_t partition)
+{
+    struct part *pt = find_part(P, topic, partition);
+    if (pt)
+        pt->fed = 1;
+}
+
+static int on_forward(void *arg, int stream, const char *key, size_t keylen, const char *payload, size_t len,
+                      int64_t base)
+{
+    struct proc *P = arg;
+    uint32_t h = 2166136261u; /* FNV-1a: stable across runs and hosts */
+    for (size_t i = 0; i < keylen; i++)
+        h = (h ^ (unsigned char)key[i]) * 16777619u;
+    int32_t partition = keylen ? (int32_t)(h % (uint32_t)P->rp_parts[stream]) : 0;
+    char wm[64];
+    snprintf(wm, sizeof wm, "%d %d %" PRId64, (int)P->cur->partition, P->src_parts[stream], base);
+    const char *names[] = {WM_HEADER, NULL}, *values[] = {wm, NULL};
+    char err[512];
+    if (txn_produce(P->txn, P->rp_topic[stream], partition, keylen ? key : NULL, keylen, payload, len, names, values,
+                    err, sizeof err) < 0)
+        return fail_with(P, err);
+    feeding(P, P->rp_topic[stream], partition);
+    P->forwarded++;
+    rf_metric_add(P->m_fwd[stream], 1);
+    return 0;
+}
+
+/* Tell every partition of the internal topics a source partition feeds how
+ * far its event time has got, when that changed: a merged partition the
+ * source sends no events to must not wait for it. Empty records (markers). */
+static int send_markers(struct proc *P, struct part *pt, int64_t now)
+{
+    int64_t base = 0;
+    int adv = pstate_advertise(pt->ps, pt->at_end, now, &base);
+    if (!adv || (adv == pt->adv && (adv == 2 || base <= pt->adv_base)))
+        return 0;
+    char wm[64], err[512];
+    if (adv == 2)
+        snprintf(wm, sizeof wm, "%d %d idle", (int)pt->partition, 0);
+    for (int s = 0; s < sql_script_nstreams(P->cfg->script); s++) {
+        if (!P->rp_topic[s] || strcmp(sql_script_stream(P->cfg->script, s)->source_topic, pt->topic) != 0)
+            continue;
+        if (adv == 2)
+            snprintf(wm, sizeof wm, "%d %d idle", (int)pt->partition, P->src_parts[s]);
+        else
+            snprintf(wm, sizeof wm, "%d %d %" PRId64, (int)pt->partition, P->src_parts[s], base);
+        const char *names[] = {WM_HEADER, NULL}, *values[] = {wm, NULL};
+        for (int k = 0; k < P->rp_parts[s]; k++) {
+            if (txn_produce(P->txn, P->rp_topic[s], k, NULL, 0, NULL, 0, names, values, err, sizeof err) < 0)
+                return fail_with(P, err);
+            feeding(P, P->rp_topic[s], k);
+        }
+    }
+    pt->adv = adv;
+    pt->adv_base = base;
+    return 0;
+}
+
+/* The origin a record of an internal topic carries; 0, or -1 if none. */
+static int record_origin(const rd_kafka_message_t *m, struct pstate_origin *o)
+{
+    rd_kafka_headers_t *h = NULL;
+    const void *v;
+    size_t n;
+    char buf[64];
+    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, WM_HEADER, &v, &n) || !v || n >= sizeof buf)
+        return -1;
+    memcpy(buf, v, n);
+    buf[n] = '\0';
+    long long base = 0;
+    int p, np, used = 0;
+    memset(o, 0, sizeof *o);
+    if (sscanf(buf, "%d %d idle%n", &p, &np, &used) == 2 && used == (int)n)
+        o->idle = 1;
+    else if (sscanf(buf, "%d %d %lld%n", &p, &np, &base, &used) != 3 || used != (int)n)
+        return -1;
+    o->partition = p;
+    o->partitions = np;
+    o->base = base;
     return 0;
 }
 
@@ -238,11 +340,11 @@ static int load_parts(struct proc *P, rd_kafka_topic_partition_list_t *list)
     P->parts = calloc((size_t)(list->cnt ? list->cnt : 1), sizeof *P->parts);
     if (!P->parts)
         return fail_with(P, "out of memory");
-    struct pstate_sink sink = {P, on_result, on_late, on_dead};
+    struct pstate_sink sink = {P, on_result, on_late, on_dead, on_forward};
     for (int i = 0; i < list->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &list->elems[i];
         int64_t committed = tp->offset >= 0 ? tp->offset : -1;
-        char meta[1024] = "";
+        char meta[4096] = "";
         if (tp->metadata && tp->metadata_size > 0 && tp->metadata_size < sizeof meta) {
             memcpy(meta, tp->metadata, tp->metadata_size);
             meta[tp->metadata_size] = '\0';
@@ -254,6 +356,7 @@ static int load_parts(struct proc *P, rd_kafka_topic_partition_list_t *list)
             .max_groups = P->cfg->max_groups,
             .idle_ms = P->cfg->idle_ms,
             .processing_time = strcmp(P->cfg->time, "processing") == 0,
+            .inputs = P->inputs,
         };
         const char *warning;
         char err[256] = "out of memory";
@@ -268,6 +371,7 @@ static int load_parts(struct proc *P, rd_kafka_topic_partition_list_t *list)
         if (warning)
             rf_warn("partition %s [%d]: %s", tp->topic, (int)tp->partition, warning);
         pt->partition = tp->partition;
+        pt->merged = pstate_merged(pt->ps);
         pt->m_lag = part_gauge(P, "rydeflow_processor_lag", "messages behind the end of the partition", tp->topic,
                                tp->partition);
         pt->m_watermark = part_gauge(P, "rydeflow_processor_max_event_time_ms",
@@ -310,7 +414,7 @@ static int commit(struct proc *P)
     rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(P->nparts ? P->nparts : 1);
     for (int i = 0; i < P->nparts; i++) {
         int64_t off;
-        char meta[1024];
+        char meta[4096];
         pstate_commit_point(P->parts[i].ps, &off, meta, sizeof meta);
         if (off < 0)
             continue;
@@ -342,6 +446,9 @@ static int commit(struct proc *P)
     }
     P->commits++;
     rf_metric_add(P->m_commits, 1);
+    for (int i = 0; i < P->nparts; i++)
+        if (P->parts[i].fed) /* what it was fed is there to read now */
+            P->parts[i].at_end = P->parts[i].fed = 0;
     return 0;
 }
 
@@ -440,6 +547,9 @@ static int setup_metrics(struct proc *P)
         P->m_out[i] = rf_metrics_counter(m, "rydeflow_processor_stream_results_total", labels, "results a stream produced");
         P->m_late[i] = rf_metrics_counter(m, "rydeflow_processor_stream_late_total", labels,
                                           "events that arrived after their window closed");
+        if (sql_script_stream(P->cfg->script, i)->repartition)
+            P->m_fwd[i] = rf_metrics_counter(m, "rydeflow_processor_stream_repartitioned_total", labels,
+                                             "events forwarded to the stream's internal topic");
     }
     char err[512];
     int port;
@@ -477,6 +587,40 @@ static int setup_topics(struct proc *P, rd_kafka_t *admin)
         }
         if (!sources)
             sources = n;
+        P->src_parts[i] = n;
+    }
+    /* Repartitioned streams: an internal topic each, as many partitions as
+     * the source (the work spreads as the source's does). */
+    for (int i = 0; i < sql_script_nstreams(cfg->script); i++) {
+        const struct sql_stream_def *d = sql_script_stream(cfg->script, i);
+        P->inputs[i] = d->source_topic;
+        if (!d->repartition)
+            continue;
+        size_t len = strlen(cfg->group) + strlen(d->name) + 16;
+        if (!(P->rp_topic[i] = malloc(len)))
+            return fail_with(P, "out of memory");
+        snprintf(P->rp_topic[i], len, "%s-%s-repartition", cfg->group, d->name);
+        P->inputs[i] = P->rp_topic[i];
+        if (rf_kafka_ensure_topic(admin, P->rp_topic[i], P->src_parts[i], -1, (int)cfg->timeout_ms, err, sizeof err) < 0) {
+            snprintf(P->err, sizeof P->err, "%s", err);
+            return -1;
+        }
+        int n; /* a topic just created takes a moment to show in the metadata */
+        int64_t deadline = rf_time_now_ms() + cfg->timeout_ms;
+        while ((n = rf_kafka_partition_count(admin, P->rp_topic[i], (int)cfg->timeout_ms, err, sizeof err)) == 0 &&
+               rf_time_now_ms() < deadline && rf_running())
+            usleep(100000);
+        if (n < 0) {
+            snprintf(P->err, sizeof P->err, "%s", err);
+            return -1;
+        }
+        if (n == 0) {
+            snprintf(P->err, sizeof P->err, "internal topic '%s' did not appear", P->rp_topic[i]);
+            return -1;
+        }
+        P->rp_parts[i] = n;
+        rf_info("stream %s groups across partitions: repartitioned through topic %s (%d partitions)", d->name,
+                P->rp_topic[i], n);
     }
     int parts = cfg->partitions > 0 ? (int)cfg->partitions : sources;
     const char *outs[MAX_STREAMS + 2];
@@ -497,9 +641,10 @@ static int subscribe(struct proc *P)
 {
     rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(4);
     for (int i = 0; i < sql_script_nstreams(P->cfg->script); i++) {
-        const char *src = sql_script_stream(P->cfg->script, i)->source_topic;
-        if (!rd_kafka_topic_partition_list_find(topics, src, RD_KAFKA_PARTITION_UA))
-            rd_kafka_topic_partition_list_add(topics, src, RD_KAFKA_PARTITION_UA);
+        const char *src[] = {P->inputs[i], sql_script_stream(P->cfg->script, i)->source_topic};
+        for (int k = 0; k < 2; k++)
+            if (!rd_kafka_topic_partition_list_find(topics, src[k], RD_KAFKA_PARTITION_UA))
+                rd_kafka_topic_partition_list_add(topics, src[k], RD_KAFKA_PARTITION_UA);
     }
     rd_kafka_resp_err_t e = rd_kafka_subscribe(P->c, topics);
     rd_kafka_topic_partition_list_destroy(topics);
@@ -535,10 +680,17 @@ static void handle(struct proc *P, rd_kafka_message_t *m, int64_t now)
         return;
     }
     P->cur = pt;
-    if (pstate_message(pt->ps, m->offset, m->key, m->key_len, m->payload, m->len, now, err, sizeof err) < 0) {
+    struct pstate_origin o;
+    int rc = pt->merged ? pstate_merged_message(pt->ps, m->offset, record_origin(m, &o) == 0 ? &o : NULL, m->key,
+                                                m->key_len, m->payload, m->len, now, err, sizeof err)
+                        : pstate_message(pt->ps, m->offset, m->key, m->key_len, m->payload, m->len, now, err,
+                                         sizeof err);
+    if (rc < 0) {
         fail_with(P, P->failed ? P->err : err);
         return;
     }
+    if (pt->merged)
+        return; /* counted when read from the source */
     P->events++;
     rf_metric_add(P->m_events, 1);
 }
@@ -610,6 +762,8 @@ int processor_run(const struct processor_config *cfg)
                 P.cur = &P.parts[i];
                 if (pstate_tick(P.parts[i].ps, now, err, sizeof err) < 0)
                     fail_with(&P, err);
+                else if (pstate_forwards(P.parts[i].ps))
+                    send_markers(&P, &P.parts[i], now);
             }
             P.last_tick_ms = now;
             count_stream_events(&P);
@@ -653,6 +807,8 @@ out:
     if (P.txn || P.events)
         status(&P, rf_time_now_ms(), 1);
     rf_metrics_free(P.metrics);
+    for (int i = 0; i < MAX_STREAMS; i++)
+        free(P.rp_topic[i]);
     if (P.failed) {
         rf_error("%s", P.err);
         return 1;

@@ -25,6 +25,22 @@ struct instance {
     int64_t in, out, late;
 };
 
+/* A repartitioned stream this (source) partition forwards events to. */
+struct forwarder {
+    int stream;
+    struct sql_query *q; /* for WHERE and the partition key only */
+    int ncols;
+    int map[MAX_COLS];
+};
+
+/* Merged partitions: each source partition's high mark, as last heard. */
+enum { SRC_UNKNOWN, SRC_IDLE, SRC_KNOWN };
+struct sources {
+    int n;
+    int64_t *base;
+    unsigned char *state; /* SRC_*: unknown < idle < known */
+};
+
 struct pstate {
     struct pstate_conf conf;
     struct pstate_sink sink;
@@ -41,8 +57,92 @@ struct pstate {
     int64_t resume_off, resume_aux; /* the commit point we resumed from */
     int64_t last_event_wall;
     int64_t events, dead;
+    struct forwarder *fwd;
+    int nfwd;
+    int merged;                 /* runs repartitioned streams: the watermark base comes from src */
+    struct sources src;
+    int has_restore_src;        /* merged, resuming: src and max_ts at h */
+    struct sources restore_src;
+    int64_t restore_max;
     char err[256];
 };
+
+static const char *input_of(const struct pstate_conf *c, int stream)
+{
+    return c->inputs ? c->inputs[stream] : sql_script_stream(c->script, stream)->source_topic;
+}
+
+static void sources_free(struct sources *v)
+{
+    free(v->base);
+    free(v->state);
+    *v = (struct sources){0};
+}
+
+/* Room for n sources (new ones unknown). 0 or -1 (out of memory). */
+static int sources_grow(struct sources *v, int n)
+{
+    if (n <= v->n)
+        return 0;
+    int64_t *b = realloc(v->base, (size_t)n * sizeof *b);
+    if (!b)
+        return -1;
+    v->base = b;
+    unsigned char *st = realloc(v->state, (size_t)n);
+    if (!st)
+        return -1;
+    v->state = st;
+    for (int i = v->n; i < n; i++) {
+        v->base[i] = NONE;
+        v->state[i] = SRC_UNKNOWN;
+    }
+    v->n = n;
+    return 0;
+}
+
+static int sources_copy(struct sources *dst, const struct sources *from)
+{
+    sources_free(dst);
+    if (sources_grow(dst, from->n) < 0)
+        return -1;
+    if (from->n) {
+        memcpy(dst->base, from->base, (size_t)from->n * sizeof *dst->base);
+        memcpy(dst->state, from->state, (size_t)from->n);
+    }
+    return 0;
+}
+
+/* What a record says of its source; the high marks only grow. */
+static int sources_hear(struct sources *v, const struct pstate_origin *o)
+{
+    if (o->partition < 0 || o->partitions <= o->partition || o->partitions > 100000)
+        return 0;
+    if (sources_grow(v, o->partitions) < 0)
+        return -1;
+    int i = o->partition;
+    if (o->idle) {
+        if (v->state[i] == SRC_UNKNOWN)
+            v->state[i] = SRC_IDLE;
+    } else if (v->state[i] != SRC_KNOWN || o->base > v->base[i]) {
+        v->state[i] = SRC_KNOWN;
+        v->base[i] = o->base;
+    }
+    return 0;
+}
+
+/* The least high mark of the sources that are not idle; NONE while one is
+ * unheard of (its events may be far behind the others'). */
+static int64_t sources_low(const struct sources *v)
+{
+    int64_t low = NONE;
+    for (int i = 0; i < v->n; i++) {
+        if (v->state[i] == SRC_UNKNOWN)
+            return NONE;
+        if (v->state[i] == SRC_KNOWN && (low == NONE || v->base[i] < low))
+            low = v->base[i];
+    }
+    return low;
+}
 
 static uint32_t script_hash(const char *text)
 {
@@ -101,7 +201,8 @@ static int parse_meta(struct pstate *ps, const char *meta, int64_t *h, int64_t *
         p = end + 1;
     }
     unsigned long hash;
-    if (sscanf(end, " s=%lx", &hash) != 1)
+    int used = 0;
+    if (sscanf(end, " s=%lx%n", &hash, &used) != 1)
         goto bad;
     if ((uint32_t)hash != script_hash(sql_script_text(ps->conf.script)) || nc != ps->ninst) {
         *warning = "the committed state was written by a different query file: starting this partition's "
@@ -110,6 +211,33 @@ static int parse_meta(struct pstate *ps, const char *meta, int64_t *h, int64_t *
     }
     for (int i = 0; i < ps->ninst; i++)
         ps->inst[i].restore = c[i];
+    /* a merged partition: " v=BASE;S0,S1,..." (number, - unknown, i idle) */
+    p = end + used;
+    if (ps->merged && strncmp(p, " v=", 3) == 0) {
+        p += 3;
+        ps->restore_max = *p == '-' ? (end = (char *)p + 1, NONE) : strtoll(p, &end, 10);
+        if (*end != ';')
+            goto bad;
+        for (int i = 0; end[1] && end[1] != ' '; i++) {
+            p = end + 1;
+            if (sources_grow(&ps->restore_src, i + 1) < 0)
+                goto bad;
+            if (*p == '-' || *p == 'i') {
+                ps->restore_src.state[i] = *p == 'i' ? SRC_IDLE : SRC_UNKNOWN;
+                end = (char *)p + 1;
+            } else {
+                ps->restore_src.state[i] = SRC_KNOWN;
+                ps->restore_src.base[i] = strtoll(p, &end, 10);
+                if (end == p)
+                    goto bad;
+            }
+            if (*end != ',')
+                break;
+        }
+        ps->has_restore_src = 1;
+    } else if (ps->merged) {
+        goto bad;
+    }
     return 0;
 bad:
     *warning = "unreadable commit metadata: starting this partition's queries afresh from the committed offset";
@@ -130,19 +258,42 @@ struct pstate *pstate_new(const struct pstate_conf *conf, const struct pstate_si
     ps->replay_end = committed;
     ps->resume_off = committed;
     ps->resume_aux = NONE;
-    ps->schema = sql_script_source_schema(conf->script, conf->topic);
+    int n = sql_script_nstreams(conf->script);
+    for (int i = 0; i < n && !ps->schema; i++) {
+        const struct sql_stream_def *d = sql_script_stream(conf->script, i);
+        if (strcmp(input_of(conf, i), conf->topic) == 0 || strcmp(d->source_topic, conf->topic) == 0)
+            ps->schema = sql_script_source_schema(conf->script, d->source_topic);
+    }
     if (!ps->schema) {
         snprintf(err, errlen, "no stream reads topic '%s'", conf->topic);
         free(ps);
         return NULL;
     }
-    int n = sql_script_nstreams(conf->script);
     ps->inst = calloc((size_t)n, sizeof *ps->inst);
-    if (!ps->inst)
+    ps->fwd = calloc((size_t)n, sizeof *ps->fwd);
+    if (!ps->inst || !ps->fwd)
         goto oom;
     for (int i = 0; i < n; i++) {
-        if (strcmp(sql_script_stream(conf->script, i)->source_topic, conf->topic) != 0)
+        const struct sql_stream_def *d = sql_script_stream(conf->script, i);
+        if (strcmp(input_of(conf, i), d->source_topic) != 0 && strcmp(d->source_topic, conf->topic) == 0) {
+            struct forwarder *f = &ps->fwd[ps->nfwd++];
+            struct sql_error e;
+            f->stream = i;
+            if (!(f->q = sql_script_instance(conf->script, i, &e))) {
+                snprintf(err, errlen, "%s", e.msg);
+                goto fail;
+            }
+            f->ncols = sql_query_ncolumns(f->q);
+            for (int k = 0; k < f->ncols; k++)
+                if ((f->map[k] = add_column(ps, sql_query_columns(f->q)[k])) < 0) {
+                    snprintf(err, errlen, "the queries on '%s' read more than %d columns", conf->topic, MAX_COLS);
+                    goto fail;
+                }
             continue;
+        }
+        if (strcmp(input_of(conf, i), conf->topic) != 0)
+            continue;
+        ps->merged |= strcmp(d->source_topic, conf->topic) != 0 && !conf->processing_time;
         struct instance *in = &ps->inst[ps->ninst++];
         struct sql_error e;
         in->ps = ps;
@@ -184,6 +335,7 @@ struct pstate *pstate_new(const struct pstate_conf *conf, const struct pstate_si
         ps->replaying = 1;
         ps->max_ts = m;
         ps->resume_aux = m;
+        ps->restore_max = ps->has_restore_src ? ps->restore_max : NONE;
         for (int i = 0; i < ps->ninst; i++) {
             struct sql_error e;
             if (m != NONE && sql_query_advance(ps->inst[i].q, m - ps->inst[i].grace, 0, &e) < 0) {
@@ -195,6 +347,12 @@ struct pstate *pstate_new(const struct pstate_conf *conf, const struct pstate_si
         /* h == committed: nothing was open; only the watermarks carry over */
         ps->max_ts = m;
         ps->resume_aux = m;
+        if (ps->has_restore_src) {
+            if (sources_copy(&ps->src, &ps->restore_src) < 0)
+                goto oom;
+            if (ps->restore_max != NONE && (ps->max_ts == NONE || ps->restore_max > ps->max_ts))
+                ps->max_ts = ps->restore_max;
+        }
         for (int i = 0; i < ps->ninst; i++) {
             struct sql_error e;
             int64_t wm = ps->inst[i].restore;
@@ -218,7 +376,12 @@ void pstate_free(struct pstate *ps)
         return;
     for (int i = 0; i < ps->ninst; i++)
         sql_query_free(ps->inst[i].q);
+    for (int i = 0; i < ps->nfwd; i++)
+        sql_query_free(ps->fwd[i].q);
     free(ps->inst);
+    free(ps->fwd);
+    sources_free(&ps->src);
+    sources_free(&ps->restore_src);
     free(ps);
 }
 
@@ -294,6 +457,14 @@ static int advance_all(struct pstate *ps, int64_t idle_extra, char *err, size_t 
  * had at the commit (idle advances) and forget updates it already output. */
 static int end_replay(struct pstate *ps, char *err, size_t errlen)
 {
+    if (ps->has_restore_src) { /* a merged partition: its sources as they were at h */
+        if (sources_copy(&ps->src, &ps->restore_src) < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        if (ps->restore_max != NONE && (ps->max_ts == NONE || ps->restore_max > ps->max_ts))
+            ps->max_ts = ps->restore_max;
+    }
     for (int i = 0; i < ps->ninst; i++) {
         struct instance *in = &ps->inst[i];
         struct sql_error e = {0};
@@ -314,6 +485,32 @@ static int dead_letter(struct pstate *ps, int64_t offset, const char *key, size_
     if (ps->sink.dead(ps->sink.arg, offset, key, keylen, payload, len, reason) < 0) {
         snprintf(err, errlen, "could not queue a dead letter");
         return -1;
+    }
+    return 0;
+}
+
+/* Send the event on to the repartitioned streams that take it. */
+static int forward(struct pstate *ps, const struct sql_value *row, const char *payload, size_t len, char *err,
+                   size_t errlen)
+{
+    for (int i = 0; i < ps->nfwd; i++) {
+        struct forwarder *f = &ps->fwd[i];
+        struct sql_value qrow[MAX_COLS];
+        for (int k = 0; k < f->ncols; k++)
+            qrow[k] = row[f->map[k]];
+        char key[1024];
+        size_t kn = 0;
+        struct sql_error e = {0};
+        int rc = sql_query_partition_key(f->q, qrow, key, sizeof key, &kn, &e);
+        if (rc < 0)
+            return failed(ps, &e, err, errlen);
+        if (rc == 0)
+            continue;
+        if (ps->sink.forward(ps->sink.arg, f->stream, key, kn, payload, len, ps->max_ts) < 0) {
+            snprintf(err, errlen, "could not queue an event for stream '%s'",
+                     sql_script_stream(ps->conf.script, f->stream)->name);
+            return -1;
+        }
     }
     return 0;
 }
@@ -370,12 +567,55 @@ int pstate_message(struct pstate *ps, int64_t offset, const char *key, size_t ke
             rc = dead_letter(ps, offset, key, keylen, payload, len, reason, err, errlen);
         }
     }
+    if (rc == 0 && !ps->merged && (ps->max_ts == NONE || ts > ps->max_ts))
+        ps->max_ts = ts; /* a merged partition's comes from its sources */
+    if (rc == 0 && !ps->replaying)
+        rc = forward(ps, row, payload, len, err, errlen);
     sql_row_release(&src);
     if (rc < 0)
         return -1;
-    if (ps->max_ts == NONE || ts > ps->max_ts)
-        ps->max_ts = ts;
     return advance_all(ps, 0, err, errlen);
+}
+
+int pstate_merged_message(struct pstate *ps, int64_t offset, const struct pstate_origin *o, const char *key,
+                          size_t keylen, const char *payload, size_t len, int64_t now_ms, char *err, size_t errlen)
+{
+    if (ps->replaying && offset >= ps->replay_end && end_replay(ps, err, errlen) < 0)
+        return -1;
+    if (!o) {
+        ps->next = offset + 1;
+        return dead_letter(ps, offset, key, keylen, payload, len,
+                           "a record of an internal topic not written by a rydeflow processor (no rydeflow-wm header)",
+                           err, errlen);
+    }
+    if (sources_hear(&ps->src, o) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int64_t low = sources_low(&ps->src);
+    if (low != NONE && (ps->max_ts == NONE || low > ps->max_ts))
+        ps->max_ts = low;
+    if (len > 0)
+        return pstate_message(ps, offset, key, keylen, payload, len, now_ms, err, errlen);
+    ps->next = offset + 1; /* a marker: only the watermark moves */
+    ps->last_event_wall = now_ms;
+    return advance_all(ps, 0, err, errlen);
+}
+
+int pstate_merged(const struct pstate *ps) { return ps->merged; }
+int pstate_forwards(const struct pstate *ps) { return ps->nfwd > 0; }
+
+int pstate_advertise(const struct pstate *ps, int at_end, int64_t now_ms, int64_t *base)
+{
+    if (ps->replaying)
+        return 0;
+    if (ps->max_ts == NONE)
+        return at_end ? 2 : 0;
+    *base = ps->max_ts;
+    int64_t idle = now_ms - ps->last_event_wall - ps->conf.idle_ms;
+    if (ps->conf.idle_ms > 0 && ps->last_event_wall && idle > 0)
+        *base += idle; /* as the partition's own watermarks move (pstate_tick) */
+    return 1;
 }
 
 int pstate_caught_up(struct pstate *ps, int64_t end, char *err, size_t errlen)
@@ -387,6 +627,8 @@ int pstate_caught_up(struct pstate *ps, int64_t end, char *err, size_t errlen)
 
 int pstate_tick(struct pstate *ps, int64_t now_ms, char *err, size_t errlen)
 {
+    if (!ps->last_event_wall) /* resumed and silent since: idle from now on */
+        ps->last_event_wall = now_ms;
     if (ps->replaying || ps->conf.idle_ms <= 0 || ps->max_ts == NONE || ps->last_event_wall == 0)
         return 0;
     int64_t idle = now_ms - ps->last_event_wall - ps->conf.idle_ms;
@@ -446,7 +688,24 @@ void pstate_commit_point(const struct pstate *ps, int64_t *offset, char *meta, s
     if (ps->ninst == 0 && n < metalen)
         n += (size_t)snprintf(meta + n, metalen - n, "-");
     if (n < metalen)
-        snprintf(meta + n, metalen - n, " s=%08x", script_hash(sql_script_text(ps->conf.script)));
+        n += (size_t)snprintf(meta + n, metalen - n, " s=%08x", script_hash(sql_script_text(ps->conf.script)));
+    if (!ps->merged || n >= metalen)
+        return;
+    /* a merged partition: the base and its sources at h (the ones it
+     * resumed with while it is still replaying) */
+    const struct sources *v = ps->replaying && ps->has_restore_src ? &ps->restore_src : &ps->src;
+    char b[32];
+    put_ts(b, sizeof b, ps->replaying ? ps->restore_max : ps->max_ts);
+    n += (size_t)snprintf(meta + n, metalen - n, " v=%s", b);
+    for (int i = 0; i < v->n && n < metalen; i++) {
+        if (v->state[i] == SRC_KNOWN)
+            snprintf(b, sizeof b, "%" PRId64, v->base[i]);
+        else
+            snprintf(b, sizeof b, "%s", v->state[i] == SRC_IDLE ? "i" : "-");
+        n += (size_t)snprintf(meta + n, metalen - n, "%s%s", i ? "," : ";", b);
+    }
+    if (v->n == 0 && n < metalen)
+        snprintf(meta + n, metalen - n, ";");
 }
 
 void pstate_stats(const struct pstate *ps, struct pstate_stats *st)

@@ -23,6 +23,25 @@
  *     to c. The first run and the replay then hold the same state.
  * Outputs and the commit point must be made durable together (the processor
  * uses a Kafka transaction), or a crash in between duplicates outputs. */
+/*
+ * Repartitioned streams (sql_query_repartitions: GROUP BY without the
+ * source's key) run in two steps. On a source partition, each event such a
+ * stream takes is forwarded (sink->forward) under its partition key, with
+ * the partition's event-time high mark; no state is kept for it. On a
+ * partition of the stream's internal topic (a "merged" partition, fed by
+ * every source partition), the query runs; its watermark base is the least
+ * of the sources' high marks (each record carries its source's, and
+ * markers carry them when a source has nothing to forward there: see
+ * pstate_advertise), so events are judged late against the whole source,
+ * not against whichever source partition the consumer happened to read
+ * first. Sources that never had an event and are read to their end count
+ * as idle and do not hold the watermark back.
+ * Replay of a merged partition is exact at h: the commit metadata also
+ * carries the base and every source's high mark at the commit (v=), which
+ * are restored there, as c is; before h the replayed watermark can only be
+ * lower, which changes nothing that is output again (see
+ * docs/architecture.md). SESSION windows are not repartitioned (sql.h).
+ */
 #ifndef PSTATE_H
 #define PSTATE_H
 
@@ -43,6 +62,11 @@ struct pstate_sink {
     /* An event no query could use, and why. */
     int (*dead)(void *arg, int64_t offset, const char *key, size_t keylen, const char *payload, size_t len,
                 const char *reason);
+    /* An event for repartitioned stream `stream`: forward it under key (the
+     * GROUP BY values; keylen 0: none) with base, the source partition's
+     * event-time high mark including it. */
+    int (*forward)(void *arg, int stream, const char *key, size_t keylen, const char *payload, size_t len,
+                   int64_t base);
 };
 
 struct pstate_conf {
@@ -52,6 +76,19 @@ struct pstate_conf {
     int64_t max_groups;      /* per query instance; 0: no limit */
     int64_t idle_ms;         /* advance watermarks by the wall clock after this long without events; 0: never */
     int processing_time;     /* windows on arrival (wall-clock) time instead of event time */
+    /* The topic each stream's query reads (indexed like the script's
+     * streams): its source, or for a repartitioned stream its internal
+     * topic. NULL: every stream reads its source (nothing repartitioned). */
+    const char *const *inputs;
+};
+
+/* Where a record of a merged partition comes from: the source partition,
+ * how many the source has, and that partition's event-time high mark
+ * (idle: it has had no event and was read to its end). */
+struct pstate_origin {
+    int32_t partition, partitions;
+    int64_t base;
+    int idle;
 };
 
 struct pstate;
@@ -68,6 +105,19 @@ void pstate_free(struct pstate *ps);
  * sink callback failed or a query hit a run-time error (err). */
 int pstate_message(struct pstate *ps, int64_t offset, const char *key, size_t keylen, const char *payload,
                    size_t len, int64_t now_ms, char *err, size_t errlen);
+/* A record of a merged partition (pstate_merged): an event (payload), or a
+ * marker (len 0) that only carries its source's high mark. o NULL: the
+ * record was not written by a processor (dead-lettered). 0 or -1 as above. */
+int pstate_merged_message(struct pstate *ps, int64_t offset, const struct pstate_origin *o, const char *key,
+                          size_t keylen, const char *payload, size_t len, int64_t now_ms, char *err, size_t errlen);
+int pstate_merged(const struct pstate *ps);  /* runs repartitioned streams */
+int pstate_forwards(const struct pstate *ps); /* forwards to repartitioned streams */
+/* What a forwarding partition tells the merged partitions it feeds: 1 and
+ * *base (its high mark, moved on by the wall clock once idle as its
+ * watermarks are), 2 (idle: no event ever and at_end), or 0 (nothing yet,
+ * or replaying). */
+int pstate_advertise(const struct pstate *ps, int at_end, int64_t now_ms, int64_t *base);
+
 /* The consumer reached the end of the partition at offset end: replay is
  * over if end has reached h. */
 int pstate_caught_up(struct pstate *ps, int64_t end, char *err, size_t errlen);

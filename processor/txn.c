@@ -90,7 +90,8 @@ int txn_begin(struct txn *t, char *err, size_t errlen)
     return 0;
 }
 
-int txn_produce(struct txn *t, const char *topic, const char *key, size_t keylen, const char *val, size_t len,
+int txn_produce(struct txn *t, const char *topic, int32_t partition, const char *key, size_t keylen, const char *val,
+                size_t len,
                 const char *const *hdr_names, const char *const *hdr_values, char *err, size_t errlen)
 {
     if (txn_begin(t, err, errlen) < 0)
@@ -103,7 +104,8 @@ int txn_produce(struct txn *t, const char *topic, const char *key, size_t keylen
                 rd_kafka_header_add(h, hdr_names[i], -1, hdr_values[i], -1);
         }
         rd_kafka_resp_err_t e =
-            rd_kafka_producev(t->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? keylen : 0),
+            rd_kafka_producev(t->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+                              RD_KAFKA_V_KEY(key, key ? keylen : 0),
                               RD_KAFKA_V_VALUE((void *)val, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                               RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
         if (!e) {

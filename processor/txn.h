@@ -26,10 +26,12 @@ struct txn *txn_new(const char *brokers, const struct rf_strlist *props, const c
 void txn_free(struct txn *t);
 rd_kafka_t *txn_handle(struct txn *t);
 
-/* Produce one record in the current transaction (begun if none). hdr_*:
+/* Produce one record in the current transaction (begun if none), to
+ * partition (RD_KAFKA_PARTITION_UA: the partitioner's choice by key). hdr_*:
  * up to three header name/value pairs (names NULL-terminated list). Returns
  * 0, or -1 with err (fatal, or the transaction must be aborted). */
-int txn_produce(struct txn *t, const char *topic, const char *key, size_t keylen, const char *val, size_t len,
+int txn_produce(struct txn *t, const char *topic, int32_t partition, const char *key, size_t keylen, const char *val,
+                size_t len,
                 const char *const *hdr_names, const char *const *hdr_values, char *err, size_t errlen);
 /* Begin a transaction if none is open (to commit consumed offsets even
  * without outputs). 0 or -1. */

@@ -210,6 +210,16 @@ int sql_query_open_windows(const struct sql_query *q);
 int64_t sql_query_closed(const struct sql_query *q); /* the last watermark advanced to */
 /* During the output callback: the window of the row being emitted. */
 void sql_query_current_window(const struct sql_query *q, int64_t *start, int64_t *end);
+/* Repartitioning. A continuous aggregate whose GROUP BY lacks the source's
+ * key (e.g. fleet-wide totals per minute) has groups that span partitions:
+ * sql_query_repartitions says so, and the processor routes each event by
+ * sql_query_partition_key to one partition of an internal topic, where the
+ * query runs. The key is the text of the GROUP BY values other than the
+ * window, separated by 0x1f ("" when there are none); 0 when WHERE rejects
+ * the row (it need not travel), 1 with the key, -1 with err. */
+int sql_query_repartitions(const struct sql_query *q);
+int sql_query_partition_key(struct sql_query *q, const struct sql_value *row, char *buf, size_t len, size_t *outlen,
+                            struct sql_error *err);
 
 /* A script: the processor's query file. Statements, each ending with ';':
  *   CREATE STREAM name (col TYPE, ...) WITH (topic='t', key='col', timestamp='col');
@@ -226,6 +236,7 @@ struct sql_stream_def {
     const char *source; /* FROM */
     const char *source_topic;
     int emit_final;     /* EMIT FINAL (the default for windowed aggregates) */
+    int repartition;    /* groups span partitions: run on a repartitioned copy of the source */
 };
 /* Parse and check every statement (each query is compiled once). NULL with
  * err (line:column in the whole text) on the first error. The script keeps a

@@ -118,6 +118,8 @@ struct sql_query {
     void *emit_arg;
     int64_t emitted;
     int streaming; /* rows are emitted as they come (no aggregate, DISTINCT or ORDER BY) */
+    int repartition; /* a continuous aggregate whose groups are not within the source's key */
+    int win_group;   /* the GROUP BY term that is the window (FLOOR(... TO unit)), or -1 */
 
     /* incremental evaluation (sql_stream.c) */
     int incremental;

@@ -272,6 +272,7 @@ static int define_stream(struct parse *P, const char *sname, struct token at, co
     d->source = src->schema->name;
     d->source_topic = src->topic;
     d->emit_final = q->aggregated && q->ast->emit != EMIT_CHANGES;
+    d->repartition = q->repartition;
     int rc = 0;
     const char *want = p->key ? p->key : src->schema->key_col;
     for (int i = 0; want && i < q->nout && !d->key; i++)

@@ -305,6 +305,7 @@ static void floor_as_window(struct sql_query *q)
             s->win_line = g->line;
             s->win_col = g->col;
             q->time_slot = g->args[0]->slot;
+            q->win_group = i;
         }
     }
 }
@@ -346,18 +347,53 @@ static int check_streamable(struct sql_query *q, struct sql_error *err)
     for (int i = 0; key && i < s->ngroup; i++)
         if (s->group[i]->kind == N_COLUMN && strcasecmp(q->cols.names[s->group[i]->slot], key) == 0)
             return 0;
-    int gl = s->ngroup ? s->group[0]->line : s->win_line, gc = s->ngroup ? s->group[0]->col : s->win_col;
-    if (!key)
+    /* The groups span partitions: the processor repartitions the events by
+     * the GROUP BY values through an internal topic. Its watermark there is
+     * the least of the sources' (see docs/architecture.md); a SESSION would
+     * need the exact watermark each event saw to replay, which a merged
+     * stream does not give after a restart. */
+    if (s->window == WIN_SESSION) {
+        int gl = s->ngroup ? s->group[0]->line : s->win_line, gc = s->ngroup ? s->group[0]->col : s->win_col;
         return sql_error_set(err, gl, gc,
-                             "source '%s' declares no key column: a continuous aggregate must GROUP BY the "
-                             "source's key (declare it: WITH (key='column'))",
-                             q->schema->name),
+                             "a SESSION window must GROUP BY the source's key column%s%s%s: sessions are not "
+                             "computed over repartitioned events",
+                             key ? " \"" : "", key ? key : "", key ? "\"" : ""),
                -1;
-    return sql_error_set(err, gl, gc,
-                         "a continuous aggregate must GROUP BY the source's key column \"%s\": each partition is "
-                         "aggregated on its own and rydeflow does not repartition",
-                         key),
-           -1;
+    }
+    q->repartition = 1;
+    return 0;
+}
+
+int sql_query_repartitions(const struct sql_query *q) { return q->repartition; }
+
+int sql_query_partition_key(struct sql_query *q, const struct sql_value *row, char *buf, size_t len, size_t *outlen,
+                            struct sql_error *err)
+{
+    struct sql_value key[SQL_MAX_GROUP + 1];
+    int rc = sql_row_key(q, row, key, err);
+    if (rc <= 0)
+        return rc;
+    size_t n = 0;
+    for (int i = 0; i < q->ast->ngroup; i++) {
+        if (i == q->win_group)
+            continue; /* the window: its groups live wherever their key does */
+        char tmp[64];
+        size_t tn;
+        const char *t = key[i].type == SQL_NULL ? "" : sql_value_text(&key[i], tmp, sizeof tmp, &tn);
+        if (key[i].type == SQL_NULL)
+            tn = 0;
+        if (n + tn + 1 > len) {
+            sql_error_set(err, q->ast->group[i]->line, q->ast->group[i]->col,
+                          "a GROUP BY key longer than %zu bytes", len);
+            return -1;
+        }
+        if (n)
+            buf[n++] = '\x1f'; /* unit separator: keys of several columns stay distinct */
+        memcpy(buf + n, t, tn);
+        n += tn;
+    }
+    *outlen = n;
+    return 1;
 }
 
 struct lookup_fn {
@@ -387,6 +423,7 @@ struct sql_query *sql_query_compile_lx(struct sql_lexer *lx, sql_lookup_fn looku
     }
     q->time_slot = -1;
     q->closed = INT64_MIN;
+    q->win_group = -1;
     struct select_ast *s = q->ast = sql_parse_select(lx, &q->arena, stream, err);
     if (!s)
         goto fail;

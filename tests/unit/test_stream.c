@@ -15,6 +15,7 @@
 
 #define MAXEV 6000
 static char *events[MAXEV];
+static int64_t times[MAXEV]; /* each event's StatusTime */
 static int nevents;
 
 static uint64_t rng = 88172645463325252ULL;
@@ -40,6 +41,7 @@ static void make_events(int n, int unicorns, int64_t disorder_ms)
         if (disorder_ms)
             t -= (int64_t)(next_rand() % (uint64_t)disorder_ms);
         rf_time_format(t, ts);
+        times[nevents] = t;
         char buf[512];
         if (i % 97 == 96)
             snprintf(buf, sizeof buf, "not json %d", i);
@@ -135,11 +137,13 @@ static int same_outputs(struct outs *a, struct outs *b)
 
 /* Run every event through one partition state; then close everything (the
  * partition goes idle). */
+static const char *const *merged_inputs; /* set: the state is a merged partition of topic "rp" */
+
 static struct pstate *new_state(const struct sql_script *s, struct outs *o, int64_t committed, const char *meta,
                                 int64_t max_groups)
 {
-    struct pstate_conf conf = {.script = s, .topic = "wildrydes", .partition = 0, .idle_ms = 1000,
-                               .max_groups = max_groups};
+    struct pstate_conf conf = {.script = s, .topic = merged_inputs ? "rp" : "wildrydes", .partition = 0,
+                               .idle_ms = 1000, .max_groups = max_groups, .inputs = merged_inputs};
     struct pstate_sink sink = {o, on_result, on_late, on_dead};
     const char *warning;
     char err[256];
@@ -421,8 +425,8 @@ static const struct {
      "a continuous aggregate needs a WINDOW"},
     {"CREATE STREAM s AS SELECT Name FROM wildrydes ORDER BY Name;", 1, 56, "ORDER BY is not supported in a continuous query"},
     {"CREATE STREAM s AS SELECT Name FROM wildrydes LIMIT 3;", 1, 53, "LIMIT is not supported"},
-    {"CREATE STREAM s AS SELECT COUNT(*) FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE);", 1, 58,
-     "must GROUP BY the source's key column \"Name\""},
+    {"CREATE STREAM s AS SELECT COUNT(*) FROM wildrydes WINDOW SESSION (1 MINUTE);", 1, 58,
+     "a SESSION window must GROUP BY the source's key column \"Name\": sessions are not computed over repartitioned"},
     {"CREATE STREAM s AS SELECT Name, COUNT(*) FROM wildrydes WINDOW SESSION (5 SECONDS) GROUP BY Name EMIT CHANGES;",
      1, 98, "EMIT CHANGES cannot be combined with SESSION windows"},
     {"CREATE STREAM s AS SELECT Name FROM wildrydes EMIT FINAL;", 1, 47, "EMIT FINAL needs a windowed aggregate"},
@@ -441,8 +445,8 @@ static const struct {
     {"CREATE STREAM src (id STRING, id INT);", 1, 31, "column 'id' is declared twice"},
     {"CREATE STREAM src (id BLOB);", 1, 23, "expected a column type"},
     {"CREATE STREAM src (id STRING, t TIMESTAMP) WITH (topic='in');\nCREATE STREAM s AS SELECT id, COUNT(*) FROM src "
-     "WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY id;",
-     2, 90, "source 'src' declares no key column"},
+     "WINDOW SESSION (1 MINUTE) GROUP BY id;",
+     2, 84, "a SESSION window must GROUP BY the source's key column: sessions"},
     {"CREATE STREAM s AS SELECT Name FROM wildrydes\nWHERE HealthPoints < 'x';", 2, 7, "type mismatch"},
     {"CREATE STREAM s AS SELECT Name FROM wildrydes EMIT SOMETIMES;", 1, 52, "expected FINAL or CHANGES after EMIT"},
     {"CREATE STREAM s AS SELECT Name, PERCENTILE(Distance, 2) FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY Name;",
@@ -494,4 +498,275 @@ static void test_script(void)
     sql_script_free(s);
 }
 
-TEST_MAIN("test_stream", test_equivalence, test_replay, test_group_limit, test_script_errors, test_script)
+/* 6. Repartitioning: which streams need it, and the key each event travels
+ * under (the GROUP BY values other than the window; WHERE filters first). */
+static const struct {
+    const char *query; /* the stream's SELECT */
+    int repartition;
+    const char *event; /* HealthPoints and MagicPoints vary */
+    int rc;
+    const char *key;
+} partition_keys[] = {
+    {"SELECT WINDOW_START AS m, COUNT(*) AS n FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE)", 1,
+     "\"MagicPoints\":7,\"HealthPoints\":120", 1, ""},
+    {"SELECT FLOOR(StatusTime TO MINUTE) AS m, SUM(Distance) AS d FROM wildrydes GROUP BY FLOOR(StatusTime TO MINUTE)", 1,
+     "\"MagicPoints\":7,\"HealthPoints\":120", 1, ""},
+    {"SELECT MagicPoints, COUNT(*) AS n FROM wildrydes WHERE HealthPoints > 100 GROUP BY FLOOR(StatusTime TO MINUTE), "
+     "MagicPoints", 1, "\"MagicPoints\":7,\"HealthPoints\":120", 1, "7"},
+    {"SELECT MagicPoints, COUNT(*) AS n FROM wildrydes WHERE HealthPoints > 100 GROUP BY FLOOR(StatusTime TO MINUTE), "
+     "MagicPoints", 1, "\"MagicPoints\":7,\"HealthPoints\":90", 0, NULL},
+    {"SELECT COUNT(*) AS n FROM wildrydes WINDOW HOPPING (SIZE 2 MINUTES, ADVANCE BY 1 MINUTE) "
+     "GROUP BY MagicPoints, HealthPoints / 50", 1, "\"MagicPoints\":7,\"HealthPoints\":120", 1, "7\x1f" "2.4"},
+    {"SELECT Name, COUNT(*) AS n FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY Name", 0,
+     "\"MagicPoints\":7,\"HealthPoints\":120", 1, "Unicorn-3"},
+};
+
+static void test_repartition(void)
+{
+    for (size_t i = 0; i < sizeof partition_keys / sizeof *partition_keys; i++) {
+        char script[1024], json[512], key[64], reason[128];
+        snprintf(script, sizeof script, "CREATE STREAM s AS %s;", partition_keys[i].query);
+        struct sql_error err = {0};
+        struct sql_script *s = sql_script_parse(script, &err);
+        if (!CHECK(s != NULL)) {
+            fprintf(stderr, "  case %zu: %d:%d %s\n", i, err.line, err.col, err.msg);
+            continue;
+        }
+        struct sql_query *q = sql_script_instance(s, 0, &err);
+        CHECK_INT(sql_script_stream(s, 0)->repartition, partition_keys[i].repartition);
+        CHECK_INT(sql_query_repartitions(q), partition_keys[i].repartition);
+        snprintf(json, sizeof json,
+                 "{\"Name\":\"Unicorn-3\",\"StatusTime\":\"2026-11-22 07:00:01.000\",\"Latitude\":40.7,"
+                 "\"Longitude\":-73.9,\"Distance\":3.5,%s}",
+                 partition_keys[i].event);
+        struct sql_value row[64];
+        struct sql_row_source src;
+        CHECK_INT(sql_row_from_json(sql_query_columns(q), sql_query_ncolumns(q), sql_schema_wildrydes(), json,
+                                    strlen(json), row, &src, reason, sizeof reason),
+                  0);
+        size_t n = 0;
+        int rc = sql_query_partition_key(q, row, key, sizeof key, &n, &err);
+        sql_row_release(&src);
+        if (!CHECK(rc == partition_keys[i].rc))
+            fprintf(stderr, "  case %zu: %d, %s\n", i, rc, err.msg);
+        if (rc == 1 && !CHECK(n == strlen(partition_keys[i].key) && memcmp(key, partition_keys[i].key, n) == 0))
+            fprintf(stderr, "  case %zu: key '%.*s'\n", i, (int)n, key);
+        sql_query_free(q);
+        sql_script_free(s);
+    }
+}
+
+/* 7. A merged partition (a repartitioned stream's internal topic): the
+ * events of three source partitions that drift apart by up to a minute,
+ * interleaved, each record carrying its source's high mark, with markers
+ * between. Late is judged against the slowest source; crash anywhere and
+ * resume from the last commit: exactly the outputs of an uninterrupted run. */
+#define NMERGED (MAXEV + MAXEV / 4)
+static struct merged_rec {
+    int ev; /* index into events, or -1: a marker */
+    struct pstate_origin o;
+} merged[NMERGED];
+static int nmerged;
+
+static void make_merged(void)
+{
+    int next[3] = {0, 1, 2};
+    int64_t high[3] = {INT64_MIN, INT64_MIN, INT64_MIN};
+    nmerged = 0;
+    while (nmerged < NMERGED - 1) {
+        /* source 0 runs ahead in bursts; the others catch up */
+        int j = (int)(next_rand() % 8);
+        j = j < 4 ? 0 : j < 6 ? 1 : 2;
+        if (next[j] >= nevents)
+            j = next[0] < nevents ? 0 : next[1] < nevents ? 1 : 2;
+        if (next[j] >= nevents)
+            break;
+        int marker = next_rand() % 10 == 0 && high[j] != INT64_MIN;
+        struct merged_rec *r = &merged[nmerged++];
+        r->ev = marker ? -1 : next[j];
+        if (!marker) {
+            if (events[next[j]][0] == '{' && times[next[j]] > high[j])
+                high[j] = times[next[j]];
+            next[j] += 3;
+        }
+        r->o = (struct pstate_origin){.partition = j, .partitions = 3, .base = high[j], .idle = high[j] == INT64_MIN};
+    }
+}
+
+static int feed_merged(struct pstate *ps, int i, char *err, size_t errlen)
+{
+    const struct merged_rec *r = &merged[i];
+    const char *p = r->ev < 0 ? NULL : events[r->ev];
+    return pstate_merged_message(ps, i, &r->o, NULL, 0, p, p ? strlen(p) : 0, i, err, errlen);
+}
+
+static const char *const merged_scripts[] = {
+    /* alone, a tumbling window often holds few events at a commit: replay
+     * is short and must start from the sources as they were */
+    "CREATE STREAM fleet AS SELECT WINDOW_START AS m, COUNT(*) AS n, SUM(Distance) AS d FROM wildrydes "
+    "WINDOW TUMBLING (SIZE 1 MINUTE);",
+    "CREATE STREAM fleet AS SELECT WINDOW_START AS m, COUNT(*) AS n, SUM(Distance) AS d FROM wildrydes "
+    "WINDOW TUMBLING (SIZE 1 MINUTE, GRACE 2 SECONDS);\n"
+    "CREATE STREAM bands AS SELECT WINDOW_START AS w, MIN(HealthPoints) AS low, COUNT(*) AS n FROM wildrydes "
+    "WINDOW HOPPING (SIZE 2 MINUTES, ADVANCE BY 30 SECONDS) GROUP BY MagicPoints / 20;",
+};
+
+static void merged_replay(const char *script)
+{
+    static const char *const inputs[] = {"rp", "rp"};
+    struct sql_error serr;
+    struct sql_script *s = sql_script_parse(script, &serr);
+    if (!CHECK(s != NULL)) {
+        fprintf(stderr, "%d:%d %s\n", serr.line, serr.col, serr.msg);
+        return;
+    }
+    make_events(5000, 5, 3000);
+    make_merged();
+    merged_inputs = inputs;
+    char err[256];
+    struct outs ref = {0};
+    struct pstate *ps = new_state(s, &ref, -1, NULL, 0);
+    CHECK(ps && pstate_merged(ps));
+    for (int i = 0; ps && i < nmerged; i++)
+        if (feed_merged(ps, i, err, sizeof err) < 0) {
+            CHECK(!"pstate_merged_message failed");
+            break;
+        }
+    if (ps) {
+        finish(ps);
+        pstate_free(ps);
+    }
+    int results = 0, late = 0, dead = 0;
+    for (int k = 0; k < ref.n; k++) {
+        results += ref.v[k][0] == 'R';
+        late += ref.v[k][0] == 'L';
+        dead += ref.v[k][0] == 'D';
+    }
+    CHECK(results > 15);
+    CHECK(late > 0);
+    CHECK_INT(dead, 5000 / 97);
+    for (int trial = 0; trial < 20; trial++) {
+        struct outs o = {0};
+        int64_t off = -1;
+        char meta[1024] = "";
+        int committed_outs = 0, crashes = 0;
+        ps = new_state(s, &o, off, meta, 0);
+        int64_t i = 0;
+        while (ps && i < nmerged) {
+            if (feed_merged(ps, (int)i, err, sizeof err) < 0) {
+                CHECK(!"pstate_merged_message failed");
+                break;
+            }
+            i++;
+            if (next_rand() % 50 == 0) {
+                pstate_commit_point(ps, &off, meta, sizeof meta);
+                committed_outs = o.n;
+            }
+            if (next_rand() % 300 == 0) {
+                truncate_outs(&o, committed_outs);
+                pstate_free(ps);
+                ps = new_state(s, &o, off, meta, 0);
+                i = off < 0 ? 0 : off;
+                crashes++;
+            }
+        }
+        if (ps) {
+            finish(ps);
+            pstate_free(ps);
+        }
+        CHECK(crashes > 0);
+        if (!CHECK(same_outputs(&ref, &o)))
+            fprintf(stderr, "merged trial %d (%d crashes), last meta %s\n", trial, crashes, meta);
+        free_outs(&o);
+    }
+    merged_inputs = NULL;
+    free_outs(&ref);
+    sql_script_free(s);
+}
+
+/* A merged partition's log written out by hand: source B runs far ahead,
+ * and a commit can fall where the replay range holds nothing from B. Resume
+ * from a commit after every record in turn: the outputs must be the
+ * uninterrupted run's (window [60 s, 120 s) closes at record 5, so the
+ * event at 100 s is late, in both). */
+static const struct {
+    int src;      /* 0 = A, 1 = B */
+    int64_t base; /* the source's high mark, seconds */
+    int64_t t;    /* the event's time in seconds, or -1: a marker */
+} hand_log[] = {
+    {0, 0, 0}, {1, 0, 0}, {1, 200, -1}, {0, 61, 61}, {0, 62, 62}, {0, 121, 121}, {0, 121, 100}, {1, 300, -1},
+    {0, 300, 300}, {1, 400, -1},
+};
+#define NHAND ((int)(sizeof hand_log / sizeof *hand_log))
+
+static int feed_hand(struct pstate *ps, int i, char *err, size_t errlen)
+{
+    const int64_t t0 = 1795000020000LL; /* a minute boundary */
+    char ev[512] = "", ts[32];
+    if (hand_log[i].t >= 0) {
+        rf_time_format(t0 + hand_log[i].t * 1000, ts);
+        snprintf(ev, sizeof ev,
+                 "{\"Name\":\"u%d\",\"StatusTime\":\"%s\",\"Latitude\":40.7,\"Longitude\":-73.9,\"Distance\":1,"
+                 "\"MagicPoints\":1,\"HealthPoints\":1}",
+                 i, ts);
+    }
+    struct pstate_origin o = {.partition = hand_log[i].src, .partitions = 2, .base = t0 + hand_log[i].base * 1000};
+    return pstate_merged_message(ps, i, &o, NULL, 0, ev, strlen(ev), i, err, errlen);
+}
+
+static void test_merged_commit_anywhere(void)
+{
+    static const char *const inputs[] = {"rp"};
+    struct sql_error serr;
+    struct sql_script *s = sql_script_parse(
+        "CREATE STREAM fleet AS SELECT WINDOW_START AS m, COUNT(*) AS n FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE);",
+        &serr);
+    if (!CHECK(s != NULL))
+        return;
+    merged_inputs = inputs;
+    char err[256];
+    struct outs ref = {0};
+    struct pstate *ps = new_state(s, &ref, -1, NULL, 0);
+    for (int i = 0; ps && i < NHAND; i++)
+        CHECK(feed_hand(ps, i, err, sizeof err) == 0);
+    pstate_free(ps);
+    int late = 0;
+    for (int k = 0; k < ref.n; k++)
+        late += ref.v[k][0] == 'L';
+    CHECK_INT(late, 1);
+    for (int c = 1; c < NHAND; c++) {
+        struct outs o = {0};
+        int64_t off = -1;
+        char meta[1024] = "";
+        int committed = 0;
+        ps = new_state(s, &o, -1, NULL, 0);
+        for (int i = 0; ps && i < NHAND; i++) {
+            CHECK(feed_hand(ps, i, err, sizeof err) == 0);
+            if (i + 1 == c) {
+                pstate_commit_point(ps, &off, meta, sizeof meta);
+                committed = o.n;
+            }
+        }
+        pstate_free(ps); /* crashed at the end: what came after the commit is aborted */
+        truncate_outs(&o, committed);
+        ps = new_state(s, &o, off, meta, 0); /* crashed after c: resume */
+        for (int64_t i = off < 0 ? 0 : off; ps && i < NHAND; i++)
+            CHECK(feed_hand(ps, (int)i, err, sizeof err) == 0);
+        pstate_free(ps);
+        if (!CHECK(same_outputs(&ref, &o)))
+            fprintf(stderr, "  commit after record %d (meta %s)\n", c - 1, meta);
+        free_outs(&o);
+    }
+    merged_inputs = NULL;
+    free_outs(&ref);
+    sql_script_free(s);
+}
+
+static void test_merged_replay(void)
+{
+    for (size_t i = 0; i < sizeof merged_scripts / sizeof *merged_scripts; i++)
+        merged_replay(merged_scripts[i]);
+}
+
+TEST_MAIN("test_stream", test_equivalence, test_replay, test_group_limit, test_script_errors, test_script,
+          test_repartition, test_merged_replay, test_merged_commit_anywhere)
