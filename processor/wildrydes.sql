@@ -2,7 +2,7 @@
 -- Run them with:  bin/processor --file processor/wildrydes.sql
 --
 -- Every statement is a continuous query: its results go to a Kafka topic as
--- JSON, keyed by Name. Windows are on event time (StatusTime); GRACE says how
+-- JSON, keyed by Name (fleet_minute, which has no Name, is not keyed). Windows are on event time (StatusTime); GRACE says how
 -- long a window waits for events that arrive out of order. Events later than
 -- that go to the topic wildrydes-late, malformed ones to wildrydes-deadletter.
 -- The dialect is described in docs/sql.md.
@@ -65,9 +65,18 @@ WINDOW TUMBLING (SIZE 1 MINUTE, GRACE 5 SECONDS)
 GROUP BY Name
 EMIT CHANGES;
 
--- Fleet-wide totals per minute group by no key, and each partition is
--- aggregated on its own (rydeflow does not repartition; see
--- docs/architecture.md), so the processor refuses them. Compute them from the
--- summaries instead, e.g. over the archive with bin/sql:
---   SELECT StatusTime, COUNT(*) AS Unicorns, SUM(Distance) AS Distance
---   FROM "wildrydes-summary" GROUP BY StatusTime ORDER BY StatusTime
+-- The whole fleet, per minute: reports, unicorns flying, distance and the
+-- average health. Its GROUP BY has no Name, so its groups span partitions:
+-- the processor repartitions the events through the internal topic
+-- <group>-fleet_minute-repartition (every partition feeds it, in the same
+-- transaction) and closes a minute once every source partition has passed it
+-- (see docs/architecture.md, "Repartitioning").
+CREATE STREAM fleet_minute WITH (topic='wildrydes-fleet') AS
+SELECT WINDOW_START          AS StatusTime,
+       COUNT(*)              AS Reports,
+       COUNT(DISTINCT Name)  AS Unicorns,
+       SUM(Distance)         AS Distance,
+       AVG(HealthPoints)     AS AvgHealthPoints
+FROM wildrydes
+WINDOW TUMBLING (SIZE 1 MINUTE, GRACE 5 SECONDS)
+EMIT FINAL;

@@ -40,8 +40,15 @@ uniq_topic() { echo "t-$_t_name-$1-$$-$RANDOM"; }
 # truth_checks EVENTS OUTDIR: compare a processor's outputs with
 # tests/lib/stream_truth.py, one check per line it prints.
 truth_checks() {
-    local out line n=0
-    out=$(python3 "$RF_ROOT/tests/lib/stream_truth.py" "$1" "$2" 2>&1)
+    model_checks stream_truth.py "$@"
+}
+
+# model_checks MODEL ARGS...: run tests/lib/MODEL (a reference that prints
+# "ok <what>" or "FAIL <what>: <detail>" per check) and count its checks.
+model_checks() {
+    local out line n=0 model=$1
+    shift
+    out=$(python3 "$RF_ROOT/tests/lib/$model" "$@" 2>&1)
     while IFS= read -r line; do
         case $line in
             "ok "*) check "${line#ok }" true; n=$((n + 1)) ;;
