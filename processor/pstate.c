@@ -59,7 +59,8 @@ struct pstate {
     int64_t events, dead;
     struct forwarder *fwd;
     int nfwd;
-    int merged;                 /* runs repartitioned streams: the watermark base comes from src */
+    int internal;               /* a repartitioned stream's internal topic */
+    int merged;                 /* internal, on event time: the watermark base comes from src */
     struct sources src;
     int has_restore_src;        /* merged, resuming: src and max_ts at h */
     struct sources restore_src;
@@ -293,7 +294,8 @@ struct pstate *pstate_new(const struct pstate_conf *conf, const struct pstate_si
         }
         if (strcmp(input_of(conf, i), conf->topic) != 0)
             continue;
-        ps->merged |= strcmp(d->source_topic, conf->topic) != 0 && !conf->processing_time;
+        ps->internal |= strcmp(d->source_topic, conf->topic) != 0;
+        ps->merged = ps->internal && !conf->processing_time;
         struct instance *in = &ps->inst[ps->ninst++];
         struct sql_error e;
         in->ps = ps;
@@ -580,6 +582,12 @@ int pstate_message(struct pstate *ps, int64_t offset, const char *key, size_t ke
 int pstate_merged_message(struct pstate *ps, int64_t offset, const struct pstate_origin *o, const char *key,
                           size_t keylen, const char *payload, size_t len, int64_t now_ms, char *err, size_t errlen)
 {
+    if (!ps->merged) { /* processing time: arrival is all that counts */
+        if (len > 0)
+            return pstate_message(ps, offset, key, keylen, payload, len, now_ms, err, errlen);
+        ps->next = offset + 1;
+        return 0;
+    }
     if (ps->replaying && offset >= ps->replay_end && end_replay(ps, err, errlen) < 0)
         return -1;
     if (!o) {
@@ -602,7 +610,7 @@ int pstate_merged_message(struct pstate *ps, int64_t offset, const struct pstate
     return advance_all(ps, 0, err, errlen);
 }
 
-int pstate_merged(const struct pstate *ps) { return ps->merged; }
+int pstate_merged(const struct pstate *ps) { return ps->internal; }
 int pstate_forwards(const struct pstate *ps) { return ps->nfwd > 0; }
 
 int pstate_advertise(const struct pstate *ps, int at_end, int64_t now_ms, int64_t *base)

@@ -110,7 +110,7 @@ int pstate_message(struct pstate *ps, int64_t offset, const char *key, size_t ke
  * record was not written by a processor (dead-lettered). 0 or -1 as above. */
 int pstate_merged_message(struct pstate *ps, int64_t offset, const struct pstate_origin *o, const char *key,
                           size_t keylen, const char *payload, size_t len, int64_t now_ms, char *err, size_t errlen);
-int pstate_merged(const struct pstate *ps);  /* runs repartitioned streams */
+int pstate_merged(const struct pstate *ps);  /* reads an internal topic (runs repartitioned streams) */
 int pstate_forwards(const struct pstate *ps); /* forwards to repartitioned streams */
 /* What a forwarding partition tells the merged partitions it feeds: 1 and
  * *base (its high mark, moved on by the wall clock once idle as its

@@ -26,6 +26,7 @@ M1=$(_rf_free_port); M2=$(_rf_free_port); M3=$(_rf_free_port)
 # then stops each of them once (a second signal would cut their flush short).
 bin/producer -b "$RF_BROKERS" -t wildrydes -p 4 --input /dev/null 2>/dev/null
 bin/producer -b "$RF_BROKERS" -t wildrydes-summary -p 4 --input /dev/null 2>/dev/null
+bin/producer -b "$RF_BROKERS" -t wildrydes-live -p 4 --input /dev/null 2>/dev/null # the table below follows it
 setsid bin/producer -b "$RF_BROKERS" -n "$UNICORNS" -p 4 --progress off 2>"$RF_ENV_DIR/producer.log" &
 pids+=($!)
 setsid bin/processor -b "$RF_BROKERS" -f processor/wildrydes.sql --idle-timeout 10s --status-interval 30s \
