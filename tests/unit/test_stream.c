@@ -645,7 +645,7 @@ static void merged_replay(const char *script)
     CHECK(results > 15);
     CHECK(late > 0);
     CHECK_INT(dead, 5000 / 97);
-    for (int trial = 0; trial < 20; trial++) {
+    for (int trial = 0; trial < 10; trial++) {
         struct outs o = {0};
         int64_t off = -1;
         char meta[1024] = "";
@@ -662,7 +662,9 @@ static void merged_replay(const char *script)
                 pstate_commit_point(ps, &off, meta, sizeof meta);
                 committed_outs = o.n;
             }
-            if (next_rand() % 300 == 0) {
+            /* a crash now and then (a bounded number: while one source is far
+             * ahead, windows stay open long and replay goes back far) */
+            if (crashes < 6 && next_rand() % 300 == 0) {
                 truncate_outs(&o, committed_outs);
                 pstate_free(ps);
                 ps = new_state(s, &o, off, meta, 0);
