@@ -120,7 +120,7 @@ row "event decode, 1 core (ev/s)" "$(fmt "$r7")" "jansson: $(fmt "$r8")" "$(rati
 # raw librdkafka counter (measured above) and the same aggregation in Python
 # with confluent-kafka.
 echo "bench: processor ..." >&2
-c7=(); c8=()
+c7=(); c7b=(); c8=()
 for i in $(seq "$REPEAT"); do
     cat >"$OUT/bench.sql" <<SQL
 CREATE STREAM wildrydes WITH (topic='$T1');
@@ -135,6 +135,7 @@ SQL
     bin/processor -b "$B" -f "$OUT/bench.sql" -G "bench-$RUN-proc-$i" --exit-at-end --idle-timeout 0 \
         --status-interval 1h --late-topic "bench-$RUN-late" --deadletter-topic "bench-$RUN-dead" 2>"$OUT/processor.err"
     c7+=("$(elapsed "$t")")
+    c7b+=("$(sed -n 's/.*from the first: \([0-9]*\) events\/s.*/\1/p' "$OUT/processor.err" | tail -1)")
     read -r pn _ ps <<<"$(var/venv/bin/python bench/py_summary.py "$B" "$T1" "$PARTS")"
     c8+=("$ps")
 done
@@ -142,8 +143,29 @@ s7=$(best "${c7[@]}"); s8=$(best "${c8[@]}")
 grep -q "done: $EVENTS events" "$OUT/processor.err" || echo "bench: WARNING: processor: $(tail -1 "$OUT/processor.err")" >&2
 [ "$pn" = "$EVENTS" ] || echo "bench: WARNING: the Python peer read $pn of $EVENTS" >&2
 r9=$(rate "$EVENTS" "$s7"); r10=$(rate "$EVENTS" "$s8")
-row "processor, workshop query (ev/s)" "$(fmt "$r9")" "raw librdkafka: $(fmt "$r5")" "$(ratio "$r9" "$r5")x" ">= 0.8x"
+# the processor's own rate from its first event (the raw counter is timed
+# from its assignment: neither counts joining the group)
+r9b=$(printf '%s\n' "${c7b[@]}" | sort -n | tail -1)
+row "processor, workshop query, whole process (ev/s)" "$(fmt "$r9")" "raw librdkafka: $(fmt "$r5")" "$(ratio "$r9" "$r5")x" ">= 0.8x"
+row "processor, from its first event (ev/s)" "$(fmt "${r9b:-0}")" "raw librdkafka: $(fmt "$r5")" "$(ratio "${r9b:-0}" "$r5")x" ">= 0.8x"
 row "" "" "Python confluent-kafka: $(fmt "$r10")" "$(ratio "$r9" "$r10")x" ""
+
+# 5b. The same events fleet-wide per minute (GROUP BY without the key):
+# every event is forwarded through the internal topic and read again.
+cat >"$OUT/fleet.sql" <<SQL
+CREATE STREAM wildrydes WITH (topic='$T1');
+CREATE STREAM fleet WITH (topic='bench-$RUN-fleet') AS
+SELECT WINDOW_START AS StatusTime, COUNT(*) AS Reports, SUM(Distance) AS Distance
+FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE) EMIT FINAL;
+SQL
+create "bench-$RUN-fleet"
+t=$(now)
+bin/processor -b "$B" -f "$OUT/fleet.sql" -G "bench-$RUN-fleet" --exit-at-end --idle-timeout 0 \
+    --status-interval 1h --late-topic "bench-$RUN-late" --deadletter-topic "bench-$RUN-dead" 2>"$OUT/fleet.err"
+sf=$(elapsed "$t")
+grep -q "done: $EVENTS events" "$OUT/fleet.err" || echo "bench: WARNING: processor (fleet): $(tail -1 "$OUT/fleet.err")" >&2
+rf=$(rate "$EVENTS" "$sf")
+row "processor, fleet-wide per minute, repartitioned (ev/s)" "$(fmt "$rf")" "raw librdkafka: $(fmt "$r5")" "$(ratio "$rf" "$r5")x" ""
 
 # 6. processor latency at 10,000 events/s: a live fleet of 10,000 unicorns
 # (one report each a second), 5-second windows; from a window's close (the

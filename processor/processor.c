@@ -51,6 +51,7 @@ struct proc {
     int64_t last_status_ms, last_tick_ms;
     int64_t events, results, late, dead, commits, aborts;
     int64_t last_events;
+    int64_t first_ns, last_ns, last_ns_events; /* the first source event and a recent one (every 1024th) */
     struct rf_metrics *metrics;
     struct rf_metric *m_events, *m_dead, *m_commits, *m_aborts, *m_open_windows, *m_open_groups;
     struct rf_metric *m_in[MAX_STREAMS], *m_out[MAX_STREAMS], *m_late[MAX_STREAMS], *m_fwd[MAX_STREAMS];
@@ -176,8 +177,6 @@ static int on_dead(void *arg, int64_t offset, const char *key, size_t keylen, co
     return 0;
 }
 
-/* An event for a repartitioned stream: to its internal topic, in the
- * partition its key hashes to (one for all when there is no key). */
 static struct part *find_part(struct proc *P, const char *topic, int32_t partition);
 
 /* A record for partition of an internal topic: if this instance reads it,
@@ -189,6 +188,8 @@ static void feeding(struct proc *P, const char *topic, int32_t partition)
         pt->fed = 1;
 }
 
+/* An event for a repartitioned stream: to its internal topic, in the
+ * partition its key hashes to (one for all when there is no key). */
 static int on_forward(void *arg, int stream, const char *key, size_t keylen, const char *payload, size_t len,
                       int64_t base)
 {
@@ -220,8 +221,6 @@ static int send_markers(struct proc *P, struct part *pt, int64_t now)
     if (!adv || (adv == pt->adv && (adv == 2 || base <= pt->adv_base)))
         return 0;
     char wm[64], err[512];
-    if (adv == 2)
-        snprintf(wm, sizeof wm, "%d %d idle", (int)pt->partition, 0);
     for (int s = 0; s < sql_script_nstreams(P->cfg->script); s++) {
         if (!P->rp_topic[s] || strcmp(sql_script_stream(P->cfg->script, s)->source_topic, pt->topic) != 0)
             continue;
@@ -691,7 +690,12 @@ static void handle(struct proc *P, rd_kafka_message_t *m, int64_t now)
     }
     if (pt->merged)
         return; /* counted when read from the source */
-    P->events++;
+    if (!P->events++)
+        P->first_ns = rf_time_mono_ns();
+    if ((P->events & 1023) == 0) {
+        P->last_ns = rf_time_mono_ns();
+        P->last_ns_events = P->events;
+    }
     rf_metric_add(P->m_events, 1);
 }
 
@@ -806,6 +810,9 @@ out:
     drop_parts(&P);
     if (P.txn || P.events)
         status(&P, rf_time_now_ms(), 1);
+    if (P.last_ns > P.first_ns) /* the rate of the work itself, without start-up, joining and leaving */
+        rf_info("processed %" PRId64 " events; from the first: %.0f events/s", P.events,
+                (double)(P.last_ns_events - 1) / ((double)(P.last_ns - P.first_ns) / 1e9));
     rf_metrics_free(P.metrics);
     for (int i = 0; i < MAX_STREAMS; i++)
         free(P.rp_topic[i]);
