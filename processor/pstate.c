@@ -205,6 +205,8 @@ static int parse_meta(struct pstate *ps, const char *meta, int64_t *h, int64_t *
     int used = 0;
     if (sscanf(end, " s=%lx%n", &hash, &used) != 1)
         goto bad;
+    if (ps->ninst == 0 && nc == 1 && c[0] == NONE)
+        nc = 0; /* "c=-": a partition only forwarded (no query runs on it) */
     if ((uint32_t)hash != script_hash(sql_script_text(ps->conf.script)) || nc != ps->ninst) {
         *warning = "the committed state was written by a different query file: starting this partition's "
                    "queries afresh from the committed offset";

@@ -22,8 +22,9 @@ CREATE STREAM magic WITH (topic='$SRC-magic') AS
 SELECT MagicPoints, FLOOR(StatusTime TO MINUTE) AS Minute, COUNT(*) AS n
 FROM wildrydes GROUP BY FLOOR(StatusTime TO MINUTE), MagicPoints;
 SQL
-P=(-b "$RF_BROKERS" -f "$W/q.sql" -i one --status-interval 1h --idle-timeout 0 --commit-interval 200ms
-   --late-topic "$SRC-late" --deadletter-topic "$SRC-dead")
+BASE=(-b "$RF_BROKERS" -f "$W/q.sql" --status-interval 1h --idle-timeout 0 --commit-interval 200ms
+      --late-topic "$SRC-late" --deadletter-topic "$SRC-dead" -X session.timeout.ms=6000)
+P=("${BASE[@]}" -i one)
 
 # 1. Refused: a SESSION window over repartitioned events.
 printf "CREATE STREAM s AS SELECT COUNT(*) AS n FROM wildrydes\nWINDOW SESSION (30 SECONDS);\n" >"$W/bad.sql"
@@ -32,8 +33,12 @@ check_eq "a SESSION window without the key is refused with exit code 2" "$?" 2
 check "the error says where and why" grep -q \
     "line 2, column 8: a SESSION window must GROUP BY the source's key column \"Name\"" "$W/bad.err"
 
-# 2. The fleet: 30 unicorns, 20 minutes of event time at 12,000 events/s;
-#    the processor killed -9 again and again meanwhile.
+# 2. The fleet: 30 unicorns, 20 minutes of event time at 12,000 events/s.
+#    Two instances share the partitions (source and internal topics): "two"
+#    runs throughout, "one" is killed -9 again and again meanwhile, so
+#    partitions move between them at every turn.
+"$RF_BIN/processor" "${BASE[@]}" -i two -G "g-$SRC" 2>>"$W/two.err" &
+two=$!
 "$RF_BIN/producer" -b "$RF_BROKERS" -t "$SRC" -p 4 -n 30 --start-time "2026-11-22 07:00:00" -d 20m --seed 23 \
     --disorder-ms 3000 --late-fraction 0.005 --late-by 75s -r 12000 2>/dev/null &
 producer=$!
@@ -47,12 +52,23 @@ while kill -0 "$producer" 2>/dev/null || [ "$kills" -lt 6 ]; do
 done
 wait "$producer"
 check_eq "the producer delivered every event" "$?" 0
+kill -TERM "$two"
+wait "$two"
+check_eq "instance two stops on SIGTERM with exit 0" "$?" 0
+# A static member that stops stays in the group until its session times
+# out; then its partitions go to the others.
+sleep 7
+check "instance two had partitions of the source and of the internal topics" \
+    grep -q "partition g-$SRC-fleet-repartition" "$W/two.err"
 check "the processor was killed many times mid-run ($kills)" test "$kills" -ge 6
 send_sentinels "$RF_BROKERS" "$SRC" 40
 timeout 180 "$RF_BIN/processor" "${P[@]}" -G "g-$SRC" --exit-at-end 2>>"$W/proc.err"
 check_eq "a last run finishes the input and exits 0" "$?" 0
 check "the internal topics were created" grep -q "repartitioned through topic g-$SRC-fleet-repartition (4 partitions)" "$W/proc.err"
 check "the restarts resumed from their commits" grep -q "resuming from its commit" "$W/proc.err"
+test_no_match() { ! grep -q "$@"; }
+check "every commit was read back as this query file's" test_no_match "different query file\|unreadable commit" \
+    "$W/proc.err" "$W/two.err"
 
 "$RF_BIN/consumer" -b "$RF_BROKERS" -t "$SRC" --show partition,offset >"$W/source.jsonl" 2>/dev/null
 "$RF_BIN/consumer" -b "$RF_BROKERS" -t "g-$SRC-fleet-repartition" --show partition,offset,headers \
