@@ -808,11 +808,11 @@ out:
         txn_abort(P.txn, err, sizeof err);
     txn_free(P.txn);
     drop_parts(&P);
-    if (P.txn || P.events)
-        status(&P, rf_time_now_ms(), 1);
     if (P.last_ns > P.first_ns) /* the rate of the work itself, without start-up, joining and leaving */
         rf_info("processed %" PRId64 " events; from the first: %.0f events/s", P.events,
                 (double)(P.last_ns_events - 1) / ((double)(P.last_ns - P.first_ns) / 1e9));
+    if (P.txn || P.events) /* the last line: the summary */
+        status(&P, rf_time_now_ms(), 1);
     rf_metrics_free(P.metrics);
     for (int i = 0; i < MAX_STREAMS; i++)
         free(P.rp_topic[i]);
