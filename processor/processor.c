@@ -560,6 +560,22 @@ static int setup_metrics(struct proc *P)
 
 /* ---- the loop ------------------------------------------------------------------------ */
 
+/* The partition count of topic, waiting up to --timeout for it to appear
+ * (a source about to be created, or a topic just created, which takes a
+ * moment to show in the metadata). 0 if it did not; -1 with P->err. */
+static int wait_for_topic(struct proc *P, rd_kafka_t *admin, const char *topic)
+{
+    char err[512];
+    int n;
+    int64_t deadline = rf_time_now_ms() + P->cfg->timeout_ms;
+    while ((n = rf_kafka_partition_count(admin, topic, (int)P->cfg->timeout_ms, err, sizeof err)) == 0 &&
+           rf_time_now_ms() < deadline && rf_running())
+        usleep(100000);
+    if (n < 0)
+        snprintf(P->err, sizeof P->err, "%s", err);
+    return n;
+}
+
 static int setup_topics(struct proc *P, rd_kafka_t *admin)
 {
     const struct processor_config *cfg = P->cfg;
@@ -567,17 +583,9 @@ static int setup_topics(struct proc *P, rd_kafka_t *admin)
     int sources = 0;
     for (int i = 0; i < sql_script_nstreams(cfg->script); i++) {
         const char *src = sql_script_stream(cfg->script, i)->source_topic;
-        /* The source may be about to be created (the producer starting
-         * alongside): wait for it up to --timeout. */
-        int n;
-        int64_t deadline = rf_time_now_ms() + cfg->timeout_ms;
-        while ((n = rf_kafka_partition_count(admin, src, (int)cfg->timeout_ms, err, sizeof err)) == 0 &&
-               rf_time_now_ms() < deadline && rf_running())
-            usleep(200000);
-        if (n < 0) {
-            snprintf(P->err, sizeof P->err, "%s", err);
+        int n = wait_for_topic(P, admin, src); /* the producer may be starting alongside */
+        if (n < 0)
             return -1;
-        }
         if (n == 0) {
             snprintf(P->err, sizeof P->err,
                      "source topic '%s' does not exist (waited %lld ms; start the producer first, or create it)", src,
@@ -604,15 +612,9 @@ static int setup_topics(struct proc *P, rd_kafka_t *admin)
             snprintf(P->err, sizeof P->err, "%s", err);
             return -1;
         }
-        int n; /* a topic just created takes a moment to show in the metadata */
-        int64_t deadline = rf_time_now_ms() + cfg->timeout_ms;
-        while ((n = rf_kafka_partition_count(admin, P->rp_topic[i], (int)cfg->timeout_ms, err, sizeof err)) == 0 &&
-               rf_time_now_ms() < deadline && rf_running())
-            usleep(100000);
-        if (n < 0) {
-            snprintf(P->err, sizeof P->err, "%s", err);
+        int n = wait_for_topic(P, admin, P->rp_topic[i]);
+        if (n < 0)
             return -1;
-        }
         if (n == 0) {
             snprintf(P->err, sizeof P->err, "internal topic '%s' did not appear", P->rp_topic[i]);
             return -1;

@@ -42,14 +42,7 @@ two=$!
 "$RF_BIN/producer" -b "$RF_BROKERS" -t "$SRC" -p 4 -n 30 --start-time "2026-11-22 07:00:00" -d 20m --seed 23 \
     --disorder-ms 3000 --late-fraction 0.005 --late-by 75s -r 12000 2>/dev/null &
 producer=$!
-kills=0
-while kill -0 "$producer" 2>/dev/null || [ "$kills" -lt 6 ]; do
-    "$RF_BIN/processor" "${P[@]}" -G "g-$SRC" 2>>"$W/proc.err" &
-    pid=$!
-    sleep "$(python3 -c 'import random; print(round(random.uniform(0.3, 1.5), 2))')"
-    kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
-    wait "$pid" 2>/dev/null
-done
+kill_loop "$producer" 1.5 "$W/proc.err" "${P[@]}" -G "g-$SRC"
 wait "$producer"
 check_eq "the producer delivered every event" "$?" 0
 kill -TERM "$two"

@@ -20,19 +20,12 @@ topic; RESULTS: the stream's output topic (values); LATE: the late topic
     FROM ... WINDOW TUMBLING (SIZE 1 MINUTE, GRACE 5 SECONDS)
 Prints "ok <what>" or "FAIL <what>: <detail>" per check; exits 1 on a failure.
 """
-import collections, datetime, json, math, sys
+import collections, json, math, os, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stream_truth import fmt, ms  # the event-time text <-> ms, shared
 
 SIZE, GRACE = 60000, 5000
-
-
-def ms(text):
-    d = datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc)
-    return int(round(d.timestamp() * 1000))
-
-
-def fmt(t):
-    d = datetime.datetime.fromtimestamp(t / 1000, tz=datetime.timezone.utc)
-    return d.strftime("%Y-%m-%d %H:%M:%S.") + "%03d" % (t % 1000)
 
 
 def lines(path):

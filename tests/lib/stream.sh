@@ -31,3 +31,19 @@ for i in range(int(sys.argv[1])):
     rm -f "$f" "$f.err"
     return "$rc"
 }
+
+# kill_loop PRODUCER_PID MAX_SLEEP LOG PROCESSOR_ARGS...: while the producer
+# runs (and at least 6 times), start the processor and kill -9 it after a
+# random 0.3-MAX_SLEEP s. Sets $kills.
+kill_loop() {
+    local producer=$1 max=$2 log=$3 pid
+    shift 3
+    kills=0
+    while kill -0 "$producer" 2>/dev/null || [ "$kills" -lt 6 ]; do
+        "$RF_BIN/processor" "$@" 2>>"$log" &
+        pid=$!
+        sleep "$(python3 -c 'import random, sys; print(round(random.uniform(0.3, float(sys.argv[1])), 2))' "$max")"
+        kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
+        wait "$pid" 2>/dev/null
+    done
+}
