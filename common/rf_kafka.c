@@ -223,3 +223,34 @@ out:
     rd_kafka_NewTopic_destroy(nt);
     return rc;
 }
+
+char *rf_kafka_job_group(char *buf, size_t len, const char *program, const char *what, const char *ident)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)ident; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    snprintf(buf, len, "rydeflow-%s-%.120s-%08x", program, what, (unsigned)h);
+    for (char *p = buf; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+              *p == '_' || *p == '.'))
+            *p = '_';
+    return buf;
+}
+
+int rf_kafka_check_assignment(const rd_kafka_topic_partition_list_t *assigned, const char *const *topics, int ntopics,
+                              char *err, size_t errlen)
+{
+    for (int i = 0; i < assigned->cnt; i++) {
+        int ok = 0;
+        for (int k = 0; k < ntopics && !ok; k++)
+            ok = strcmp(assigned->elems[i].topic, topics[k]) == 0;
+        if (!ok) {
+            snprintf(err, errlen,
+                     "the group handed this member partition %s [%d], of a topic it did not subscribe to: another "
+                     "program shares this consumer group (and instance name); give each job its own --group",
+                     assigned->elems[i].topic, (int)assigned->elems[i].partition);
+            return -1;
+        }
+    }
+    return 0;
+}

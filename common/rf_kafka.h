@@ -52,4 +52,19 @@ int rf_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, 
  * there), or -1 with err filled. */
 int rf_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int partitions, int replication, int timeout_ms,
                           char *err, size_t errlen);
+/* The default consumer group of a job: "rydeflow-<program>-<what>-<hash>",
+ * where what names the job for people (a file's stem, a topic and its
+ * destinations) and hash is 8 hex digits of FNV-1a over ident (the query
+ * file's real path, the topic and every destination URL), so two jobs that
+ * differ in anything never share a group, a static member or a
+ * transactional id, while a restart of the same job finds its commits
+ * again. Characters Kafka does not allow in a name become '_'. Writes
+ * at most len bytes (NUL-terminated) into buf and returns buf. */
+char *rf_kafka_job_group(char *buf, size_t len, const char *program, const char *what, const char *ident);
+
+/* Partitions assigned to this member must be of the topics it subscribed
+ * to (a member that took over another's static membership may be handed
+ * the other's). 0, or -1 with the first stranger named in err. */
+int rf_kafka_check_assignment(const rd_kafka_topic_partition_list_t *assigned, const char *const *topics, int ntopics,
+                              char *err, size_t errlen);
 #endif

@@ -2,6 +2,8 @@
  * The civil-date arithmetic is Howard Hinnant's days_from_civil algorithm. */
 #include "rf_time.h"
 
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -137,4 +139,24 @@ int64_t rf_time_mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int rf_time_check_event(int64_t ts, int64_t ref_ms, int64_t max_future_ms, char *reason, size_t reasonlen)
+{
+    char t[32];
+    if (ts < 0) {
+        rf_time_format(ts, t);
+        snprintf(reason, reasonlen, "event time %s is before 1970", t);
+        return -1;
+    }
+    if (max_future_ms > 0 && ref_ms >= 0 && ts - ref_ms > max_future_ms) {
+        char r[32];
+        rf_time_format(ts, t);
+        rf_time_format(ref_ms, r);
+        snprintf(reason, reasonlen,
+                 "event time %s is %.0f s ahead of the record's timestamp %s (more than --max-future, %.0f s)", t,
+                 (double)(ts - ref_ms) / 1000.0, r, (double)max_future_ms / 1000.0);
+        return -1;
+    }
+    return 0;
 }

@@ -26,6 +26,13 @@ int rf_time_parse(const char *s, size_t len, int64_t *ms);
  * Returns 0 or -1. */
 int rf_time_parse_flag(const char *s, int64_t *ms);
 
+/* The event-time guard every program applies before an event time may move
+ * a watermark or name an archive partition: 0 when ts is from 1970 on and at
+ * most max_future_ms ahead of ref_ms (the record's Kafka timestamp: the wall
+ * clock when it was written, so a replay judges it the same way), else -1
+ * with the reason in reason. max_future_ms <= 0 or ref_ms < 0: no upper bound. */
+int rf_time_check_event(int64_t ts, int64_t ref_ms, int64_t max_future_ms, char *reason, size_t reasonlen);
+
 /* Current wall-clock time in ms since the epoch. */
 int64_t rf_time_now_ms(void);
 /* A monotonic clock in nanoseconds, for rates and timeouts. */

@@ -19,10 +19,14 @@
 static const struct rf_opt options[] = {
     RF_OPTS_KAFKA_CLIENT(struct processor_config),
     {"file", 'f', RF_OPT_STRING, NULL, O(file), "FILE", "the query file (CREATE STREAM ... AS SELECT ...; see docs/sql.md)"},
-    {"group", 'G', RF_OPT_STRING, "rydeflow-processor", O(group), "GROUP",
-     "consumer group: processors in one group share the partitions"},
+    {"group", 'G', RF_OPT_STRING, NULL, O(group), "GROUP",
+     "consumer group: processors in one group share the partitions (default: rydeflow-processor-<file stem>-<hash "
+     "of the file's path>, one per query file)"},
     {"instance", 'i', RF_OPT_STRING, NULL, O(instance), "NAME",
      "this instance's name, unique in the group (default: the host name); part of its transactional.id"},
+    {"max-future", 0, RF_OPT_DURATION, "1h", O(max_future_ms), "TIME",
+     "an event time further ahead of its record's Kafka timestamp is dead-lettered, not allowed to move the "
+     "watermark (0 = no bound)"},
     {"late-topic", 0, RF_OPT_STRING, "wildrydes-late", O(late_topic), "TOPIC", "where late events go"},
     {"deadletter-topic", 0, RF_OPT_STRING, "wildrydes-deadletter", O(dead_topic), "TOPIC",
      "where malformed events go, with the reason"},
@@ -81,6 +85,19 @@ int main(int argc, char **argv)
     if (!cfg.instance) {
         gethostname(host, sizeof host - 1);
         cfg.instance = host;
+    }
+    char group[256], path[4096], stem[128];
+    if (!cfg.group) {
+        /* one group per query file: two processors of different files never
+         * share partitions or a transactional id */
+        if (!realpath(cfg.file, path))
+            snprintf(path, sizeof path, "%s", cfg.file);
+        const char *base = strrchr(cfg.file, '/') ? strrchr(cfg.file, '/') + 1 : cfg.file;
+        snprintf(stem, sizeof stem, "%s", base);
+        char *dot = strrchr(stem, '.');
+        if (dot && dot != stem)
+            *dot = '\0';
+        cfg.group = rf_kafka_job_group(group, sizeof group, "processor", stem, path);
     }
     char *text = rf_read_file(cfg.file, err, sizeof err);
     if (!text) {

@@ -10,6 +10,7 @@
 #include "processor.h"
 
 #include "pstate.h"
+#include "rf_deadletter.h"
 #include "rf_json.h"
 #include "rf_kafka.h"
 #include "rf_log.h"
@@ -149,22 +150,16 @@ static int on_late(void *arg, int stream, int64_t offset, const char *key, size_
 }
 
 static int on_dead(void *arg, int64_t offset, const char *key, size_t keylen, const char *payload, size_t len,
-                   const char *reason)
+                   const char *stage, int stream, const char *reason)
 {
     struct proc *P = arg;
-    char fields[1024];
-    char *r = NULL;
-    size_t rn = 0;
-    FILE *f = open_memstream(&r, &rn);
-    if (!f)
-        return fail_with(P, "out of memory");
-    rf_json_write_string(f, reason, strlen(reason));
-    fclose(f);
-    snprintf(fields, sizeof fields, "\"reason\":%s,\"topic\":\"%s\",\"partition\":%d,\"offset\":%" PRId64, r,
-             P->cur->topic, (int)P->cur->partition, offset);
-    free(r);
+    struct rf_deadletter d = {
+        .program = "processor", .stage = stage,
+        .name = stream >= 0 ? sql_script_stream(P->cfg->script, stream)->name : NULL,
+        .error = reason, .topic = P->cur->topic, .partition = P->cur->partition, .offset = offset,
+        .payload = payload, .len = len};
     size_t n;
-    char *v = envelope(fields, payload, len, &n);
+    char *v = rf_deadletter_encode(&d, &n);
     if (!v)
         return fail_with(P, "out of memory");
     char err[512];
@@ -355,6 +350,7 @@ static int load_parts(struct proc *P, rd_kafka_topic_partition_list_t *list)
             .max_groups = P->cfg->max_groups,
             .idle_ms = P->cfg->idle_ms,
             .processing_time = strcmp(P->cfg->time, "processing") == 0,
+            .max_future_ms = P->cfg->max_future_ms,
             .inputs = P->inputs,
         };
         const char *warning;
@@ -455,6 +451,17 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_part
 {
     struct proc *P = opaque;
     if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        const char *mine[2 * MAX_STREAMS];
+        int n = 0;
+        for (int i = 0; i < sql_script_nstreams(P->cfg->script) && i < MAX_STREAMS; i++) {
+            mine[n++] = P->inputs[i];
+            mine[n++] = sql_script_stream(P->cfg->script, i)->source_topic;
+        }
+        char err[512];
+        if (rf_kafka_check_assignment(list, mine, n, err, sizeof err) < 0) {
+            fail_with(P, err);
+            return;
+        }
         if (load_parts(P, list) < 0)
             P->failed = 1;
         return;
@@ -684,8 +691,8 @@ static void handle(struct proc *P, rd_kafka_message_t *m, int64_t now)
     struct pstate_origin o;
     int rc = pt->merged ? pstate_merged_message(pt->ps, m->offset, record_origin(m, &o) == 0 ? &o : NULL, m->key,
                                                 m->key_len, m->payload, m->len, now, err, sizeof err)
-                        : pstate_message(pt->ps, m->offset, m->key, m->key_len, m->payload, m->len, now, err,
-                                         sizeof err);
+                        : pstate_message(pt->ps, m->offset, m->key, m->key_len, m->payload, m->len,
+                                         rd_kafka_message_timestamp(m, NULL), now, err, sizeof err);
     if (rc < 0) {
         fail_with(P, P->failed ? P->err : err);
         return;

@@ -2,7 +2,9 @@
  * replay (see pstate.h for the design). */
 #include "pstate.h"
 
+#include "rf_json.h"
 #include "rf_log.h"
+#include "rf_time.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -165,6 +167,7 @@ static int add_column(struct pstate *ps, const char *name)
 }
 
 static int emit_row(void *arg, const struct sql_value *v, int n);
+static int group_failed(void *arg, const struct sql_value *keys, int nkeys, const struct sql_error *e);
 
 /* Parse "rf1 h=H m=M c=C0,C1,... s=HASH"; M and Ci may be "-" (none). */
 static int parse_meta(struct pstate *ps, const char *meta, int64_t *h, int64_t *m, const char **warning)
@@ -308,6 +311,7 @@ struct pstate *pstate_new(const struct pstate_conf *conf, const struct pstate_si
             goto fail;
         }
         sql_query_set_output(in->q, emit_row, in);
+        sql_query_set_group_error(in->q, group_failed, in);
         sql_query_set_group_limit(in->q, conf->max_groups);
         sql_query_window(in->q, NULL, NULL, &in->grace);
         in->ncols = sql_query_ncolumns(in->q);
@@ -480,17 +484,83 @@ static int end_replay(struct pstate *ps, char *err, size_t errlen)
     return 0;
 }
 
-static int dead_letter(struct pstate *ps, int64_t offset, const char *key, size_t keylen, const char *payload,
-                       size_t len, const char *reason, char *err, size_t errlen)
+/* A dead letter, once: replay meets the same record and the same error, and
+ * the first run's letter was committed with it. */
+static int dead_letter_at(struct pstate *ps, int64_t offset, const char *key, size_t keylen, const char *payload,
+                          size_t len, const char *stage, int stream, const char *reason, char *err, size_t errlen)
 {
     if (ps->replaying)
         return 0;
     ps->dead++;
-    if (ps->sink.dead(ps->sink.arg, offset, key, keylen, payload, len, reason) < 0) {
+    if (ps->sink.dead(ps->sink.arg, offset, key, keylen, payload, len, stage, stream, reason) < 0) {
         snprintf(err, errlen, "could not queue a dead letter");
         return -1;
     }
     return 0;
+}
+
+static int dead_letter(struct pstate *ps, int64_t offset, const char *key, size_t keylen, const char *payload,
+                       size_t len, const char *reason, char *err, size_t errlen)
+{
+    return dead_letter_at(ps, offset, key, keylen, payload, len, "decode", -1, reason, err, errlen);
+}
+
+/* A query's run-time error on this record (a bad CAST, a key too long): the
+ * query skips the record (sql_query_push changed nothing) and goes on. An
+ * output that failed (ps->err) is not the record's fault: that stops. */
+static int query_failed(struct pstate *ps, int stream, int64_t offset, const char *key, size_t keylen,
+                        const char *payload, size_t len, const struct sql_error *e, char *err, size_t errlen)
+{
+    if (ps->err[0])
+        return failed(ps, e, err, errlen);
+    return dead_letter_at(ps, offset, key, keylen, payload, len, "query", stream, e->msg, err, errlen);
+}
+
+/* A group's result row failed to evaluate as its window closed: that row is
+ * a dead letter ({"window_start","window_end","group":[key values]}) and the
+ * window's other groups are emitted. */
+static int group_failed(void *arg, const struct sql_value *keys, int nkeys, const struct sql_error *e)
+{
+    struct instance *in = arg;
+    struct pstate *ps = in->ps;
+    if (ps->err[0])
+        return -1; /* the output failed: stop */
+    if (ps->replaying)
+        return 0;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return -1;
+    int64_t ws, we;
+    sql_query_current_window(in->q, &ws, &we);
+    char s[32], t[32];
+    rf_time_format(ws, s);
+    rf_time_format(we, t);
+    fprintf(f, "{\"window_start\":\"%s\",\"window_end\":\"%s\",\"group\":[", s, t);
+    for (int i = 0; i < nkeys; i++) {
+        char tmp[64];
+        size_t n;
+        const char *v = sql_value_text(&keys[i], tmp, sizeof tmp, &n);
+        if (i)
+            fputc(',', f);
+        if (keys[i].type == SQL_NULL)
+            fputs("null", f);
+        else
+            rf_json_write_text(f, v, n);
+    }
+    fputs("]}", f);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        free(buf);
+        return -1;
+    }
+    char err[256];
+    int rc = dead_letter_at(ps, ps->next - 1, NULL, 0, buf, len, "query", in->stream, e->msg, err, sizeof err);
+    free(buf);
+    if (rc < 0)
+        snprintf(ps->err, sizeof ps->err, "%s", err);
+    return rc;
 }
 
 /* Send the event on to the repartitioned streams that take it. */
@@ -506,9 +576,9 @@ static int forward(struct pstate *ps, const struct sql_value *row, const char *p
         size_t kn = 0;
         struct sql_error e = {0};
         int rc = sql_query_partition_key(f->q, qrow, key, sizeof key, &kn, &e);
-        if (rc < 0)
-            return failed(ps, &e, err, errlen);
-        if (rc == 0)
+        if (rc < 0 && query_failed(ps, f->stream, ps->next - 1, NULL, 0, payload, len, &e, err, errlen) < 0)
+            return -1;
+        if (rc <= 0)
             continue;
         if (ps->sink.forward(ps->sink.arg, f->stream, key, kn, payload, len, ps->max_ts) < 0) {
             snprintf(err, errlen, "could not queue an event for stream '%s'",
@@ -520,7 +590,7 @@ static int forward(struct pstate *ps, const struct sql_value *row, const char *p
 }
 
 int pstate_message(struct pstate *ps, int64_t offset, const char *key, size_t keylen, const char *payload,
-                   size_t len, int64_t now_ms, char *err, size_t errlen)
+                   size_t len, int64_t record_ms, int64_t now_ms, char *err, size_t errlen)
 {
     if (ps->replaying && offset >= ps->replay_end && end_replay(ps, err, errlen) < 0)
         return -1;
@@ -541,6 +611,13 @@ int pstate_message(struct pstate *ps, int64_t offset, const char *key, size_t ke
         return dead_letter(ps, offset, key, keylen, payload, len, reason, err, errlen);
     }
     int64_t ts = row[ps->time_col].u.ts;
+    /* A clock far ahead would move the watermark past every other event of
+     * the partition (each would then be late); one before 1970 is no clock. */
+    if (!ps->internal && !ps->conf.processing_time &&
+        rf_time_check_event(ts, record_ms, ps->conf.max_future_ms, reason, sizeof reason) < 0) {
+        sql_row_release(&src);
+        return dead_letter(ps, offset, key, keylen, payload, len, reason, err, errlen);
+    }
     if (!ps->replaying)
         ps->events++;
     int rc = 0;
@@ -551,8 +628,8 @@ int pstate_message(struct pstate *ps, int64_t offset, const char *key, size_t ke
         struct sql_push r;
         struct sql_error e = {0};
         if (sql_query_push(in->q, qrow, offset, ps->max_ts, &r, &e) < 0) {
-            rc = failed(ps, &e, err, errlen);
-            break;
+            rc = query_failed(ps, in->stream, offset, key, keylen, payload, len, &e, err, errlen);
+            continue;
         }
         if (ps->replaying)
             continue;
@@ -586,7 +663,7 @@ int pstate_merged_message(struct pstate *ps, int64_t offset, const struct pstate
 {
     if (!ps->merged) { /* processing time: arrival is all that counts */
         if (len > 0)
-            return pstate_message(ps, offset, key, keylen, payload, len, now_ms, err, errlen);
+            return pstate_message(ps, offset, key, keylen, payload, len, -1, now_ms, err, errlen);
         ps->next = offset + 1;
         return 0;
     }
@@ -606,7 +683,7 @@ int pstate_merged_message(struct pstate *ps, int64_t offset, const struct pstate
     if (low != NONE && (ps->max_ts == NONE || low > ps->max_ts))
         ps->max_ts = low;
     if (len > 0)
-        return pstate_message(ps, offset, key, keylen, payload, len, now_ms, err, errlen);
+        return pstate_message(ps, offset, key, keylen, payload, len, -1, now_ms, err, errlen);
     ps->next = offset + 1; /* a marker: only the watermark moves */
     ps->last_event_wall = now_ms;
     return advance_all(ps, 0, err, errlen);

@@ -59,9 +59,12 @@ struct pstate_sink {
     /* An event that arrived after window [wstart, wend) of stream closed. */
     int (*late)(void *arg, int stream, int64_t offset, const char *key, size_t keylen, const char *payload,
                 size_t len, int64_t wstart, int64_t wend);
-    /* An event no query could use, and why. */
+    /* A record that could not be processed, and why: stage "decode" (it is
+     * not an event of the source: stream -1) or "query" (stream's query
+     * failed on it, or on the group in payload when a result row failed to
+     * evaluate). The partition goes on either way. */
     int (*dead)(void *arg, int64_t offset, const char *key, size_t keylen, const char *payload, size_t len,
-                const char *reason);
+                const char *stage, int stream, const char *reason);
     /* An event for repartitioned stream `stream`: forward it under key (the
      * GROUP BY values; keylen 0: none) with base, the source partition's
      * event-time high mark including it. */
@@ -76,6 +79,7 @@ struct pstate_conf {
     int64_t max_groups;      /* per query instance; 0: no limit */
     int64_t idle_ms;         /* advance watermarks by the wall clock after this long without events; 0: never */
     int processing_time;     /* windows on arrival (wall-clock) time instead of event time */
+    int64_t max_future_ms;   /* an event time further ahead of its record's timestamp is a dead letter; 0: no bound */
     /* The topic each stream's query reads (indexed like the script's
      * streams): its source, or for a repartitioned stream its internal
      * topic. NULL: every stream reads its source (nothing repartitioned). */
@@ -101,10 +105,12 @@ struct pstate *pstate_new(const struct pstate_conf *conf, const struct pstate_si
                           const char *meta, const char **warning, char *err, size_t errlen);
 void pstate_free(struct pstate *ps);
 
-/* Process the message at offset (offsets increase). Returns 0, or -1 when a
- * sink callback failed or a query hit a run-time error (err). */
+/* Process the message at offset (offsets increase); record_ms is its Kafka
+ * timestamp (-1: unknown), the reference of the event-time guard. Records
+ * that do not decode, fail the guard, or make a query fail are dead letters.
+ * Returns 0, or -1 only when a sink callback failed or memory ran out (err). */
 int pstate_message(struct pstate *ps, int64_t offset, const char *key, size_t keylen, const char *payload,
-                   size_t len, int64_t now_ms, char *err, size_t errlen);
+                   size_t len, int64_t record_ms, int64_t now_ms, char *err, size_t errlen);
 /* A record of a merged partition (pstate_merged): an event (payload), or a
  * marker (len 0) that only carries its source's high mark. o NULL: the
  * record was not written by a processor (dead-lettered). 0 or -1 as above. */

@@ -186,13 +186,22 @@ struct sql_push {
     int no_time;  /* the row has no event time */
 };
 
-/* Add one row. Returns 0 (see r), or -1 with err. */
+/* Add one row. Returns 0 (see r), or -1 with err. A run-time error in the
+ * row's evaluation (WHERE, GROUP BY, an aggregate's argument, a filter
+ * query's projection) changes no state: the caller may skip the row and go on. */
 int sql_query_push(struct sql_query *q, const struct sql_value *row, int64_t offset, int64_t aux, struct sql_push *r,
                    struct sql_error *err);
 /* Close the windows the watermark has passed; emit their rows when emit is
  * set (replay rebuilds state without emitting). Returns 0 or -1 (err, or the
  * output callback failed). */
 int sql_query_advance(struct sql_query *q, int64_t watermark, int emit, struct sql_error *err);
+/* A group's result row failed to evaluate (a CAST in the SELECT list or
+ * HAVING, say) while a window closed or changes were flushed: fn gets the
+ * group's key values (the GROUP BY values, then the window) and the error;
+ * it returns 0 to skip that row and go on, -1 to stop (the call returns -1
+ * with err). Without a handler every such error stops the call. */
+typedef int (*sql_group_error_fn)(void *arg, const struct sql_value *keys, int nkeys, const struct sql_error *err);
+void sql_query_set_group_error(struct sql_query *q, sql_group_error_fn fn, void *arg);
 /* EMIT CHANGES: emit the current row of every group updated since the last
  * call (or only forget that they were, with emit = 0). */
 int sql_query_flush_changes(struct sql_query *q, int emit, struct sql_error *err);

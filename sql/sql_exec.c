@@ -321,9 +321,7 @@ int sql_update(struct sql_query *q, struct agg_state *sts, int g, const struct s
             st->count++;
             continue;
         }
-        struct sql_value v;
-        if (sql_eval(a->arg, row, &q->scratch, &v, err) < 0)
-            return -1;
+        struct sql_value v = q->argv[i];
         if (v.type == SQL_NULL)
             continue;
         switch (a->kind) {
@@ -645,6 +643,16 @@ int sql_row_key(struct sql_query *q, const struct sql_value *row, struct sql_val
     for (int i = 0; q->aggregated && i < q->ast->ngroup; i++)
         if (sql_eval(q->ast->group[i], row, &q->scratch, &key[i], err) < 0)
             return -1;
+    if (q->naggs && !q->argv && !(q->argv = sql_arena_alloc(&q->arena, sizeof *q->argv * (size_t)q->naggs))) {
+        sql_error_set(err, 1, 1, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < q->naggs; i++) {
+        if (q->aggs[i].kind == A_COUNT_STAR)
+            continue;
+        if (sql_eval(q->aggs[i].arg, row, &q->scratch, &q->argv[i], err) < 0)
+            return -1;
+    }
     return 1;
 }
 

@@ -654,7 +654,9 @@ static int expr_list(struct parser *P, struct node ***out, int *n, struct order_
 }
 
 /* "<n> <unit>" inside a WINDOW clause (ksqlDB style: SIZE 1 MINUTE), in ms. */
-static int window_duration(struct parser *P, const char *what, int64_t *ms)
+/* A window's SIZE, ADVANCE BY, GAP or GRACE: n units, n >= min_n (GRACE
+ * may be 0: results as soon as the high mark passes the window's end). */
+static int window_duration(struct parser *P, const char *what, int64_t *ms, long long min_n)
 {
     if (P->tok.type != T_INT) {
         fail_at(P, &P->tok, "bad interval: expected a number for %s", what);
@@ -669,8 +671,9 @@ static int window_duration(struct parser *P, const char *what, int64_t *ms)
         return -1;
     }
     advance(P);
-    if (n <= 0 || n > 100000000) {
-        sql_error_set(P->err, num.line, num.col, "bad interval: %s must be between 1 and 100000000 units", what);
+    if (n < min_n || n > 100000000) {
+        sql_error_set(P->err, num.line, num.col, "bad interval: %s must be between %lld and 100000000 units", what,
+                      min_n);
         P->failed = 1;
         return -1;
     }
@@ -695,14 +698,14 @@ static int parse_window(struct parser *P, struct select_ast *s)
     if (expect(P, T_LPAREN, "'(' after the window type") < 0)
         return -1;
     if (s->window == WIN_SESSION) {
-        if (window_duration(P, "the session gap", &s->win_size) < 0)
+        if (window_duration(P, "the session gap", &s->win_size, 1) < 0)
             return -1;
     } else {
         if (!accept_kw(P, "SIZE")) {
             fail_at(P, &P->tok, "expected %s", "SIZE");
             return -1;
         }
-        if (window_duration(P, "SIZE", &s->win_size) < 0)
+        if (window_duration(P, "SIZE", &s->win_size, 1) < 0)
             return -1;
         s->win_advance = s->win_size;
         if (s->window == WIN_HOPPING) {
@@ -713,7 +716,7 @@ static int parse_window(struct parser *P, struct select_ast *s)
                 return -1;
             }
             struct token at = P->tok;
-            if (window_duration(P, "ADVANCE BY", &s->win_advance) < 0)
+            if (window_duration(P, "ADVANCE BY", &s->win_advance, 1) < 0)
                 return -1;
             if (s->win_advance > s->win_size) {
                 sql_error_set(P->err, at.line, at.col, "ADVANCE BY must not be longer than SIZE");
@@ -729,7 +732,7 @@ static int parse_window(struct parser *P, struct select_ast *s)
             return -1;
         }
         accept_kw(P, "PERIOD");
-        if (window_duration(P, "GRACE", &s->win_grace) < 0)
+        if (window_duration(P, "GRACE", &s->win_grace, 0) < 0)
             return -1;
     }
     return expect(P, T_RPAREN, "')' to close the window");

@@ -130,6 +130,9 @@ struct sql_query {
     int64_t open_groups, max_groups;
     int64_t cur_start, cur_end; /* the window of the row being emitted */
     int64_t cur_off, cur_aux;   /* the position of the row being added */
+    struct sql_value *argv;     /* each aggregate's argument for the row being added (sql_row_key) */
+    sql_group_error_fn on_group_error; /* a result row failed to evaluate (sql_query_set_group_error) */
+    void *on_group_error_arg;
 };
 
 #define SQL_MAX_GROUP 256 /* GROUP BY expressions */
@@ -142,7 +145,9 @@ struct sql_query *sql_query_compile_lx(struct sql_lexer *lx, sql_lookup_fn looku
                                        struct sql_error *err);
 
 /* Shared execution steps (sql_exec.c). */
-/* WHERE and the group key of a row: 1 (key[0..ngroup) set), 0 filtered out, -1 error. */
+/* WHERE, the group key and every aggregate's argument of a row: 1
+ * (key[0..ngroup) and q->argv set), 0 filtered out, -1 error. Nothing is
+ * changed before all of them evaluated, so an error leaves the state as it was. */
 int sql_row_key(struct sql_query *q, const struct sql_value *row, struct sql_value *key, struct sql_error *err);
 /* The start of the latest TUMBLING/HOPPING window containing ts. */
 int64_t sql_window_last_start(const struct sql_query *q, int64_t ts);
@@ -153,6 +158,8 @@ int sql_find_group(struct sql_query *q, const struct sql_value *key, int n, stru
 struct agg_state *sql_new_states(const struct sql_query *q);
 void sql_free_states(const struct sql_query *q, struct agg_state *st);
 /* Add a row to the states sts (group g of q->t, or a session's: g = -1). */
+/* Fold the row (its arguments from sql_row_key, in q->argv) into the states
+ * of group g. -1 only when out of memory. */
 int sql_update(struct sql_query *q, struct agg_state *sts, int g, const struct sql_value *row, struct sql_error *err);
 /* Put the row's event into its group's sessions in q->t; returns the
  * session it joined, or NULL with *skipped = 1 (no event time), 2 (the

@@ -38,6 +38,26 @@ int sql_query_window(const struct sql_query *q, int64_t *size, int64_t *advance,
 }
 
 int sql_query_emits_changes(const struct sql_query *q) { return q->emit_changes; }
+
+void sql_query_set_group_error(struct sql_query *q, sql_group_error_fn fn, void *arg)
+{
+    q->on_group_error = fn;
+    q->on_group_error_arg = arg;
+}
+
+/* Emit one group's row; a row that fails to evaluate goes to the caller's
+ * handler, which may skip it (a poison group must not stop the query). */
+static int emit_group(struct sql_query *q, const struct sql_value *keys, const struct agg_state *st,
+                      struct sql_error *err)
+{
+    struct sql_error e = {0};
+    if (sql_emit_group(q, keys, st, &e) == 0)
+        return 0;
+    if (q->on_group_error && q->on_group_error(q->on_group_error_arg, keys, q->nkeys, &e) == 0)
+        return 0;
+    *err = e;
+    return -1;
+}
 void sql_query_set_group_limit(struct sql_query *q, int64_t max_groups) { q->max_groups = max_groups; }
 int64_t sql_query_open_groups(const struct sql_query *q) { return q->open_groups; }
 int64_t sql_query_closed(const struct sql_query *q) { return q->closed; }
@@ -165,7 +185,7 @@ static int close_first_window(struct sql_query *q, int emit, struct sql_error *e
     int rc = 0;
     for (int g = 0; g < w->ngroups && rc == 0; g++)
         if (emit && (!q->emit_changes || w->groups[g].dirty))
-            rc = sql_emit_group(q, w->groups[g].key, w->groups[g].st, err);
+            rc = emit_group(q, w->groups[g].key, w->groups[g].st, err);
     q->open_groups -= w->ngroups;
     q->t = &q->all;
     sql_gtable_release(q, w);
@@ -195,7 +215,7 @@ static int close_sessions(struct sql_query *q, int64_t watermark, int emit, stru
                 keys[ng + 1] = (struct sql_value){.type = SQL_TIMESTAMP, .u.ts = se->end};
                 q->cur_start = se->start;
                 q->cur_end = se->end;
-                if (sql_emit_group(q, keys, se->st, err) < 0)
+                if (emit_group(q, keys, se->st, err) < 0)
                     return -1;
             }
             sql_free_states(q, se->st);
@@ -235,7 +255,7 @@ int sql_query_flush_changes(struct sql_query *q, int emit, struct sql_error *err
             if (!w->groups[g].dirty)
                 continue;
             w->groups[g].dirty = 0;
-            if (emit && sql_emit_group(q, w->groups[g].key, w->groups[g].st, err) < 0)
+            if (emit && emit_group(q, w->groups[g].key, w->groups[g].st, err) < 0)
                 return -1;
         }
     }

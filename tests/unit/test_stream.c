@@ -108,11 +108,11 @@ static int on_late(void *arg, int stream, int64_t offset, const char *key, size_
 }
 
 static int on_dead(void *arg, int64_t offset, const char *key, size_t keylen, const char *payload, size_t len,
-                   const char *reason)
+                   const char *stage, int stream, const char *reason)
 {
     (void)key, (void)keylen, (void)payload, (void)len;
     char b[512];
-    snprintf(b, sizeof b, "D|%lld|%s", (long long)offset, reason);
+    snprintf(b, sizeof b, "D|%lld|%s|%d|%s", (long long)offset, stage, stream, reason);
     push(arg, b);
     return 0;
 }
@@ -167,7 +167,7 @@ static int run_all(const struct sql_script *s, struct outs *o, int64_t max_group
         return -1;
     char err[256];
     for (int i = 0; i < nevents; i++)
-        if (pstate_message(ps, i, "k", 1, events[i], strlen(events[i]), i, err, sizeof err) < 0) {
+        if (pstate_message(ps, i, "k", 1, events[i], strlen(events[i]), -1, i, err, sizeof err) < 0) {
             fprintf(stderr, "pstate_message: %s\n", err);
             pstate_free(ps);
             return -1;
@@ -338,7 +338,7 @@ static void test_replay(void)
         int64_t i = 0;
         char err[256];
         while (ps && i < nevents) {
-            if (pstate_message(ps, i, "k", 1, events[i], strlen(events[i]), i, err, sizeof err) < 0) {
+            if (pstate_message(ps, i, "k", 1, events[i], strlen(events[i]), -1, i, err, sizeof err) < 0) {
                 CHECK(!"pstate_message failed");
                 break;
             }

@@ -1,0 +1,87 @@
+/* rf_deadletter.c - dead letters as valid JSON whatever their payload (see
+ * rf_deadletter.h). Dead letters are rare: a buffer per letter is fine. */
+#include "rf_deadletter.h"
+
+#include "rf_json.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void write_text(FILE *f, const char *s)
+{
+    s = s ? s : "";
+    rf_json_write_text(f, s, strlen(s));
+}
+
+static void write_base64(FILE *f, const unsigned char *s, size_t n)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    fputc('"', f);
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        unsigned v = (unsigned)s[i] << 16 | (unsigned)s[i + 1] << 8 | s[i + 2];
+        fputc(abc[v >> 18], f);
+        fputc(abc[(v >> 12) & 63], f);
+        fputc(abc[(v >> 6) & 63], f);
+        fputc(abc[v & 63], f);
+    }
+    if (n - i == 1) {
+        unsigned v = (unsigned)s[i] << 16;
+        fputc(abc[v >> 18], f);
+        fputc(abc[(v >> 12) & 63], f);
+        fputs("==", f);
+    } else if (n - i == 2) {
+        unsigned v = (unsigned)s[i] << 16 | (unsigned)s[i + 1] << 8;
+        fputc(abc[v >> 18], f);
+        fputc(abc[(v >> 12) & 63], f);
+        fputc(abc[(v >> 6) & 63], f);
+        fputc('=', f);
+    }
+    fputc('"', f);
+}
+
+char *rf_deadletter_encode(const struct rf_deadletter *d, size_t *len)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (!f)
+        return NULL;
+    fputs("{\"program\":", f);
+    write_text(f, d->program);
+    fputs(",\"stage\":", f);
+    write_text(f, d->stage);
+    if (d->name) {
+        fputs(",\"name\":", f);
+        write_text(f, d->name);
+    }
+    fputs(",\"error\":", f);
+    write_text(f, d->error);
+    if (d->topic) {
+        fputs(",\"topic\":", f);
+        write_text(f, d->topic);
+        fprintf(f, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64, d->partition, d->offset);
+    } else if (d->input) {
+        fputs(",\"input\":", f);
+        write_text(f, strcmp(d->input, "-") == 0 ? "<stdin>" : d->input);
+        fprintf(f, ",\"line\":%" PRId64, d->line);
+    }
+    const char *p = d->payload ? d->payload : "";
+    if (rf_utf8_valid(p, d->len)) {
+        fputs(",\"payload\":", f);
+        rf_json_write_string(f, p, d->len);
+    } else {
+        fputs(",\"payload_base64\":", f);
+        write_base64(f, (const unsigned char *)p, d->len);
+    }
+    fputc('}', f);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        free(buf);
+        return NULL;
+    }
+    *len = size;
+    return buf;
+}
