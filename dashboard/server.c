@@ -14,6 +14,7 @@
 #include "rf_json.h"
 #include "rf_log.h"
 #include "rf_metrics.h"
+#include "rf_rediskey.h"
 #include "rf_signal.h"
 #include "rf_time.h"
 #include "sql.h"
@@ -587,7 +588,12 @@ static char *redis_unicorn(struct server *s, const char *name, size_t *len)
         return NULL;
     }
     redisSetTimeout(rc, tv);
-    redisReply *r = redisCommand(rc, "ZRANGE unicorn:%s:minutes 0 -1", name);
+    char kname[3 * 256 + 1];
+    if (!rf_rediskey_name(name, strlen(name), kname, sizeof kname)) {
+        redisFree(rc);
+        return NULL;
+    }
+    redisReply *r = redisCommand(rc, "ZRANGE unicorn:%s:minutes 0 -1", kname); /* the sink's key (rf_rediskey.h) */
     char *out = NULL;
     size_t flen = 0;
     char *latest = r && r->type == REDIS_REPLY_ARRAY ? fleet_json_unicorn(s->fleet, name, &flen) : NULL;

@@ -676,6 +676,11 @@ static void handle(struct proc *P, rd_kafka_message_t *m, int64_t now)
             fail_with(P, err);
         return;
     }
+    if (m->err == RD_KAFKA_RESP_ERR__FATAL) { /* fenced by another member, say: nothing to retry */
+        rd_kafka_fatal_error(P->c, err, sizeof err);
+        fail_with(P, err);
+        return;
+    }
     if (m->err) {
         rf_warn("%s", rd_kafka_message_errstr(m));
         return;

@@ -3,6 +3,7 @@
 
 #include "rf_kafka.h"
 #include "rf_log.h"
+#include "rf_signal.h"
 #include "rf_time.h"
 
 #include <stdio.h>
@@ -96,6 +97,7 @@ int txn_produce(struct txn *t, const char *topic, int32_t partition, const char 
 {
     if (txn_begin(t, err, errlen) < 0)
         return -1;
+    int64_t stop_at = 0;
     for (int waited = 0;; waited++) {
         rd_kafka_headers_t *h = NULL;
         if (hdr_names && hdr_names[0]) {
@@ -119,9 +121,19 @@ int txn_produce(struct txn *t, const char *topic, int32_t partition, const char 
             return -1;
         }
         /* The queue is full: Kafka is slow or away. Wait here (and so stop
-         * consuming) until it drains. */
+         * consuming) until it drains; once a shutdown is asked for, at most
+         * 10 s more (the transaction is then aborted, nothing is lost). */
         if (waited == 20)
             rf_warn("output queue full: waiting for Kafka (consumption paused)");
+        if (!rf_running()) {
+            if (!stop_at)
+                stop_at = rf_time_now_ms() + 10000;
+            else if (rf_time_now_ms() > stop_at) {
+                snprintf(err, errlen, "cannot produce to %s: the output queue stayed full for 10 s after the "
+                                      "shutdown began (Kafka unreachable?)", topic);
+                return -1;
+            }
+        }
         rd_kafka_poll(t->rk, 100);
     }
 }

@@ -10,6 +10,7 @@
 #include "rf_log.h"
 #include "rf_metrics.h"
 #include "rf_progress.h"
+#include "rf_deadletter.h"
 #include "rf_signal.h"
 #include "rf_time.h"
 
@@ -28,16 +29,24 @@ struct run {
     struct rf_metrics *metrics;
     struct rf_metric *m_sent, *m_delivered, *m_failed, *m_invalid;
     uint64_t sent, delivered, failed, invalid, bytes;
+    uint64_t dead_failed; /* dead letters not delivered */
     int delivery_errors_logged;
     struct rf_progress progress;
     double rate;
     int64_t t0_ns;
 };
 
+static char dead_mark; /* the opaque of dead letters: their deliveries are counted apart */
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
     struct run *r = opaque;
+    if (m->_private == &dead_mark) {
+        if (m->err)
+            r->dead_failed++;
+        return;
+    }
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         r->delivered++;
         rf_metric_add(r->m_delivered, 1);
@@ -94,8 +103,10 @@ static int emit(struct run *r, const char *key, size_t klen, const char *val, si
                 RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
             if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
                 break;
-            if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                /* Back-pressure: let deliveries drain the queue, then retry. */
+            if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && rf_running()) {
+                /* Back-pressure: let deliveries drain the queue, then retry
+                 * (not once asked to stop: the record is then counted as
+                 * not sent, and the exit status says so). */
                 rd_kafka_poll(r->rk, 10);
                 continue;
             }
@@ -183,6 +194,28 @@ static int simulate(struct run *r)
     return rc;
 }
 
+/* An input line that is not a workshop record: to the dead-letter topic
+ * (rf_deadletter.h), said where it came from. */
+static void dead_letter(struct run *r, const char *path, uint64_t lineno, const char *line, size_t len,
+                        const char *reason)
+{
+    struct rf_deadletter d = {.program = "producer", .stage = "decode", .error = reason, .input = path,
+                              .line = (int64_t)lineno, .payload = line, .len = len};
+    size_t n;
+    char *v = rf_deadletter_encode(&d, &n);
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__FAIL;
+    while (v && (e = rd_kafka_producev(r->rk, RD_KAFKA_V_TOPIC(r->cfg->dead_topic), RD_KAFKA_V_VALUE(v, n),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_OPAQUE(&dead_mark),
+                                       RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL &&
+           rf_running())
+        rd_kafka_poll(r->rk, 10);
+    if (e) {
+        free(v);
+        r->dead_failed++;
+        rf_error("cannot send a dead letter: %s", rd_kafka_err2str(e));
+    }
+}
+
 static int forward(struct run *r)
 {
     const char *path = r->cfg->input;
@@ -207,10 +240,12 @@ static int forward(struct run *r)
             r->invalid++;
             rf_metric_add(r->m_invalid, 1);
             if (r->invalid <= MAX_REPORTED_ERRORS)
-                rf_warn("%s:%llu: invalid record, not sent: %s", strcmp(path, "-") == 0 ? "<stdin>" : path,
-                        (unsigned long long)lineno, reason);
+                rf_warn("%s:%llu: invalid record, sent to %s: %s", strcmp(path, "-") == 0 ? "<stdin>" : path,
+                        (unsigned long long)lineno, r->out ? "nowhere (--print)" : r->cfg->dead_topic, reason);
             else if (r->invalid == MAX_REPORTED_ERRORS + 1)
                 rf_warn("more invalid records; counting them without reporting each");
+            if (!r->out)
+                dead_letter(r, path, lineno, line, (size_t)len, reason);
             continue;
         }
         emit(r, ev.name, ev.name_len, line, (size_t)len);
@@ -309,8 +344,9 @@ int producer_run(const struct producer_config *c)
             secs > 0 ? (double)r.bytes / 1e6 / secs : 0, (unsigned long long)r.delivered,
             (unsigned long long)r.failed, (unsigned long long)undelivered, c->input ? "" : "\n");
     if (c->input)
-        fprintf(stderr, ", invalid input lines %llu\n", (unsigned long long)r.invalid);
-    rc = body == 0 && r.failed == 0 && undelivered == 0 ? 0 : 1;
+        fprintf(stderr, ", invalid input lines %llu (dead letters not delivered: %llu)\n",
+                (unsigned long long)r.invalid, (unsigned long long)r.dead_failed);
+    rc = body == 0 && r.failed == 0 && undelivered == 0 && r.dead_failed == 0 ? 0 : 1;
 out:
     if (r.rk)
         rd_kafka_destroy(r.rk);

@@ -21,6 +21,7 @@ struct producer_config {
     long long late_ms;
     const char *bbox;
     const char *input;        /* NULL = simulate; "-" = stdin */
+    const char *dead_topic;   /* invalid --input lines go here */
     int print;                /* write NDJSON to stdout instead of Kafka */
     long long partitions;     /* create the topic with this many partitions if missing; 0 = leave it */
     long long timeout_ms;     /* how long to wait for the cluster at start-up */

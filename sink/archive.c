@@ -254,8 +254,9 @@ static enum sink_rc write_archive(struct backend *b, struct sink_batch *batch, c
         if (r->offset <= o->last_offset)
             continue; /* already taken (a batch written again after a retry) */
         struct rf_event ev;
-        if (rf_event_decode(r->value, r->len, &ev, r->why, sizeof r->why) < 0) {
-            r->dead = 1;
+        if (rf_event_decode(r->value, r->len, &ev, r->why, sizeof r->why) < 0 ||
+            rf_time_check_event(ev.time_ms, r->timestamp_ms, b->opt.max_future_ms, r->why, sizeof r->why) < 0) {
+            r->dead = SINK_DEAD_DECODE; /* no sane event hour to file it under */
             continue;
         }
         int64_t hour = ev.time_ms - ((ev.time_ms % 3600000) + 3600000) % 3600000;

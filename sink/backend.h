@@ -21,7 +21,12 @@ struct sink_record {
     size_t keylen;
     const char *value;
     size_t len;
-    int dead;             /* set by a backend: this record cannot be written (why says why) */
+    /* Set by a backend: this record cannot be written there (why says why):
+     * SINK_DEAD_DECODE, it is not a record of the kind the destination
+     * takes, or SINK_DEAD_STORE, the store rejected its data. The sink
+     * clears it before each destination's write: one destination's
+     * rejection never hides a record from another. */
+    int dead;
     char why[256];
 };
 
@@ -31,10 +36,14 @@ struct sink_batch {
     int n;
 };
 
+enum { SINK_DEAD_DECODE = 1, SINK_DEAD_STORE = 2 };
+
 enum sink_rc {
     SINK_OK = 0,
-    SINK_RETRY = 1, /* transient (the service is away): the same batch will be written again */
-    SINK_ERROR = 2, /* fatal: the sink stops */
+    SINK_RETRY = 1, /* an outage (connection lost, server starting or overloaded): the same batch is
+                       written again after a back-off, consumption paused */
+    SINK_ERROR = 2, /* permanent and not about one record (permission denied, a missing table): the sink
+                       stops with err and a non-zero exit */
 };
 
 struct sink_options {
@@ -42,6 +51,7 @@ struct sink_options {
     int64_t batch_bytes;     /* archive: rotate objects at this size */
     int64_t batch_ms;        /* archive: rotate objects this long after their first record */
     int64_t part_bytes;      /* archive on S3: multipart above this */
+    int64_t max_future_ms;   /* archive: event-time guard (rf_time_check_event); 0: no upper bound */
 };
 
 struct backend;

@@ -20,7 +20,9 @@ static const struct rf_opt options[] = {
     {"to", 0, RF_OPT_LIST, NULL, O(to), "URL",
      "a destination (repeatable): postgresql://USER@HOST:PORT/DB[?table=NAME], redis://HOST:PORT, "
      "s3://BUCKET/PREFIX or file:///DIR (the archive)"},
-    {"group", 'G', RF_OPT_STRING, "rydeflow-sink", O(group), "GROUP", "consumer group (commits offsets)"},
+    {"group", 'G', RF_OPT_STRING, NULL, O(group), "GROUP",
+     "consumer group (commits offsets; default: rydeflow-sink-<topic>-<destination kinds>-<hash of the topic and "
+     "every --to>, one per job)"},
     {"instance", 'i', RF_OPT_STRING, NULL, O(instance), "NAME",
      "this instance's name, unique in the group (default: the host name): a restarted instance takes its "
      "partitions back at once"},
@@ -29,6 +31,8 @@ static const struct rf_opt options[] = {
     {"endpoint", 0, RF_OPT_STRING, NULL, O(endpoint), "URL", "S3 endpoint (default: AWS_ENDPOINT_URL, else AWS)"},
     {"batch-bytes", 0, RF_OPT_INT, "67108864", O(batch_bytes), "N", "archive: write an object at this size", 1024, 5e9},
     {"batch-seconds", 0, RF_OPT_DURATION, "60s", O(batch_ms), "TIME", "archive: write an object this long after its first event"},
+    {"max-future", 0, RF_OPT_DURATION, "1h", O(max_future_ms), "TIME",
+     "archive: an event time further ahead of its record's Kafka timestamp is dead-lettered (0 = no bound)"},
     {"part-bytes", 0, RF_OPT_INT, "8388608", O(part_bytes), "N", "archive on S3: multipart upload above this size, in parts of it",
      5242880, 5e9},
     {"max-records", 0, RF_OPT_INT, "5000", O(max_records), "N", "records per batch", 1, 1000000},
@@ -87,6 +91,22 @@ int main(int argc, char **argv)
     if (!cfg.instance) {
         gethostname(host, sizeof host - 1);
         cfg.instance = host;
+    }
+    char group[256];
+    if (!cfg.group) {
+        /* the job is the topic and its destinations: two sinks that differ
+         * in either never share a group (nor, so, a static member) */
+        char what[160], ident[8192];
+        size_t w = (size_t)snprintf(what, sizeof what, "%s", cfg.topic);
+        size_t n = (size_t)snprintf(ident, sizeof ident, "%s", cfg.topic);
+        for (int i = 0; i < cfg.to.n; i++) {
+            const char *kind = backend_for(cfg.to.v[i])->name;
+            if (w < sizeof what && !strstr(what, kind))
+                w += (size_t)snprintf(what + w, sizeof what - w, "%s%s", i ? "+" : "-", kind);
+            if (n < sizeof ident)
+                n += (size_t)snprintf(ident + n, sizeof ident - n, " %s", cfg.to.v[i]);
+        }
+        cfg.group = rf_kafka_job_group(group, sizeof group, "sink", what, ident);
     }
     rf_signal_install();
     int rc = sink_run(&cfg);

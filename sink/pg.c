@@ -207,6 +207,22 @@ static int stage(struct backend *b, struct sink_batch *batch, const struct summa
  * the rows. */
 static int data_error(const char *state) { return strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0; }
 
+/* Worth retrying: the connection (08), resources (53), operator
+ * intervention such as a shutdown (57), the system (58), a serialization
+ * failure or deadlock (40), a lock not available (55P03). Anything else that
+ * is not about the rows (permission denied 42501, a missing table 42P01) will
+ * not get better by waiting: the sink stops and says why. */
+static enum sink_rc classify(struct backend *b, const char *state)
+{
+    static const char *const outage[] = {"08", "53", "57", "58", "40", "55P03", NULL};
+    if (conn_lost(b) || !state[0])
+        return SINK_RETRY;
+    for (int i = 0; outage[i]; i++)
+        if (strncmp(state, outage[i], strlen(outage[i])) == 0)
+            return SINK_RETRY;
+    return SINK_ERROR;
+}
+
 /* Write row by row under savepoints: rows the database rejects are marked dead. */
 static enum sink_rc row_by_row(struct backend *b, struct sink_batch *batch, const struct summary *s, char *err,
                                size_t errlen)
@@ -222,8 +238,8 @@ static enum sink_rc row_by_row(struct backend *b, struct sink_batch *batch, cons
         if (stage(b, batch, s, i, i + 1, err, errlen, state) < 0 ||
             exec(b, upsert_sql(b, sql, sizeof sql), err, errlen, state) < 0) {
             if (conn_lost(b) || !data_error(state))
-                return SINK_RETRY;
-            batch->r[i].dead = 1;
+                return classify(b, state);
+            batch->r[i].dead = SINK_DEAD_STORE;
             const char *m = strstr(err, ": ");
             snprintf(batch->r[i].why, sizeof batch->r[i].why, "PostgreSQL rejected the row: %s", m ? m + 2 : err);
             if (exec(b, "ROLLBACK TO SAVEPOINT r", err, errlen, state) < 0)
@@ -251,7 +267,7 @@ static enum sink_rc write_pg(struct backend *b, struct sink_batch *batch, char *
         if (r->dead)
             continue;
         if (summary_decode(r->value, r->len, &s[i], r->why, sizeof r->why) < 0)
-            r->dead = 1;
+            r->dead = SINK_DEAD_DECODE;
         else
             live++;
     }
@@ -272,7 +288,7 @@ static enum sink_rc write_pg(struct backend *b, struct sink_batch *batch, char *
                     if (rc != SINK_OK && !conn_lost(b))
                         exec(b, "ROLLBACK", ignored, sizeof ignored, NULL);
                 } else {
-                    rc = SINK_RETRY;
+                    rc = classify(b, state);
                 }
             }
         }

@@ -1,7 +1,8 @@
 /* redis.c - the Redis destination: the fleet's latest state and recent
  * minutes, for the dashboard and anyone with redis-cli.
  *
- * Key layout (docs/operations.md):
+ * Key layout (docs/operations.md); <Name> is encoded by rf_rediskey_name so
+ * that no two names share a key (':' is %3A, '%' is %25, ...):
  *   unicorn:<Name>          hash: the latest summary (fields as in the record:
  *                           Name, StatusTime, Distance, MinMagicPoints, ...);
  *                           only replaced by a summary of the same or a later
@@ -13,8 +14,15 @@
  *   channel rydeflow:summaries   each summary's JSON is published here as written
  * Every write is idempotent (a Lua script does, per record, the compare and
  * the per-minute replace atomically); a script call carries up to 256
- * records and a batch is one pipeline of such calls. */
+ * records and a batch is one pipeline of such calls. Errors: a lost
+ * connection or an error reply that means the server is away or busy
+ * (LOADING, BUSY, NOSCRIPT, OOM, ...) is an outage (RETRY); any other error
+ * reply is about the data (WRONGTYPE on a key someone else wrote, say):
+ * the records of that call are written one by one and those Redis still
+ * rejects become dead letters. */
 #include "backend.h"
+
+#include "rf_rediskey.h"
 
 #include <hiredis.h>
 #include <stdio.h>
@@ -115,104 +123,180 @@ static enum sink_rc connect_redis(struct backend *b, char *err, size_t errlen)
     return SINK_OK;
 }
 
-static enum sink_rc write_redis(struct backend *b, struct sink_batch *batch, char *err, size_t errlen)
+/* One EVALSHA: sha, numkeys, the keys, then keep and each record's fields. */
+enum { MAXARGS = 3 + 2 * PER_CALL + 2 + FIELDS * PER_CALL };
+struct call {
+    const char *argv[MAXARGS];
+    size_t argl[MAXARGS];
+    char keys[PER_CALL][2][3 * 256 + 32];
+    char nums[PER_CALL][6][32];
+};
+
+/* Append one script call for records idx[0..n) (decoded in s[]) to the pipeline. */
+static void append_call(struct backend *b, struct call *call, const struct sink_batch *batch, const struct summary *s,
+                        const int *idx, int n)
 {
-    enum sink_rc rc = connect_redis(b, err, errlen);
-    if (rc != SINK_OK)
-        return rc;
-    /* One call per PER_CALL records: EVALSHA sha numkeys, the keys, then
-     * keep and each record's fields. */
-    enum { MAXARGS = 3 + 2 * PER_CALL + 2 + FIELDS * PER_CALL };
-    struct call {
-        const char *argv[MAXARGS];
-        size_t argl[MAXARGS];
-        char keys[PER_CALL][2][320];
-        char nums[PER_CALL][6][32];
-        struct summary s[PER_CALL];
-    } *call = malloc(sizeof *call);
-    if (!call) {
-        snprintf(err, errlen, "out of memory");
-        return SINK_RETRY;
-    }
-    int queued = 0;
-    for (int i = 0; i < batch->n;) {
-        int nrec = 0, idx[PER_CALL];
-        for (; i < batch->n && nrec < PER_CALL; i++) {
-            struct sink_record *r = &batch->r[i];
-            if (r->dead)
-                continue;
-            if (summary_decode(r->value, r->len, &call->s[nrec], r->why, sizeof r->why) < 0) {
-                r->dead = 1;
-                continue;
-            }
-            idx[nrec++] = i;
-        }
-        if (nrec == 0)
-            break;
-        char numkeys[16], keep[16];
-        snprintf(numkeys, sizeof numkeys, "%d", 2 * nrec + 1);
-        snprintf(keep, sizeof keep, "%d", KEEP_MINUTES);
-        int k = 0;
-#define ARG(p, n) (call->argv[k] = (p), call->argl[k++] = (n))
+    char numkeys[16], keep[16];
+    snprintf(numkeys, sizeof numkeys, "%d", 2 * n + 1);
+    snprintf(keep, sizeof keep, "%d", KEEP_MINUTES);
+    int k = 0;
+#define ARG(p, len) (call->argv[k] = (p), call->argl[k++] = (len))
 #define STR(p) ARG(p, strlen(p))
-        STR("EVALSHA");
-        STR(b->sha);
-        STR(numkeys);
-        for (int q = 0; q < nrec; q++) {
-            snprintf(call->keys[q][0], sizeof call->keys[q][0], "unicorn:%s", call->s[q].name);
-            snprintf(call->keys[q][1], sizeof call->keys[q][1], "unicorn:%s:minutes", call->s[q].name);
-            STR(call->keys[q][0]);
-            STR(call->keys[q][1]);
-        }
-        STR("unicorns");
-        STR(keep);
-        for (int q = 0; q < nrec; q++) {
-            const struct summary *s = &call->s[q];
-            char(*num)[32] = call->nums[q];
-            snprintf(num[0], 32, "%lld", (long long)s->status_ms);
-            snprintf(num[1], 32, "%.17g", s->distance);
-            snprintf(num[2], 32, "%lld", s->min_magic);
-            snprintf(num[3], 32, "%lld", s->max_magic);
-            snprintf(num[4], 32, "%lld", s->min_health);
-            snprintf(num[5], 32, "%lld", s->max_health);
-            STR(s->name);
-            STR(s->status_time);
-            STR(num[0]);
-            ARG(batch->r[idx[q]].value, batch->r[idx[q]].len); /* the JSON as it came */
-            for (int f = 1; f < 6; f++)
-                STR(num[f]);
-        }
+    STR("EVALSHA");
+    STR(b->sha);
+    STR(numkeys);
+    for (int q = 0; q < n; q++) {
+        /* the name encoded (rf_rediskey.h): "X:minutes" and "X" never share a key */
+        char name[3 * 256 + 1];
+        const struct summary *x = &s[idx[q]];
+        rf_rediskey_name(x->name, strlen(x->name), name, sizeof name);
+        snprintf(call->keys[q][0], sizeof call->keys[q][0], "unicorn:%s", name);
+        snprintf(call->keys[q][1], sizeof call->keys[q][1], "unicorn:%s:minutes", name);
+        STR(call->keys[q][0]);
+        STR(call->keys[q][1]);
+    }
+    STR("unicorns");
+    STR(keep);
+    for (int q = 0; q < n; q++) {
+        const struct summary *x = &s[idx[q]];
+        char(*num)[32] = call->nums[q];
+        snprintf(num[0], 32, "%lld", (long long)x->status_ms);
+        snprintf(num[1], 32, "%.17g", x->distance);
+        snprintf(num[2], 32, "%lld", x->min_magic);
+        snprintf(num[3], 32, "%lld", x->max_magic);
+        snprintf(num[4], 32, "%lld", x->min_health);
+        snprintf(num[5], 32, "%lld", x->max_health);
+        STR(x->name);
+        STR(x->status_time);
+        STR(num[0]);
+        ARG(batch->r[idx[q]].value, batch->r[idx[q]].len); /* the JSON as it came */
+        for (int f = 1; f < 6; f++)
+            STR(num[f]);
+    }
 #undef STR
 #undef ARG
-        redisAppendCommandArgv(b->c, k, call->argv, call->argl);
-        queued++;
-    }
-    free(call);
-    rc = SINK_OK;
-    for (int i = 0; i < queued; i++) {
+    redisAppendCommandArgv(b->c, k, call->argv, call->argl);
+}
+
+/* An error reply that means the server is away or busy, not that the data
+ * is wrong: the batch is written again later. NOSCRIPT: a restarted server
+ * lost the script (reconnecting loads it again). */
+static int outage_reply(const char *msg)
+{
+    static const char *const codes[] = {"NOSCRIPT", "LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN",
+                                        "OOM", "READONLY", "NOREPLICAS", NULL};
+    for (int i = 0; codes[i]; i++)
+        if (strncmp(msg, codes[i], strlen(codes[i])) == 0)
+            return 1;
+    return 0;
+}
+
+/* Read n replies. Each call that failed on its data (WRONGTYPE, a script
+ * error) sets failed[i]; an outage or a lost connection is a RETRY. */
+static enum sink_rc read_replies(struct backend *b, int n, int *failed, char (*why)[256], char *err, size_t errlen)
+{
+    enum sink_rc rc = SINK_OK;
+    for (int i = 0; i < n; i++) {
         redisReply *r = NULL;
         if (redisGetReply(b->c, (void **)&r) != REDIS_OK) {
             snprintf(err, errlen, "Redis %s: %s", b->url, b->c->errstr);
             drop(b);
             return SINK_RETRY;
         }
-        if (r->type == REDIS_REPLY_ERROR && rc == SINK_OK) {
-            /* NOSCRIPT after a Redis restart, or a write error: write the batch again */
-            snprintf(err, errlen, "Redis %s: %s", b->url, r->str);
-            rc = SINK_RETRY;
+        failed[i] = 0;
+        if (r->type == REDIS_REPLY_ERROR) {
+            if (outage_reply(r->str)) {
+                if (rc == SINK_OK)
+                    snprintf(err, errlen, "Redis %s: %s", b->url, r->str);
+                rc = SINK_RETRY;
+            } else {
+                failed[i] = 1;
+                if (why)
+                    snprintf(why[i], 256, "Redis rejected the record: %s", r->str);
+            }
         }
         freeReplyObject(r);
     }
-    if (rc != SINK_OK) {
+    if (rc != SINK_OK)
         drop(b); /* reconnect, which loads the script again */
+    return rc;
+}
+
+static enum sink_rc write_redis(struct backend *b, struct sink_batch *batch, char *err, size_t errlen)
+{
+    enum sink_rc rc = connect_redis(b, err, errlen);
+    if (rc != SINK_OK)
         return rc;
+    struct call *call = malloc(sizeof *call);
+    struct summary *s = malloc(sizeof *s * (size_t)(batch->n ? batch->n : 1));
+    int *idx = malloc(sizeof *idx * (size_t)(batch->n ? batch->n : 1));
+    int ncalls = (batch->n + PER_CALL - 1) / PER_CALL;
+    int *failed = calloc((size_t)(ncalls > batch->n ? ncalls : batch->n) + 1, sizeof *failed);
+    int *first = calloc((size_t)ncalls + 1, sizeof *first);
+    if (!call || !s || !idx || !failed || !first) {
+        snprintf(err, errlen, "out of memory");
+        rc = SINK_RETRY;
+        goto out;
+    }
+    int live = 0;
+    for (int i = 0; i < batch->n; i++) {
+        struct sink_record *r = &batch->r[i];
+        if (summary_decode(r->value, r->len, &s[i], r->why, sizeof r->why) < 0)
+            r->dead = SINK_DEAD_DECODE;
+        else
+            idx[live++] = i;
+    }
+    /* One pipeline of calls of up to PER_CALL records each. */
+    int queued = 0;
+    for (int k = 0; k < live; k += PER_CALL) {
+        first[queued++] = k;
+        append_call(b, call, batch, s, idx + k, live - k < PER_CALL ? live - k : PER_CALL);
+    }
+    first[queued] = live;
+    if ((rc = read_replies(b, queued, failed, NULL, err, errlen)) != SINK_OK)
+        goto out;
+    /* A call that failed on its data stopped part-way (a script is not
+     * rolled back): write its records one call each (the writes are
+     * idempotent), and the ones Redis still rejects are dead letters. */
+    for (int c = 0; c < queued; c++) {
+        if (!failed[c])
+            continue;
+        int from = first[c], to = first[c + 1];
+        int *one = calloc((size_t)(to - from), sizeof *one);
+        char(*why)[256] = calloc((size_t)(to - from), sizeof *why);
+        if (!one || !why) {
+            free(one);
+            free(why);
+            snprintf(err, errlen, "out of memory");
+            rc = SINK_RETRY;
+            goto out;
+        }
+        for (int k = from; k < to; k++)
+            append_call(b, call, batch, s, idx + k, 1);
+        rc = read_replies(b, to - from, one, why, err, errlen);
+        for (int k = from; rc == SINK_OK && k < to; k++)
+            if (one[k - from]) {
+                struct sink_record *r = &batch->r[idx[k]];
+                r->dead = SINK_DEAD_STORE;
+                snprintf(r->why, sizeof r->why, "%s", why[k - from]);
+            }
+        free(one);
+        free(why);
+        if (rc != SINK_OK)
+            goto out;
     }
     for (int i = 0; i < batch->n; i++)
         if (!batch->r[i].dead) {
             b->rows++;
             b->bytes += (int64_t)batch->r[i].len;
         }
-    return SINK_OK;
+out:
+    free(call);
+    free(s);
+    free(idx);
+    free(failed);
+    free(first);
+    return rc;
 }
 
 static enum sink_rc flush_redis(struct backend *b, int64_t now_ms, int force, char *err, size_t errlen)

@@ -11,7 +11,7 @@
 #include "sink.h"
 
 #include "backend.h"
-#include "rf_json.h"
+#include "rf_deadletter.h"
 #include "rf_kafka.h"
 #include "rf_log.h"
 #include "rf_metrics.h"
@@ -102,6 +102,8 @@ static enum sink_rc persist(struct run *r, struct dest *d, const char *what, str
     int64_t backoff = 100, give_up = 0;
     for (int attempt = 0;; attempt++) {
         char err[1024] = "";
+        for (int k = 0; batch && k < batch->n; k++)
+            batch->r[k].dead = 0; /* this destination's verdicts only */
         enum sink_rc rc = batch ? d->ops->write(d->b, batch, err, sizeof err)
                                 : d->ops->flush(d->b, now, force, err, sizeof err);
         if (rc == SINK_OK) {
@@ -142,30 +144,29 @@ static void dlq_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque
     }
 }
 
-/* Dead letters: {"reason","topic","partition","offset","payload"}, key = the record's. */
-static int send_dead(struct run *r, const char *topic, struct sink_record *rec)
+/* A dead letter (rf_deadletter.h) for a record destination d could not
+ * take; key = the record's. Delivery is awaited before the commit. */
+static int send_dead(struct run *r, const char *topic, const struct dest *d, struct sink_record *rec)
 {
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (!f)
+    struct rf_deadletter dl = {
+        .program = "sink", .stage = rec->dead == SINK_DEAD_STORE ? "destination" : "decode", .name = d->ops->name,
+        .error = rec->why, .topic = topic, .partition = rec->partition, .offset = rec->offset,
+        .payload = rec->value, .len = rec->len};
+    size_t size;
+    char *buf = rf_deadletter_encode(&dl, &size);
+    if (!buf)
         return -1;
-    fputs("{\"reason\":", f);
-    rf_json_write_string(f, rec->why, strlen(rec->why));
-    fputs(",\"topic\":", f);
-    rf_json_write_string(f, topic, strlen(topic));
-    fprintf(f, ",\"partition\":%d,\"offset\":%" PRId64 ",\"payload\":", (int)rec->partition, rec->offset);
-    rf_json_write_string(f, rec->value, rec->len);
-    fputc('}', f);
-    fclose(f);
     rd_kafka_resp_err_t e;
     while ((e = rd_kafka_producev(r->dlq, RD_KAFKA_V_TOPIC(r->cfg->dead_topic),
                                   RD_KAFKA_V_KEY(rec->key, rec->key ? rec->keylen : 0), RD_KAFKA_V_VALUE(buf, size),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)) ==
-           RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END)) ==
+           RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        if (!rf_running()) /* Kafka is away and we are asked to stop: do not wait for ever */
+            break;
         rd_kafka_poll(r->dlq, 100);
-    free(buf);
+    }
     if (e) {
+        free(buf);
         rf_error("cannot send a dead letter: %s", rd_kafka_err2str(e));
         return -1;
     }
@@ -200,17 +201,21 @@ static int commit(struct run *r, int sync)
     return 0;
 }
 
+/* Every destination gets the whole batch (its own rejections only: the
+ * flags are cleared before each write); each rejection is a dead letter
+ * naming the destination; deliveries are awaited before the commit. */
 static int write_batch(struct run *r, struct sink_batch *batch)
 {
     int64_t t0 = rf_time_mono_ns();
-    for (int i = 0; i < r->nd; i++)
+    for (int i = 0; i < r->nd; i++) {
         if (persist(r, &r->d[i], "writing", batch, 0, 0) != SINK_OK)
             return -1;
-    for (int i = 0; i < batch->n; i++)
-        if (batch->r[i].dead && send_dead(r, batch->topic, &batch->r[i]) < 0) {
-            snprintf(r->err, sizeof r->err, "cannot send dead letters");
-            return -1;
-        }
+        for (int k = 0; k < batch->n; k++)
+            if (batch->r[k].dead && send_dead(r, batch->topic, &r->d[i], &batch->r[k]) < 0) {
+                snprintf(r->err, sizeof r->err, "cannot send dead letters");
+                return -1;
+            }
+    }
     if (rd_kafka_outq_len(r->dlq) > 0 && rd_kafka_flush(r->dlq, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(r->err, sizeof r->err, "dead letters were not delivered within 30 s");
         return -1;
@@ -245,6 +250,11 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_part
 {
     struct run *r = opaque;
     if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (rf_kafka_check_assignment(list, &r->cfg->topic, 1, r->err, sizeof r->err) < 0) {
+            r->failed = 1;
+            rd_kafka_assign(rk, NULL);
+            return;
+        }
         for (int i = 0; i < list->cnt; i++)
             if (strcmp(r->cfg->from, "end") == 0)
                 list->elems[i].offset = RD_KAFKA_OFFSET_INVALID; /* committed, else auto.offset.reset */
@@ -328,7 +338,7 @@ static int setup_metrics(struct run *r)
 int sink_run(const struct sink_config *cfg)
 {
     struct run r = {.cfg = cfg};
-    r.opt = (struct sink_options){cfg->endpoint, cfg->batch_bytes, cfg->batch_ms, cfg->part_bytes};
+    r.opt = (struct sink_options){cfg->endpoint, cfg->batch_bytes, cfg->batch_ms, cfg->part_bytes, cfg->max_future_ms};
     char err[512];
     int rc = 1;
     int64_t last_status = rf_time_now_ms(), last_records = 0, last_flush = rf_time_now_ms();
@@ -368,7 +378,7 @@ int sink_run(const struct sink_config *cfg)
         /* Fill a batch: up to max_records, or what arrives within linger. */
         int n = 0;
         int64_t deadline = rf_time_now_ms() + cfg->linger_ms;
-        while (n < cfg->max_records && rf_running()) {
+        while (n < cfg->max_records && rf_running() && !r.failed) {
             int64_t left = deadline - rf_time_now_ms();
             rd_kafka_message_t *m = rd_kafka_consumer_poll(r.c, n == 0 ? 100 : (int)(left > 0 ? left : 0));
             if (!m) {
@@ -382,6 +392,11 @@ int sink_run(const struct sink_config *cfg)
                 if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                     if (grow_parts(&r, m->partition) == 0)
                         r.at_end[m->partition] = 1;
+                } else if (m->err == RD_KAFKA_RESP_ERR__FATAL) { /* fenced, say: nothing to retry */
+                    char fe[512];
+                    rd_kafka_fatal_error(r.c, fe, sizeof fe);
+                    snprintf(r.err, sizeof r.err, "Kafka: %s", fe);
+                    r.failed = 1;
                 } else {
                     rf_warn("%s", rd_kafka_message_errstr(m));
                 }
@@ -404,7 +419,7 @@ int sink_run(const struct sink_config *cfg)
             int ok = write_batch(&r, &batch) == 0;
             for (int i = 0; i < n; i++)
                 rd_kafka_message_destroy(r.msgs[i]);
-            if (!ok) {
+            if (!ok || r.failed) {
                 r.failed = 1;
                 break;
             }

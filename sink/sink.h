@@ -21,6 +21,7 @@ struct sink_config {
     long long batch_bytes;  /* archive object size */
     long long batch_ms;     /* archive object age */
     long long part_bytes;   /* S3 multipart threshold and part size */
+    long long max_future_ms; /* archive: the event-time guard */
     long long max_records;  /* records per write */
     long long linger_ms;    /* how long a batch waits to fill */
     long long status_ms;
