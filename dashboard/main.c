@@ -24,7 +24,7 @@ struct dashboard_config {
     const char *listen, *token, *archive, *tiles, *static_dir, *topic, *summary_topic, *redis;
     struct rf_strlist metrics_from;
     double max_rate;
-    long long max_clients, max_frame, query_ms, max_rows;
+    long long max_clients, max_frame, query_ms, max_rows, max_queries;
 };
 
 #define O(f) offsetof(struct dashboard_config, f)
@@ -33,7 +33,8 @@ static const struct rf_opt options[] = {
     RF_OPTS_KAFKA_CLIENT(struct dashboard_config),
     {"listen", 'l', RF_OPT_STRING, "127.0.0.1:8080", O(listen), "HOST:PORT", "where to serve the page (port 0: any free port)"},
     {"token", 0, RF_OPT_STRING, NULL, O(token), "TOKEN",
-     "require TOKEN on every API call and WebSocket (Authorization: Bearer, or ?token=); also $RYDEFLOW_TOKEN"},
+     "require TOKEN on every API call and WebSocket (Authorization: Bearer, or the rydeflow_token cookie the page "
+     "sets from the printed #token= link); also $RYDEFLOW_TOKEN"},
     {"archive", 'a', RF_OPT_STRING, NULL, O(archive), "URL", "archive root for the query page (as bin/sql --archive)"},
     {"metrics-from", 0, RF_OPT_LIST, NULL, O(metrics_from), "URL",
      "another program's /metrics, for the health panel (repeatable)"},
@@ -47,6 +48,8 @@ static const struct rf_opt options[] = {
     {"max-clients", 0, RF_OPT_INT, "2000", O(max_clients), "N", "WebSocket clients at most", 1, 100000},
     {"max-frame", 0, RF_OPT_INT, "65536", O(max_frame), "BYTES", "largest message a client may send", 128, 16777216},
     {"query-timeout", 0, RF_OPT_DURATION, "10s", O(query_ms), "TIME", "time limit of an ad-hoc query"},
+    {"max-queries", 0, RF_OPT_INT, "4", O(max_queries), "N", "ad-hoc queries running at once; more get HTTP 429", 1,
+     1000},
     {"max-rows", 0, RF_OPT_INT, "10000", O(max_rows), "N", "rows an ad-hoc query may return", 1, 1000000},
     {"static", 0, RF_OPT_STRING, NULL, O(static_dir), "DIR", "the page's files (default: dashboard/static of the source tree)"},
     {NULL, 0, 0, NULL, 0, NULL, NULL, 0, 0, NULL},
@@ -126,6 +129,7 @@ int main(int argc, char **argv)
         .max_clients = (int)cfg.max_clients,
         .max_frame = cfg.max_frame,
         .query_ms = cfg.query_ms,
+        .max_queries = cfg.max_queries,
         .max_rows = cfg.max_rows,
     };
     int rc = server_run(&sc, fleet);

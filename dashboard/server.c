@@ -11,6 +11,8 @@
  * with 1008 and the reason. */
 #include "server.h"
 
+#include "http.h"
+
 #include "rf_json.h"
 #include "rf_log.h"
 #include "rf_metrics.h"
@@ -74,6 +76,7 @@ struct server {
     struct event_base *base;
     struct conn *clients; /* WebSocket clients */
     int nclients;
+    int queries;          /* /api/query children running */
     struct conn *all;
     uint64_t tick_seq;
     char *tick_msg;       /* the delta for clients that were in step */
@@ -91,7 +94,7 @@ static void respond(struct conn *c, int status, const char *type, const char *bo
         const char *text;
     } reasons[] = {{200, "OK"}, {400, "Bad Request"}, {401, "Unauthorized"}, {404, "Not Found"},
                    {405, "Method Not Allowed"}, {413, "Payload Too Large"}, {426, "Upgrade Required"},
-                   {431, "Request Header Fields Too Large"}, {500, "Internal Server Error"}, {503, "Service Unavailable"}};
+                   {429, "Too Many Requests"}, {431, "Request Header Fields Too Large"}, {500, "Internal Server Error"}, {503, "Service Unavailable"}};
     const char *reason = "Error";
     for (size_t i = 0; i < sizeof reasons / sizeof *reasons; i++)
         if (reasons[i].code == status)
@@ -163,111 +166,6 @@ static void serve_file(struct conn *c, const char *dir, const char *rel)
                         mime(path), (long long)st.st_size);
     evbuffer_add_file(out, fd, 0, st.st_size); /* takes the fd */
     c->closing = 1;
-}
-
-/* ---- the request ---------------------------------------------------------------------- */
-
-struct request {
-    char method[16];
-    char path[6200];  /* without the query */
-    char query[4096]; /* after '?', raw */
-    char upgrade[64], connection[128], key[128], version[16], auth[256];
-};
-
-static int hexval(int ch)
-{
-    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-}
-
-/* The value of query parameter name, percent-decoded, or -1. */
-static int param(const struct request *r, const char *name, char *out, size_t outlen)
-{
-    size_t nl = strlen(name);
-    for (const char *p = r->query; *p;) {
-        const char *amp = strchr(p, '&');
-        size_t seg = amp ? (size_t)(amp - p) : strlen(p);
-        if (seg > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
-            size_t o = 0;
-            for (const char *s = p + nl + 1; s < p + seg && o + 1 < outlen; s++) {
-                if (*s == '+')
-                    out[o++] = ' ';
-                else if (*s == '%' && s + 2 < p + seg + 1 && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-                    out[o++] = (char)(hexval(s[1]) * 16 + hexval(s[2]));
-                    s += 2;
-                } else
-                    out[o++] = *s;
-            }
-            out[o] = '\0';
-            return 0;
-        }
-        p += seg + (amp ? 1 : 0);
-    }
-    return -1;
-}
-
-static int parse_request(const char *head, size_t len, struct request *r)
-{
-    memset(r, 0, sizeof *r);
-    const char *end = head + len, *eol = memchr(head, '\n', len);
-    if (!eol)
-        return -1;
-    char target[6200];
-    char line[6400];
-    size_t ll = (size_t)(eol - head);
-    if (ll >= sizeof line)
-        return -1;
-    memcpy(line, head, ll);
-    line[ll] = '\0';
-    if (sscanf(line, "%15s %6199s HTTP/1.%*c", r->method, target) != 2)
-        return -1;
-    char *q = strchr(target, '?');
-    if (q) {
-        *q = '\0';
-        snprintf(r->query, sizeof r->query, "%s", q + 1);
-    }
-    snprintf(r->path, sizeof r->path, "%s", target);
-    for (const char *p = eol + 1; p < end;) {
-        const char *e = memchr(p, '\n', (size_t)(end - p));
-        if (!e)
-            break;
-        size_t n = (size_t)(e - p);
-        while (n && (p[n - 1] == '\r'))
-            n--;
-        const char *colon = memchr(p, ':', n);
-        if (colon) {
-            size_t kl = (size_t)(colon - p);
-            const char *v = colon + 1;
-            while (v < p + n && *v == ' ')
-                v++;
-            size_t vl = (size_t)(p + n - v);
-            struct {
-                const char *name;
-                char *dst;
-                size_t cap;
-            } hs[] = {{"Upgrade", r->upgrade, sizeof r->upgrade},
-                      {"Connection", r->connection, sizeof r->connection},
-                      {"Sec-WebSocket-Key", r->key, sizeof r->key},
-                      {"Sec-WebSocket-Version", r->version, sizeof r->version},
-                      {"Authorization", r->auth, sizeof r->auth}};
-            for (size_t i = 0; i < sizeof hs / sizeof *hs; i++)
-                if (strlen(hs[i].name) == kl && strncasecmp(p, hs[i].name, kl) == 0 && vl < hs[i].cap) {
-                    memcpy(hs[i].dst, v, vl);
-                    hs[i].dst[vl] = '\0';
-                }
-        }
-        p = e + 1;
-    }
-    return 0;
-}
-
-static int authorized(const struct server *s, const struct request *r)
-{
-    if (!s->cfg->token)
-        return 1;
-    char t[256];
-    if (strncmp(r->auth, "Bearer ", 7) == 0 && strcmp(r->auth + 7, s->cfg->token) == 0)
-        return 1;
-    return param(r, "token", t, sizeof t) == 0 && strcmp(t, s->cfg->token) == 0;
 }
 
 /* ---- WebSocket --------------------------------------------------------------------------- */
@@ -401,6 +299,7 @@ static void query_done(struct conn *c)
         kill(c->child, SIGKILL);
         waitpid(c->child, NULL, 0);
         c->child = 0;
+        c->srv->queries--;
     }
     if (c->child_fd >= 0)
         close(c->child_fd);
@@ -510,7 +409,7 @@ static void run_query(struct conn *c, const struct request *r)
         return;
     }
     char q[4096];
-    if (param(r, "q", q, sizeof q) < 0 || !q[0]) {
+    if (http_param(r, "q", q, sizeof q) < 0 || !q[0]) {
         respond_error(c, 400, "give the query as ?q=");
         return;
     }
@@ -532,6 +431,10 @@ static void run_query(struct conn *c, const struct request *r)
         respond_error(c, 200, "FROM must name a topic of the archive (letters, digits, '.', '_', '-')");
         return;
     }
+    if (s->queries >= s->cfg->max_queries) { /* each is a process: a flood must not fork without end */
+        respond_error(c, 429, "too many queries running at once (--max-queries): try again in a moment");
+        return;
+    }
     int out[2], errp[2];
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
         respond_error(c, 500, "cannot run the query");
@@ -541,6 +444,10 @@ static void run_query(struct conn *c, const struct request *r)
     if (pid == 0) {
         dup2(out[1], 1);
         dup2(errp[1], 2);
+        /* nothing else of the server's (client sockets, Kafka, the
+         * listener) reaches the query: close-on-exec is set where we open
+         * descriptors, and this closes what libraries opened */
+        close_range(3, ~0U, 0);
         execl(s->cfg->sql_bin, "sql", "--archive", s->cfg->archive, "-F", "json", "--threads", "2", q, (char *)NULL);
         _exit(127);
     }
@@ -553,6 +460,7 @@ static void run_query(struct conn *c, const struct request *r)
         return;
     }
     c->child = pid;
+    s->queries++;
     c->child_fd = out[0];
     c->child_errfd = errp[0];
     c->qout = evbuffer_new();
@@ -639,8 +547,14 @@ static void handle(struct conn *c, const struct request *r)
         return;
     }
     int api = strncmp(r->path, "/api/", 5) == 0 || strcmp(r->path, "/ws") == 0;
-    if (api && !authorized(s, r)) {
-        respond_error(c, 401, "missing or wrong token (Authorization: Bearer TOKEN, or ?token=TOKEN)");
+    if (api && s->cfg->token && http_token_in_url(r)) {
+        /* URLs end up in logs and browser history: a token there is refused */
+        respond_error(c, 401, "the token goes in the Authorization: Bearer header or the rydeflow_token cookie, "
+                              "never in the URL (open the printed #token= link)");
+        return;
+    }
+    if (api && !http_authorized(r, s->cfg->token)) {
+        respond_error(c, 401, "missing or wrong token (Authorization: Bearer TOKEN, or the rydeflow_token cookie)");
         return;
     }
     size_t len;
@@ -666,7 +580,7 @@ static void handle(struct conn *c, const struct request *r)
         free(body);
     } else if (strcmp(r->path, "/api/unicorn") == 0) {
         char name[256];
-        if (param(r, "name", name, sizeof name) < 0)
+        if (http_param(r, "name", name, sizeof name) < 0)
             respond_error(c, 400, "give the unicorn as ?name=");
         else if (!(body = redis_unicorn(s, name, &len)) && !(body = fleet_json_unicorn(s->fleet, name, &len)))
             respond_error(c, 404, "no such unicorn");
@@ -743,7 +657,7 @@ static void on_read(struct bufferevent *bev, void *arg)
     evbuffer_remove(in, head, hl);
     head[hl] = '\0';
     struct request r;
-    if (parse_request(head, hl, &r) < 0)
+    if (http_parse_request(head, hl, &r) < 0)
         respond_error(c, 400, "bad request");
     else
         handle(c, &r);
@@ -887,7 +801,7 @@ int server_run(const struct server_config *cfg, struct fleet *fleet)
             event_base_free(s.base);
         return 2;
     }
-    struct evconnlistener *l = evconnlistener_new_bind(s.base, on_accept, &s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
+    struct evconnlistener *l = evconnlistener_new_bind(s.base, on_accept, &s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
                                                        512, (struct sockaddr *)&sin, sizeof sin);
     if (!l) {
         rf_error("cannot listen on %s: %s", cfg->listen, strerror(errno));
@@ -897,7 +811,8 @@ int server_run(const struct server_config *cfg, struct fleet *fleet)
     struct sockaddr_in bound;
     socklen_t bl = sizeof bound;
     getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&bound, &bl);
-    fprintf(stderr, "dashboard: http://%s:%d/%s%s\n", host, ntohs(bound.sin_port), cfg->token ? "?token=" : "",
+    /* the token after '#': a fragment stays in the browser (the page moves it to a cookie) */
+    fprintf(stderr, "dashboard: http://%s:%d/%s%s\n", host, ntohs(bound.sin_port), cfg->token ? "#token=" : "",
             cfg->token ? cfg->token : "");
     struct event *tick = event_new(s.base, -1, EV_PERSIST, on_tick, &s);
     struct event *health = event_new(s.base, -1, EV_PERSIST, on_health, &s);

@@ -21,6 +21,7 @@ struct server_config {
     int max_clients;
     long long max_frame;     /* largest message a client may send */
     long long query_ms;      /* a query's time limit */
+    long long max_queries;   /* queries running at once; more get HTTP 429 */
     long long max_rows;      /* a query's row limit */
 };
 

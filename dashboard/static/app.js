@@ -4,8 +4,14 @@
 'use strict';
 (function () {
   const cfg = window.RYDEFLOW || {};
-  const token = new URLSearchParams(location.search).get('token');
-  const withToken = (url) => token ? url + (url.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(token) : url;
+  // The dashboard prints its URL as .../#token=TOKEN: a fragment never
+  // reaches a server or a log. Keep the token in a same-site cookie, which
+  // fetch() and the WebSocket send along, and take it out of the address bar.
+  const hashToken = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (hashToken) {
+    document.cookie = 'rydeflow_token=' + encodeURIComponent(hashToken) + '; path=/; SameSite=Strict';
+    history.replaceState(null, '', location.pathname + location.search);
+  }
   const TRAIL = 10;
 
   const map = L.map('map', {preferCanvas: false}).setView([40.749167, -73.985184], 13);
@@ -63,7 +69,7 @@
     const m = document.getElementById('d-minute');
     m.innerHTML = '<dd>loading...</dd>';
     try {
-      const r = await fetch(withToken('/api/unicorn?name=' + encodeURIComponent(name)));
+      const r = await fetch('/api/unicorn?name=' + encodeURIComponent(name));
       const j = await r.json();
       const last = j.minutes && j.minutes[j.minutes.length - 1];
       m.innerHTML = last
@@ -105,7 +111,7 @@
   let backoff = 500;
   function connect() {
     const status = document.getElementById('status');
-    const ws = new WebSocket(withToken((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws'));
+    const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
     ws.onopen = () => { status.textContent = 'live'; status.className = 'up'; backoff = 500; };
     ws.onmessage = (ev) => {
       const m = JSON.parse(ev.data);
@@ -138,7 +144,7 @@
     const err = document.getElementById('q-error'), table = document.getElementById('q-result');
     const chart = document.getElementById('chart'), info = document.getElementById('q-info');
     err.hidden = true; chart.setAttribute('hidden', ''); table.innerHTML = ''; info.textContent = 'running...';
-    const r = await fetch(withToken('/api/query?q=' + encodeURIComponent(document.getElementById('q').value)));
+    const r = await fetch('/api/query?q=' + encodeURIComponent(document.getElementById('q').value));
     const j = await r.json();
     if (j.error) { err.textContent = j.error; err.hidden = false; info.textContent = ''; return; }
     const rows = j.rows, cols = rows.length ? Object.keys(rows[0]) : [];

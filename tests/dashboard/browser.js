@@ -22,6 +22,11 @@ const check = (ok, what) => { n++; if (!ok) failed++; console.log(`${ok ? 'ok' :
     .catch(() => {});
   const count = await page.evaluate(() => window.rydeflow.unicorns.size);
   check(count >= 10, `markers appear for the fleet (${count})`);
+  if (url.includes('#token=')) { // opened with the printed link: the token moved to a cookie
+    check(!page.url().includes('token'), 'the token is taken out of the address bar');
+    const cookies = await page.context().cookies();
+    check(cookies.some((c) => c.name === 'rydeflow_token' && c.sameSite === 'Strict'), 'and kept in a same-site cookie');
+  }
   check(await page.locator('path.unicorn-marker').count() >= 10, 'they are drawn on the map');
   await page.waitForSelector('#status.up', {timeout: 10000}).catch(() => {});
   check((await page.textContent('#status')) === 'live', 'the page says it is live');

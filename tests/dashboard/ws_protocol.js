@@ -10,7 +10,7 @@ const [hostport, token] = process.argv.slice(2);
 const [host, port] = hostport.split(':');
 let n = 0, failed = 0;
 const check = (ok, what) => { n++; if (!ok) failed++; console.log(`${ok ? 'ok' : 'not ok'} ${n} - ${what}`); };
-const url = `ws://${hostport}/ws?token=${token}`;
+const url = `ws://${hostport}/ws`;
 
 function raw(request) { // send bytes, collect the answer until the server closes
   return new Promise((resolve) => {
@@ -25,7 +25,7 @@ function raw(request) { // send bytes, collect the answer until the server close
 
 function open(u) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(u, {maxPayload: 64 << 20});
+    const ws = new WebSocket(u, {maxPayload: 64 << 20, headers: {Cookie: `rydeflow_token=${encodeURIComponent(token)}`}});
     const msgs = [];
     ws.on('message', (d) => msgs.push(JSON.parse(d.toString())));
     ws.on('open', () => resolve({ws, msgs}));
@@ -77,9 +77,9 @@ const closed = (ws) => new Promise((resolve) => ws.on('close', (code, reason) =>
   check(r2.code === 1009, `an oversize message closes with 1009 (got ${r2.code})`);
 
   // 7. Bad upgrades and the token.
-  let answer = await raw(`GET /ws?token=${token} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`);
+  let answer = await raw(`GET /ws HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`);
   check(/^HTTP\/1.1 400/.test(answer), 'an upgrade without Sec-WebSocket-Key is refused with 400');
-  answer = await raw(`GET /ws?token=${token} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+  answer = await raw(`GET /ws HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
                      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n');
   check(/^HTTP\/1.1 426/.test(answer) && /Sec-WebSocket-Version: 13/.test(answer), 'a wrong version gets 426 naming 13');
   answer = await raw('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
@@ -89,6 +89,12 @@ const closed = (ws) => new Promise((resolve) => ws.on('close', (code, reason) =>
   check(/^HTTP\/1.1 401/.test(answer), 'an API call with a wrong token gets 401');
   answer = await raw(`GET /api/fleet HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`);
   check(/^HTTP\/1.1 200/.test(answer) && /"name":/.test(answer), 'an API call with the token gets the fleet');
+  answer = await raw(`GET /api/fleet?token=${token} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  check(/^HTTP\/1.1 401/.test(answer) && /never in the URL/.test(answer), 'a token in the URL is refused, and said why');
+  answer = await raw(`GET /api/fleet HTTP/1.1\r\nHost: x\r\nCookie: a=b; rydeflow_token=${token}\r\n\r\n`);
+  check(/^HTTP\/1.1 200/.test(answer), 'the rydeflow_token cookie is accepted');
+  answer = await raw(`GET /api/fleet HTTP/1.1\r\nHost: x\r\nCookie: rydeflow_token=${token}x\r\n\r\n`);
+  check(/^HTTP\/1.1 401/.test(answer), 'a cookie with a wrong token gets 401');
   answer = await raw('GARBAGE\r\n\r\n');
   check(/^HTTP\/1.1 400/.test(answer) && !/\/work|\.c:|stack/i.test(answer), 'garbage gets 400 without paths or traces');
   answer = await raw('GET /static/../../../etc/passwd HTTP/1.1\r\n\r\n');

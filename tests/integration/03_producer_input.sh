@@ -1,5 +1,6 @@
 # 03_producer_input: --input forwards NDJSON as it is; invalid lines are
-# counted and reported with their line numbers, never sent, never abort.
+# counted, reported with their line numbers and sent to the dead-letter
+# topic with the reason (never to the topic, never an abort).
 source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
 env_need kafka
@@ -19,17 +20,21 @@ test_workdir W
     printf '{"Name":"Trunc'                                                    # last line, no newline
 } >"$W/mixed"
 
-"$RF_BIN/producer" -b "$RF_BROKERS" -t "$T" -p 3 --input "$W/mixed" 2>"$W/err"; rc=$?
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$T" -p 3 --deadletter-topic "$T-dead" --input "$W/mixed" 2>"$W/err"; rc=$?
 check_eq "exit 0: every valid record was delivered" "$rc" 0
 err=$(cat "$W/err")
-check_match "line 101 reported" "$err" "mixed:101: invalid record, not sent: not valid JSON"
-check_match "line 202 reported" "$err" "mixed:202: invalid record, not sent: missing StatusTime"
-check_match "line 203 reported" "$err" "mixed:203: invalid record, not sent: Latitude 123 is out of range"
-check_match "last line reported" "$err" "mixed:1005: invalid record, not sent"
+check_match "line 101 reported" "$err" "mixed:101: invalid record, sent to $T-dead: not valid JSON"
+check_match "line 202 reported" "$err" "mixed:202: invalid record, sent to $T-dead: missing StatusTime"
+check_match "line 203 reported" "$err" "mixed:203: invalid record, sent to $T-dead: Latitude 123 is out of range"
+check_match "last line reported" "$err" "mixed:1005: invalid record, sent to"
 check_match "summary counts 4 invalid lines" "$err" "sent 1000 events .*delivered 1000.*invalid input lines 4"
 
 "$RF_BIN/consumer" -b "$RF_BROKERS" -t "$T" 2>/dev/null | sort >"$W/actual"
 check "the 1000 valid records arrive byte for byte" cmp -s "$W/actual" <(sort "$W/good")
+"$RF_BIN/consumer" -b "$RF_BROKERS" -t "$T-dead" 2>/dev/null >"$W/dead"
+check_eq "the 4 invalid lines are dead letters" "$(wc -l <"$W/dead")" 4
+check_match "  each with the program, stage, reason, input line and payload" "$(grep '"line":202' "$W/dead")" \
+    '"program":"producer","stage":"decode","error":"missing StatusTime","input":".*mixed","line":202,"payload":"\{\\"Name\\":\\"NoTime\\"\}"' 
 
 # From standard input, with records whose fields are in another order: sent unchanged.
 printf '%s\n' '{"StatusTime":"2026-11-22 08:00:00.000","Name":"Zed","Extra":[1,2]}' \

@@ -55,9 +55,9 @@ truth_checks "$W/events.jsonl" "$W/out"
 # 3. Dead letters: each with its reason and the record as it came.
 "$RF_BIN/consumer" -b "$RF_BROKERS" -t wildrydes-deadletter 2>/dev/null | grep "\"$SRC\"" >"$W/dead.jsonl"
 check_eq "three dead letters, one per malformed record" "$(wc -l <"$W/dead.jsonl")" 3
-check_match "a non-JSON record is dead-lettered with its reason" "$(grep -F 'not json at all' "$W/dead.jsonl")" '"reason":"[^"]*JSON'
-check_match "a record without StatusTime names the field" "$(grep -F NoTime "$W/dead.jsonl")" '"reason":"[^"]*StatusTime'
-check_match "a bad StatusTime names the field" "$(grep -F BadTime "$W/dead.jsonl")" '"reason":"[^"]*StatusTime'
+check_match "a non-JSON record is dead-lettered with its reason" "$(grep -F 'not json at all' "$W/dead.jsonl")" '"stage":"decode","error":"[^"]*JSON'
+check_match "a record without StatusTime names the field" "$(grep -F NoTime "$W/dead.jsonl")" '"error":"[^"]*StatusTime'
+check_match "a bad StatusTime names the field" "$(grep -F BadTime "$W/dead.jsonl")" '"error":"[^"]*StatusTime'
 
 # 4. A second run finds everything committed: no new output.
 before=$(cat "$W/out/summary.jsonl" | wc -l)

@@ -20,7 +20,7 @@ kcat -P -b "$RF_BROKERS" -t "$SUM" -K $'\t' <"$W/summaries.tsv"
 S=(-b "$RF_BROKERS" -t "$SUM" --to "$PG" --to "$RF_REDIS_URL" --deadletter-topic "$DLQ" --exit-at-end --status-interval 1h)
 timeout 60 "$RF_BIN/sink" "${S[@]}" -G "g1-$SUM" 2>"$W/sink1.err"
 check_eq "the sink writes the summaries and exits 0 at the end" "$?" 0
-check_match "  and says what it wrote" "$(tail -1 "$W/sink1.err")" "done: 302 records .* 2 dead letters"
+check_match "  and says what it wrote" "$(tail -1 "$W/sink1.err")" "done: 302 records .* 3 dead letters"
 
 # 1. PostgreSQL: every valid summary once, values as sent.
 check_eq "PostgreSQL has one row per unicorn and minute" "$(psql_q "SELECT COUNT(*) FROM t18_$$")" 300
@@ -43,14 +43,18 @@ check "  and every value is the record's (names with quotes, backslashes, tabs, 
 check_eq "  the name with quotes and a semicolon is stored as data" \
     "$(psql_q "SELECT COUNT(*) FROM t18_$$ WHERE name = 'O''Brien; DROP TABLE x'")" 12
 
-# 2. Dead letters: not JSON, and a value PostgreSQL rejects (isolated from its batch).
+# 2. Dead letters: not JSON (one per destination: each judges for itself),
+# and a value PostgreSQL rejects (isolated from its batch; Redis takes it).
 "$RF_BIN/consumer" -b "$RF_BROKERS" -t "$DLQ" 2>/dev/null >"$W/dead.jsonl"
-check_eq "two dead letters" "$(wc -l <"$W/dead.jsonl")" 2
-check_match "  a record that is not JSON, with the reason" "$(grep -F 'this is not json' "$W/dead.jsonl")" '"reason":"not valid JSON'
-check_match "  a row PostgreSQL rejects, with its message" "$(grep -F Huge "$W/dead.jsonl")" 'PostgreSQL rejected the row: .*out of range'
+check_eq "three dead letters" "$(wc -l <"$W/dead.jsonl")" 3
+check_match "  a record that is not JSON, with the reason, for PostgreSQL" "$(grep -F 'this is not json' "$W/dead.jsonl")" \
+    '"program":"sink","stage":"decode","name":"postgresql","error":"not valid JSON'
+check_match "  and for Redis" "$(grep -F 'this is not json' "$W/dead.jsonl")" '"stage":"decode","name":"redis"'
+check_match "  a row PostgreSQL rejects, with its message" "$(grep -F Huge "$W/dead.jsonl")" \
+    '"stage":"destination","name":"postgresql","error":"PostgreSQL rejected the row: .*out of range'
 
 # 3. Redis: the documented keys.
-check_eq "Redis: the set of unicorns" "$(rcli SCARD unicorns)" 25
+check_eq "Redis: the set of unicorns (the one PostgreSQL refused too)" "$(rcli SCARD unicorns)" 26
 check_eq "  unicorn:<Name> holds the latest minute" "$(rcli HGET "unicorn:Unicorn-007" StatusTime)" "2026-11-22 07:11:00.000"
 check_eq "  with every field" "$(rcli HLEN "unicorn:Unicorn-007")" 7
 check_eq "  unicorn:<Name>:minutes has one member per minute" "$(rcli ZCARD "unicorn:Unicorn-007:minutes")" 12
@@ -96,7 +100,7 @@ check_match "  and prunes objects by hour" "$(cat "$W/prune.err")" "[1-9][0-9]* 
 check_eq "DuckDB reads it with hive_partitioning" "$("$RF_ROOT/var/venv/bin/python" -c "
 import duckdb
 print(duckdb.sql(\"SELECT COUNT(*), COUNT(DISTINCT hour) FROM read_json_auto('$A/$RAW/**/*.ndjson.gz', hive_partitioning=true, format='newline_delimited')\").fetchone())")" "(90000, 2)"
-check_eq "the bad event was dead-lettered" "$("$RF_BIN/consumer" -b "$RF_BROKERS" -t "$DLQ" 2>/dev/null | grep -c 'not an event')" 1
+check_eq "the bad event was dead-lettered by each archive" "$("$RF_BIN/consumer" -b "$RF_BROKERS" -t "$DLQ" 2>/dev/null | grep -c '"name":"archive".*not an event')" 2
 # 6. A large object goes to S3 as a multipart upload, and reads back whole.
 BIG=$(uniq_topic big)
 "$RF_BIN/producer" -b "$RF_BROKERS" -t "$BIG" -p 1 -n 200 --start-time "2026-11-22 08:00:00" -d 45m --seed 6 2>/dev/null

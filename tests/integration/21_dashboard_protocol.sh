@@ -32,10 +32,38 @@ check_match "/api/unicorn reads the minutes from Redis" \
     "$(curl -s -H 'Authorization: Bearer s3cret' "http://127.0.0.1:$PORT/api/unicorn?name=Shadowfax")" \
     '"minutes":\[\{"Name":"Shadowfax","StatusTime":"2026-11-22 07:00:00.000","Distance":1797.4\}\],"source":"redis"'
 check_match "  with the latest report from the live feed" \
-    "$(curl -s "http://127.0.0.1:$PORT/api/unicorn?name=Shadowfax&token=s3cret")" '"latest":\{"name":"Shadowfax"'
-check_match "an unknown unicorn is a 404" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/unicorn?name=Nobody&token=s3cret")" "^404$"
-check_match "it printed its URL, with the token" "$(cat "$W/dash.err")" "dashboard: http://127.0.0.1:$PORT/\\?token=s3cret"
+    "$(curl -s -b rydeflow_token=s3cret "http://127.0.0.1:$PORT/api/unicorn?name=Shadowfax")" '"latest":\{"name":"Shadowfax"'
+check_match "an unknown unicorn is a 404" "$(curl -s -o /dev/null -w '%{http_code}' -b rydeflow_token=s3cret "http://127.0.0.1:$PORT/api/unicorn?name=Nobody")" "^404$"
+check_match "it printed its URL, with the token after # (never sent to a server)" "$(cat "$W/dash.err")" "dashboard: http://127.0.0.1:$PORT/#token=s3cret"
 kill -TERM "$dash"; wait "$dash"
 check_eq "SIGTERM stops it with exit 0" "$?" 0
+
+# Ad-hoc queries: a cap on how many run at once (HTTP 429 past it), and a
+# query's process inherits none of the server's sockets. A stand-in for
+# bin/sql beside a copy of the dashboard lists its descriptors and lingers.
+mkdir -p "$W/bin" "$W/archive/t"
+cp "$RF_BIN/dashboard" "$W/bin/dashboard"
+cat >"$W/bin/sql" <<'EOF2'
+#!/usr/bin/env bash
+ls -l /proc/$$/fd >"$FDLOG.$$"
+echo '{"n":1}'
+sleep 2
+EOF2
+chmod +x "$W/bin/sql"
+PORT2=$(_rf_free_port)
+FDLOG="$W/fds" "$W/bin/dashboard" -b "$RF_BROKERS" -t "$T" --summary-topic "$T-summary" --listen "127.0.0.1:$PORT2" \
+    --archive "$W/archive" --max-queries 2 2>"$W/dash2.err" &
+dash2=$!
+on_exit "kill $prod $dash $dash2 2>/dev/null"
+wait_for 20 "the second dashboard" curl -sf "http://127.0.0.1:$PORT2/"
+for i in 1 2 3 4 5 6; do
+    curl -s -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$PORT2/api/query?q=SELECT+COUNT(*)+FROM+t" >"$W/code.$i" &
+done
+wait_for 20 "six answers" bash -c "cat $W/code.* 2>/dev/null | wc -l | grep -qx 6"
+codes=$(cat "$W"/code.* | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+check_match "six queries at once with --max-queries 2: two run" "$codes" "^ ?2 200; ?4 429;$"
+check "  a query's process holds no socket of the server's" bash -c "! grep -q 'socket:' $W/fds.*"
+check "  (it listed its descriptors)" bash -c "grep -q ' 1 -> ' $W/fds.*"
+kill -TERM "$dash2"; wait "$dash2"
 check_exit "a bad --listen is a usage error" 2 "$RF_BIN/dashboard" -b "$RF_BROKERS" --listen nowhere
 finish

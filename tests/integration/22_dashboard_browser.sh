@@ -16,7 +16,8 @@ A="$W/archive"
 "$RF_BIN/producer" -b "$RF_BROKERS" -t "$T" -n 20 -d 90s --progress off 2>/dev/null &
 prod=$!
 # The tile server is unreachable on purpose: the page must fall back to its grid.
-"$RF_BIN/dashboard" -b "$RF_BROKERS" -t "$T" --summary-topic "$T-summary" --listen "127.0.0.1:$PORT" \
+# With a token: the page is opened with the link the dashboard prints (#token=...).
+RYDEFLOW_TOKEN=t0k3n "$RF_BIN/dashboard" -b "$RF_BROKERS" -t "$T" --summary-topic "$T-summary" --listen "127.0.0.1:$PORT" \
     --archive "$A" --tiles "http://127.0.0.1:1/{z}/{x}/{y}.png" 2>"$W/dash.err" &
 dash=$!
 on_exit "kill $prod $dash 2>/dev/null"
@@ -29,7 +30,7 @@ while IFS= read -r line; do
         "not ok "*) check "${line#not ok [0-9]* - }" false ;;
         *) echo "# $line" ;;
     esac
-done < <(timeout 120 node "$RF_ROOT/tests/dashboard/browser.js" "http://127.0.0.1:$PORT/" "$SHOT" 2>&1)
+done < <(timeout 120 node "$RF_ROOT/tests/dashboard/browser.js" "http://127.0.0.1:$PORT/#token=t0k3n" "$SHOT" 2>&1)
 check "the screenshot exists" test -s "$SHOT"
 cp "$SHOT" "$RF_ROOT/var/test-logs/dashboard.png"
 finish
