@@ -69,12 +69,20 @@ char *rf_deadletter_encode(const struct rf_deadletter *d, size_t *len)
         fprintf(f, ",\"line\":%" PRId64, d->line);
     }
     const char *p = d->payload ? d->payload : "";
-    if (rf_utf8_valid(p, d->len)) {
+    size_t n = d->len;
+    if (n > RF_DEADLETTER_MAX_PAYLOAD) {
+        n = RF_DEADLETTER_MAX_PAYLOAD;
+        /* back to the start of a character, so a UTF-8 payload stays text */
+        for (size_t k = 0; k < 3 && n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80; k++)
+            n--;
+        fprintf(f, ",\"payload_bytes\":%zu,\"payload_truncated\":true", d->len);
+    }
+    if (rf_utf8_valid(p, n)) {
         fputs(",\"payload\":", f);
-        rf_json_write_string(f, p, d->len);
+        rf_json_write_string(f, p, n);
     } else {
         fputs(",\"payload_base64\":", f);
-        write_base64(f, (const unsigned char *)p, d->len);
+        write_base64(f, (const unsigned char *)p, n);
     }
     fputc('}', f);
     int bad = ferror(f);

@@ -13,7 +13,12 @@
  * payload goes in "payload" (a JSON string) when it is valid UTF-8 and in
  * "payload_base64" (RFC 4648 base64 of the exact bytes) otherwise; the other
  * texts (error, name, topic) have any invalid UTF-8 sequence replaced by
- * U+FFFD. "name" is the query or destination and is left out when NULL;
+ * U+FFFD. A payload longer than RF_DEADLETTER_MAX_PAYLOAD bytes is cut
+ * there (at a character boundary) and "payload_bytes" gives its whole
+ * length, with "payload_truncated":true: a dead letter must fit where the
+ * record did not (Kafka's message size limit), and the whole record is
+ * still in its topic at the offset given.
+ * "name" is the query or destination and is left out when NULL;
  * "topic", "partition" and "offset" are left out when topic is NULL (a line
  * of an input file: then "input" and "line" say where it came from). */
 #ifndef RF_DEADLETTER_H
@@ -21,6 +26,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#define RF_DEADLETTER_MAX_PAYLOAD 131072 /* escaped, at most 6x: well under Kafka's 1 MB */
 
 struct rf_deadletter {
     const char *program; /* "producer", "processor", "sink" */

@@ -268,6 +268,22 @@ static void test_deadletter_json(void)
         json_decref(o);
         free(j);
     }
+    /* a payload over the limit is cut at a character boundary and says so */
+    size_t big = RF_DEADLETTER_MAX_PAYLOAD + 10;
+    char *b = malloc(big);
+    memset(b, 'a', big);
+    memcpy(b + RF_DEADLETTER_MAX_PAYLOAD - 1, "\xc3\xa9", 2); /* a character across the cut */
+    struct rf_deadletter dl = {.program = "p", .stage = "decode", .error = "e", .payload = b, .len = big};
+    size_t bn;
+    char *bj = rf_deadletter_encode(&dl, &bn);
+    json_error_t be;
+    json_t *bo = bj ? json_loadb(bj, bn, 0, &be) : NULL;
+    CHECK(bo && json_is_true(json_object_get(bo, "payload_truncated")));
+    CHECK_INT(json_integer_value(json_object_get(bo, "payload_bytes")), (long long)big);
+    CHECK_INT((long long)json_string_length(json_object_get(bo, "payload")), RF_DEADLETTER_MAX_PAYLOAD - 1);
+    json_decref(bo);
+    free(bj);
+    free(b);
     /* base64 round trip of every byte value */
     char all[256];
     for (int i = 0; i < 256; i++)
