@@ -177,7 +177,10 @@ static int send_dead(struct run *r, const char *topic, const struct dest *d, str
 
 /* Commit, per partition seen, the offset every destination is past. Async
  * while running (a lost commit only means a harmless replay), sync at the end. */
-static int commit(struct run *r, int sync)
+static int commit_quiet(struct run *r, int sync, int quiet);
+static int commit(struct run *r, int sync) { return commit_quiet(r, sync, 0); }
+
+static int commit_quiet(struct run *r, int sync, int quiet)
 {
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(r->nparts ? r->nparts : 1);
     for (int32_t p = 0; p < r->nparts; p++) {
@@ -195,7 +198,9 @@ static int commit(struct run *r, int sync)
     rd_kafka_resp_err_t e = list->cnt ? rd_kafka_commit(r->c, list, !sync) : RD_KAFKA_RESP_ERR_NO_ERROR;
     rd_kafka_topic_partition_list_destroy(list);
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-        rf_warn("cannot commit offsets: %s (the records will be written again after a restart)", rd_kafka_err2str(e));
+        if (!quiet)
+            rf_warn("cannot commit offsets: %s (the records will be written again after a restart)",
+                    rd_kafka_err2str(e));
         return -1;
     }
     return 0;
@@ -236,13 +241,58 @@ static int write_batch(struct run *r, struct sink_batch *batch)
     return 0;
 }
 
-/* Age-based writes (archive objects), then a commit. */
+/* An object cut by age ends where the wall clock said, which a replay would
+ * not repeat: the sink must not write past that cut (nor so name an object
+ * after it) before the cut is committed, or a crash then a replay from an
+ * older commit would file the same events in two objects. So after an age
+ * cut the commit is synchronous and retried until it holds (consumption
+ * paused); when a shutdown is asked for, for 10 s more, then the sink stops
+ * with an error (a restart replays; its objects may then overlap). */
+static int commit_cut(struct run *r)
+{
+    int64_t backoff = 100, give_up = 0;
+    for (int attempt = 0;; attempt++) {
+        if (commit_quiet(r, 1, attempt % 10 != 0) == 0) {
+            if (attempt > 0)
+                rf_info("offsets committed after %d attempts: writing again", attempt + 1);
+            return 0;
+        }
+        if (attempt == 0)
+            rf_warn("an archive object was cut by age and its offsets cannot be committed: retrying "
+                    "(consumption paused until they are)");
+        if (!rf_running()) {
+            if (!give_up)
+                give_up = rf_time_now_ms() + 10000;
+            else if (rf_time_now_ms() > give_up) {
+                snprintf(r->err, sizeof r->err,
+                         "offsets could not be committed after an archive object was cut by age (10 s into the "
+                         "shutdown); a restart reads those records again");
+                return -1;
+            }
+        }
+        usleep((useconds_t)backoff * 1000);
+        if (backoff < 1000)
+            backoff *= 2;
+    }
+}
+
+/* Age-based writes (archive objects), then a commit: synchronous when an
+ * object was written by age (commit_cut), asynchronous otherwise. */
 static int flush_and_commit(struct run *r, int64_t now, int force)
 {
-    for (int i = 0; i < r->nd; i++)
+    int64_t before = 0, after = 0;
+    for (int i = 0; i < r->nd; i++) {
+        int64_t w, b;
+        r->d[i].ops->stats(r->d[i].b, &w, &b);
+        before += r->d[i].ops->pending_from ? w : 0;
         if (persist(r, &r->d[i], "flushing", NULL, now, force) != SINK_OK)
             return -1;
-    commit(r, force);
+        r->d[i].ops->stats(r->d[i].b, &w, &b);
+        after += r->d[i].ops->pending_from ? w : 0;
+    }
+    if (after != before || force)
+        return commit_cut(r);
+    commit(r, 0);
     return 0;
 }
 
