@@ -24,6 +24,9 @@ static const struct rf_opt options[] = {
      "of the file's path>, one per query file)"},
     {"instance", 'i', RF_OPT_STRING, NULL, O(instance), "NAME",
      "this instance's name, unique in the group (default: the host name); part of its transactional.id"},
+    {"metadata-max-bytes", 0, RF_OPT_INT, "4096", O(metadata_max), "N",
+     "the brokers' offset.metadata.max.bytes: a partition whose commit metadata would not fit stops the processor "
+     "with a clear error (raise both)", 256, 1048576},
     {"max-future", 0, RF_OPT_DURATION, "1h", O(max_future_ms), "TIME",
      "an event time further ahead of its record's Kafka timestamp is dead-lettered, not allowed to move the "
      "watermark (0 = no bound)"},

@@ -338,7 +338,8 @@ static int load_parts(struct proc *P, rd_kafka_topic_partition_list_t *list)
     for (int i = 0; i < list->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &list->elems[i];
         int64_t committed = tp->offset >= 0 ? tp->offset : -1;
-        char meta[4096] = "";
+        static char meta[65536];
+        meta[0] = '\0';
         if (tp->metadata && tp->metadata_size > 0 && tp->metadata_size < sizeof meta) {
             memcpy(meta, tp->metadata, tp->metadata_size);
             meta[tp->metadata_size] = '\0';
@@ -407,10 +408,19 @@ static int commit(struct proc *P)
     if (P->failed)
         return -1;
     rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(P->nparts ? P->nparts : 1);
+    static char meta[65536];
     for (int i = 0; i < P->nparts; i++) {
         int64_t off;
-        char meta[4096];
-        pstate_commit_point(P->parts[i].ps, &off, meta, sizeof meta);
+        if (pstate_commit_point(P->parts[i].ps, &off, meta, sizeof meta) < 0 ||
+            strlen(meta) > (size_t)P->cfg->metadata_max) {
+            /* a cut metadata would resume wrongly: stop and say so */
+            snprintf(err, sizeof err,
+                     "partition %s [%d]: its commit metadata takes %zu bytes, more than --metadata-max-bytes (%lld, "
+                     "the brokers' offset.metadata.max.bytes): raise both", P->parts[i].topic,
+                     (int)P->parts[i].partition, strlen(meta), P->cfg->metadata_max);
+            rd_kafka_topic_partition_list_destroy(offsets);
+            return fail_with(P, err);
+        }
         if (off < 0)
             continue;
         rd_kafka_topic_partition_t *tp =

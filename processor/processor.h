@@ -30,6 +30,7 @@ struct processor_config {
     long long status_ms;     /* the status line on stderr */
     long long max_groups;    /* per query and partition; 0: no limit */
     long long max_future_ms; /* event-time guard (pstate_conf); 0: none */
+    long long metadata_max;  /* commit metadata per partition at most this many bytes (the brokers' limit) */
     long long partitions;    /* partitions of created output topics; 0: as the source */
     const char *time;        /* event|processing */
     const char *from;        /* beginning|end, for partitions without a committed offset */

@@ -217,9 +217,11 @@ static int parse_meta(struct pstate *ps, const char *meta, int64_t *h, int64_t *
     }
     for (int i = 0; i < ps->ninst; i++)
         ps->inst[i].restore = c[i];
-    /* a merged partition: " v=BASE;S0,S1,..." (number, - unknown, i idle) */
+    /* a merged partition: " v=BASE;S0,S1,..." (number, - unknown, i idle),
+     * or " w=BASE;D0,D1,..." with each number as a difference from BASE */
     p = end + used;
-    if (ps->merged && strncmp(p, " v=", 3) == 0) {
+    int delta = ps->merged && strncmp(p, " w=", 3) == 0;
+    if (ps->merged && (strncmp(p, " v=", 3) == 0 || delta)) {
         p += 3;
         ps->restore_max = *p == '-' ? (end = (char *)p + 1, NONE) : strtoll(p, &end, 10);
         if (*end != ';')
@@ -234,8 +236,10 @@ static int parse_meta(struct pstate *ps, const char *meta, int64_t *h, int64_t *
             } else {
                 ps->restore_src.state[i] = SRC_KNOWN;
                 ps->restore_src.base[i] = strtoll(p, &end, 10);
-                if (end == p)
+                if (end == p || (delta && ps->restore_max == NONE))
                     goto bad;
+                if (delta)
+                    ps->restore_src.base[i] += ps->restore_max;
             }
             if (*end != ',')
                 break;
@@ -742,7 +746,7 @@ static void put_ts(char *buf, size_t len, int64_t v)
         snprintf(buf, len, "%" PRId64, v);
 }
 
-void pstate_commit_point(const struct pstate *ps, int64_t *offset, char *meta, size_t metalen)
+int pstate_commit_point(const struct pstate *ps, int64_t *offset, char *meta, size_t metalen)
 {
     int64_t off = ps->next, aux = ps->max_ts, h = ps->next;
     if (ps->replaying) { /* not rebuilt yet: the point we resumed from still holds */
@@ -761,7 +765,7 @@ void pstate_commit_point(const struct pstate *ps, int64_t *offset, char *meta, s
     *offset = off;
     if (off < 0) {
         meta[0] = '\0';
-        return;
+        return 0;
     }
     char m[32];
     put_ts(m, sizeof m, aux);
@@ -777,22 +781,26 @@ void pstate_commit_point(const struct pstate *ps, int64_t *offset, char *meta, s
     if (n < metalen)
         n += (size_t)snprintf(meta + n, metalen - n, " s=%08x", script_hash(sql_script_text(ps->conf.script)));
     if (!ps->merged || n >= metalen)
-        return;
+        return n < metalen ? 0 : -1;
     /* a merged partition: the base and its sources at h (the ones it
-     * resumed with while it is still replaying) */
+     * resumed with while it is still replaying), each as its difference
+     * from the base: a few digits a source, so hundreds of sources fit in
+     * Kafka's 4 KiB of metadata */
     const struct sources *v = ps->replaying && ps->has_restore_src ? &ps->restore_src : &ps->src;
+    int64_t vbase = ps->replaying ? ps->restore_max : ps->max_ts;
     char b[32];
-    put_ts(b, sizeof b, ps->replaying ? ps->restore_max : ps->max_ts);
-    n += (size_t)snprintf(meta + n, metalen - n, " v=%s", b);
+    put_ts(b, sizeof b, vbase);
+    n += (size_t)snprintf(meta + n, metalen - n, " %c=%s", vbase == NONE ? 'v' : 'w', b);
     for (int i = 0; i < v->n && n < metalen; i++) {
         if (v->state[i] == SRC_KNOWN)
-            snprintf(b, sizeof b, "%" PRId64, v->base[i]);
+            snprintf(b, sizeof b, "%" PRId64, vbase == NONE ? v->base[i] : v->base[i] - vbase);
         else
             snprintf(b, sizeof b, "%s", v->state[i] == SRC_IDLE ? "i" : "-");
         n += (size_t)snprintf(meta + n, metalen - n, "%s%s", i ? "," : ";", b);
     }
     if (v->n == 0 && n < metalen)
-        snprintf(meta + n, metalen - n, ";");
+        n += (size_t)snprintf(meta + n, metalen - n, ";");
+    return n < metalen ? 0 : -1;
 }
 
 void pstate_stats(const struct pstate *ps, struct pstate_stats *st)

@@ -133,8 +133,10 @@ int pstate_tick(struct pstate *ps, int64_t now_ms, char *err, size_t errlen);
 int pstate_flush_changes(struct pstate *ps, char *err, size_t errlen);
 
 /* Where to resume after the outputs so far: *offset (-1: nothing processed
- * and nothing committed) and meta (NUL-terminated, < metalen). */
-void pstate_commit_point(const struct pstate *ps, int64_t *offset, char *meta, size_t metalen);
+ * and nothing committed) and meta (NUL-terminated). Returns 0, or -1 when
+ * the metadata needs metalen bytes or more (never cut silently: a cut
+ * metadata would resume wrongly). */
+int pstate_commit_point(const struct pstate *ps, int64_t *offset, char *meta, size_t metalen);
 
 /* Observability. */
 struct pstate_stats {

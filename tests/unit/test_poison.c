@@ -295,4 +295,43 @@ static void test_deadletter_json(void)
     free(j);
 }
 
-TEST_MAIN("test_poison", test_cases, test_replay, test_deadletter_json)
+/* 4. A repartitioned stream fed by 600 source partitions: its commit
+ * metadata fits Kafka's default 4 KiB (each source a difference from the
+ * base), reads back to the same state, and a buffer too small is an error,
+ * never a cut. */
+static void test_many_sources(void)
+{
+    static const char *const inputs[] = {"rp"};
+    struct sql_script *s = parse("CREATE STREAM fleet AS SELECT WINDOW_START AS m, COUNT(*) AS n FROM wildrydes "
+                                 "WINDOW TUMBLING (SIZE 1 MINUTE);");
+    struct outs *o = calloc(1, sizeof *o);
+    struct pstate_conf conf = {.script = s, .topic = "rp", .idle_ms = 1000, .inputs = inputs};
+    struct pstate_sink sink = {o, on_result, on_late, on_dead, NULL};
+    const char *warning;
+    char err[256];
+    struct pstate *ps = pstate_new(&conf, &sink, -1, NULL, &warning, err, sizeof err);
+    CHECK(ps != NULL);
+    enum { N = 600 };
+    int64_t t0 = at(0);
+    for (int i = 0; ps && i < N; i++) { /* a marker from each source, a little apart */
+        struct pstate_origin org = {.partition = i, .partitions = N, .base = t0 + (int64_t)(i % 97) * 1000};
+        CHECK(pstate_merged_message(ps, i, &org, NULL, 0, NULL, 0, i, err, sizeof err) == 0);
+    }
+    char meta[65536], meta2[65536], tiny[64];
+    int64_t off, off2;
+    CHECK(pstate_commit_point(ps, &off, meta, sizeof meta) == 0);
+    if (!CHECK(strlen(meta) < 4096))
+        fprintf(stderr, "  %zu bytes of metadata for %d sources\n", strlen(meta), N);
+    CHECK(pstate_commit_point(ps, &off2, tiny, sizeof tiny) == -1);
+    pstate_free(ps);
+    ps = pstate_new(&conf, &sink, off, meta, &warning, err, sizeof err);
+    CHECK(ps != NULL && warning == NULL);
+    CHECK(ps && pstate_commit_point(ps, &off2, meta2, sizeof meta2) == 0);
+    CHECK_INT(off2, off);
+    CHECK_STR(meta2, meta);
+    pstate_free(ps);
+    free(o);
+    sql_script_free(s);
+}
+
+TEST_MAIN("test_poison", test_cases, test_replay, test_deadletter_json, test_many_sources)
