@@ -24,8 +24,16 @@ struct unicorn {
     int64_t time_ms;
     int64_t kafka_ms; /* the latest report's Kafka timestamp (when it was produced) */
     uint64_t seq;
+    int64_t heard_ms; /* wall clock of the last report or summary */
     char *minutes[MINUTES]; /* summary JSON, a ring, newest at (head - 1) */
     int nmin, head;
+};
+
+#define GONE_KEEP_MS 60000 /* how long a forgotten name is told to clients */
+struct gone {
+    char name[RF_EVENT_NAME_MAX + 1];
+    uint64_t seq;
+    int64_t at_ms;
 };
 
 struct fleet {
@@ -38,6 +46,8 @@ struct fleet {
     int n, cap;
     int32_t *index; /* open addressing over u by name hash; -1 empty */
     size_t index_cap;
+    struct gone *gone; /* forgotten recently, oldest first */
+    int ngone, capgone;
     uint64_t seq;
     int64_t events, summaries, last_events, last_rate_ms;
     double rate;
@@ -54,25 +64,87 @@ static uint64_t hash_name(const char *s)
     return h;
 }
 
+/* Rebuild the name index with cap slots (a power of two). 0 or -1. Lock held. */
+static int reindex(struct fleet *f, size_t cap)
+{
+    int32_t *ni = malloc(sizeof *ni * cap);
+    if (!ni)
+        return -1;
+    memset(ni, 0xff, sizeof *ni * cap);
+    for (int i = 0; i < f->n; i++) {
+        size_t j = hash_name(f->u[i].name) & (cap - 1);
+        while (ni[j] >= 0)
+            j = (j + 1) & (cap - 1);
+        ni[j] = i;
+    }
+    free(f->index);
+    f->index = ni;
+    f->index_cap = cap;
+    return 0;
+}
+
+/* Forget the unicorns not heard of for forget_ms: a fleet whose names come
+ * and go (a million over a year) must not grow the dashboard without bound.
+ * Clients are told in their next delta ("gone"). Lock held. */
+static void forget(struct fleet *f, int64_t now)
+{
+    int k = 0;
+    while (k < f->ngone && now - f->gone[k].at_ms > GONE_KEEP_MS)
+        k++;
+    if (k) {
+        memmove(f->gone, f->gone + k, sizeof *f->gone * (size_t)(f->ngone - k));
+        f->ngone -= k;
+    }
+    if (f->cfg.forget_ms <= 0)
+        return;
+    int kept = 0;
+    for (int i = 0; i < f->n; i++) {
+        struct unicorn *u = &f->u[i];
+        if (now - u->heard_ms <= f->cfg.forget_ms) {
+            if (kept != i)
+                f->u[kept] = *u;
+            kept++;
+            continue;
+        }
+        if (f->ngone == f->capgone) {
+            int cap = f->capgone ? f->capgone * 2 : 64;
+            struct gone *ng = realloc(f->gone, sizeof *ng * (size_t)cap);
+            if (ng) {
+                f->gone = ng;
+                f->capgone = cap;
+            }
+        }
+        if (f->ngone < f->capgone) {
+            struct gone *g = &f->gone[f->ngone++];
+            snprintf(g->name, sizeof g->name, "%s", u->name);
+            g->seq = ++f->seq;
+            g->at_ms = now;
+        }
+        for (int m = 0; m < MINUTES; m++)
+            free(u->minutes[m]);
+    }
+    if (kept == f->n)
+        return;
+    f->n = kept;
+    size_t cap = 1024;
+    while ((size_t)(f->n + 1) * 2 > cap)
+        cap *= 2;
+    if (cap < f->index_cap / 4 || reindex(f, f->index_cap) < 0) /* shrink when much smaller */
+        reindex(f, cap);
+    if (f->cap > 1024 && f->n < f->cap / 4) {
+        struct unicorn *nu = realloc(f->u, sizeof *nu * (size_t)(f->cap / 2));
+        if (nu) {
+            f->u = nu;
+            f->cap /= 2;
+        }
+    }
+}
+
 /* The unicorn named name, created if new (NULL when out of memory). Lock held. */
 static struct unicorn *unicorn_at(struct fleet *f, const char *name)
 {
-    if ((size_t)(f->n + 1) * 2 > f->index_cap) {
-        size_t cap = f->index_cap ? f->index_cap * 2 : 1024;
-        int32_t *ni = malloc(sizeof *ni * cap);
-        if (!ni)
-            return NULL;
-        memset(ni, 0xff, sizeof *ni * cap);
-        for (int i = 0; i < f->n; i++) {
-            size_t j = hash_name(f->u[i].name) & (cap - 1);
-            while (ni[j] >= 0)
-                j = (j + 1) & (cap - 1);
-            ni[j] = i;
-        }
-        free(f->index);
-        f->index = ni;
-        f->index_cap = cap;
-    }
+    if ((size_t)(f->n + 1) * 2 > f->index_cap && reindex(f, f->index_cap ? f->index_cap * 2 : 1024) < 0)
+        return NULL;
     size_t j = hash_name(name) & (f->index_cap - 1);
     while (f->index[j] >= 0) {
         if (strcmp(f->u[f->index[j]].name, name) == 0)
@@ -112,6 +184,8 @@ static void on_event(struct fleet *f, const char *data, size_t len, int64_t kafk
         u->kafka_ms = kafka_ms;
         u->seq = ++f->seq;
     }
+    if (u)
+        u->heard_ms = rf_time_now_ms();
     f->events++;
     pthread_mutex_unlock(&f->lock);
 }
@@ -124,6 +198,8 @@ static void on_summary(struct fleet *f, const char *data, size_t len)
         char *copy = strndup(data, len);
         pthread_mutex_lock(&f->lock);
         struct unicorn *u = unicorn_at(f, json_string_value(name));
+        if (u)
+            u->heard_ms = rf_time_now_ms();
         if (u && copy) {
             free(u->minutes[u->head]);
             u->minutes[u->head] = copy;
@@ -286,6 +362,7 @@ static void *feed(void *arg)
             f->rate = secs > 0 ? (double)(f->events - f->last_events) / secs : 0;
             f->last_events = f->events;
             f->last_rate_ms = now;
+            forget(f, now);
             pthread_mutex_unlock(&f->lock);
             update_lag(f);
             scrape(f);
@@ -330,6 +407,7 @@ void fleet_stop(struct fleet *f)
             free(f->u[i].minutes[k]);
     free(f->u);
     free(f->index);
+    free(f->gone);
     pthread_mutex_destroy(&f->lock);
     free(f);
 }
@@ -370,7 +448,19 @@ char *fleet_json_changes(struct fleet *f, const char *type, uint64_t since, uint
                     fputc(',', out);
                 unicorn_json(out, &f->u[i]);
             }
-        fputs("]}", out);
+        fputs("]", out);
+        if (since > 0) {
+            int g = 0;
+            for (int i = 0; i < f->ngone; i++)
+                if (f->gone[i].seq > since) {
+                    fputs(g++ ? "," : ",\"gone\":[", out);
+                    rf_json_write_string(out, f->gone[i].name, strlen(f->gone[i].name));
+                    n++;
+                }
+            if (g)
+                fputc(']', out);
+        }
+        fputs("}", out);
     }
     pthread_mutex_unlock(&f->lock);
     fclose(out);

@@ -24,6 +24,7 @@ struct fleet_config {
     const char *summary_topic;  /* wildrydes-summary */
     const struct rf_strlist *metrics_from; /* other programs' /metrics URLs */
     int timeout_ms;
+    int64_t forget_ms; /* a unicorn not heard of this long is forgotten (0: never) */
 };
 
 /* Start following the topics (a thread). NULL with err. */
@@ -31,8 +32,10 @@ struct fleet *fleet_start(const struct fleet_config *cfg, char *err, size_t errl
 void fleet_stop(struct fleet *f);
 
 uint64_t fleet_seq(struct fleet *f);
-/* {"type":TYPE,"seq":N,"unicorns":[...]} with every unicorn changed after
- * since (all of them for since = 0); *seq gets the sequence it covers.
+/* {"type":TYPE,"seq":N,"unicorns":[...],"gone":[names]} with every unicorn
+ * changed after since (all of them for since = 0) and, for since > 0, the
+ * names forgotten after since (a minute of them is remembered; a client
+ * further behind is closed anyway); *seq gets the sequence it covers.
  * Returns NULL when nothing changed (and since > 0). */
 char *fleet_json_changes(struct fleet *f, const char *type, uint64_t since, uint64_t *seq, size_t *len);
 /* [{...}, ...]: every unicorn's latest report. */

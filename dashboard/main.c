@@ -24,7 +24,7 @@ struct dashboard_config {
     const char *listen, *token, *archive, *tiles, *static_dir, *topic, *summary_topic, *redis;
     struct rf_strlist metrics_from;
     double max_rate;
-    long long max_clients, max_frame, query_ms, max_rows, max_queries;
+    long long max_clients, max_frame, query_ms, max_rows, max_queries, forget_ms;
 };
 
 #define O(f) offsetof(struct dashboard_config, f)
@@ -48,6 +48,8 @@ static const struct rf_opt options[] = {
     {"max-clients", 0, RF_OPT_INT, "2000", O(max_clients), "N", "WebSocket clients at most", 1, 100000},
     {"max-frame", 0, RF_OPT_INT, "65536", O(max_frame), "BYTES", "largest message a client may send", 128, 16777216},
     {"query-timeout", 0, RF_OPT_DURATION, "10s", O(query_ms), "TIME", "time limit of an ad-hoc query"},
+    {"forget-after", 0, RF_OPT_DURATION, "15m", O(forget_ms), "TIME",
+     "forget a unicorn not heard of this long (the map drops it; 0 = never)"},
     {"max-queries", 0, RF_OPT_INT, "4", O(max_queries), "N", "ad-hoc queries running at once; more get HTTP 429", 1,
      1000},
     {"max-rows", 0, RF_OPT_INT, "10000", O(max_rows), "N", "rows an ad-hoc query may return", 1, 1000000},
@@ -109,7 +111,7 @@ int main(int argc, char **argv)
     exe[n > 0 ? n : 0] = '\0';
     snprintf(sqlbin, sizeof sqlbin, "%s/sql", dirname(exe));
     struct fleet_config fc = {cfg.brokers, &cfg.props, cfg.topic, cfg.summary_topic, &cfg.metrics_from,
-                              (int)cfg.timeout_ms};
+                              (int)cfg.timeout_ms, cfg.forget_ms};
     struct fleet *fleet = fleet_start(&fc, err, sizeof err);
     if (!fleet) {
         rf_error("%s", err);

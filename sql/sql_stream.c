@@ -230,13 +230,69 @@ static int close_sessions(struct sql_query *q, int64_t watermark, int emit, stru
     return 0;
 }
 
+/* Forget the keys whose sessions all closed: a stream of ever new keys
+ * (a million unicorns over a year) must not grow the table, nor the scan
+ * in close_sessions, without bound. Rebuilds the table with the keys that
+ * still have a session once those are fewer than half (amortised O(1) per
+ * key). The sessions move over as they are. */
+static int compact_sessions(struct sql_query *q, struct sql_error *err)
+{
+    struct gtable *t = &q->all, nt = {0};
+    int live = 0;
+    for (int g = 0; g < t->ngroups; g++)
+        live += t->sess[g].n > 0;
+    if (t->ngroups < 1024 || live * 2 > t->ngroups)
+        return 0;
+    int ng = q->ast->ngroup, rc = 0;
+    int64_t limit = q->max_groups;
+    nt.capgroups = live > 32 ? live * 2 : 64;
+    nt.groups = malloc(sizeof *nt.groups * (size_t)nt.capgroups);
+    nt.sess = calloc((size_t)nt.capgroups, sizeof *nt.sess);
+    int *from = malloc(sizeof *from * (size_t)(live ? live : 1)); /* new group -> old group */
+    if (!nt.groups || !nt.sess || !from) {
+        sql_error_set(err, 1, 1, "out of memory");
+        rc = -1;
+        goto out;
+    }
+    q->t = &nt;
+    q->max_groups = 0; /* these keys are not new: no limit applies */
+    for (int g = 0; g < t->ngroups && rc == 0; g++) {
+        if (t->sess[g].n == 0)
+            continue;
+        int k = sql_find_group(q, t->groups[g].key, ng, err); /* the key copied into nt's arena */
+        if (k < 0) {
+            rc = -1;
+            break;
+        }
+        from[k] = g;
+        nt.sess[k] = t->sess[g];
+        t->sess[g] = (struct sessions){0};
+    }
+    q->max_groups = limit;
+    q->t = &q->all;
+    if (rc < 0) { /* out of memory: the sessions go back where they were */
+        for (int k = 0; k < nt.ngroups; k++) {
+            t->sess[from[k]] = nt.sess[k];
+            nt.sess[k] = (struct sessions){0};
+        }
+        goto out;
+    }
+    sql_gtable_release(q, t); /* the keys without sessions, and the old arena */
+    *t = nt;
+    nt = (struct gtable){0};
+out:
+    sql_gtable_release(q, &nt);
+    free(from);
+    return rc;
+}
+
 int sql_query_advance(struct sql_query *q, int64_t watermark, int emit, struct sql_error *err)
 {
     if (!q->aggregated || watermark <= q->closed)
         return 0;
     q->closed = watermark;
     if (q->ast->window == WIN_SESSION)
-        return close_sessions(q, watermark, emit, err);
+        return close_sessions(q, watermark, emit, err) < 0 ? -1 : compact_sessions(q, err);
     while (q->nwins > 0 && q->wins[0]->start + q->ast->win_size <= watermark)
         if (close_first_window(q, emit, err) < 0)
             return -1;

@@ -109,14 +109,29 @@
 
   // The WebSocket: reconnects by itself, with back-off, and says when it is down.
   let backoff = 500;
+  // A unicorn the dashboard forgot (not heard of for --forget-after).
+  function forget(name) {
+    const e = unicorns.get(name);
+    if (!e) return;
+    e.marker.remove();
+    e.trail.remove();
+    unicorns.delete(name);
+    renderFleet();
+  }
+
   function connect() {
     const status = document.getElementById('status');
     const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
     ws.onopen = () => { status.textContent = 'live'; status.className = 'up'; backoff = 500; };
     ws.onmessage = (ev) => {
       const m = JSON.parse(ev.data);
+      if (m.type === 'snapshot') { // what the server no longer knows leaves the map
+        const names = new Set(m.unicorns.map((u) => u.name));
+        [...unicorns.keys()].filter((k) => !names.has(k)).forEach(forget);
+      }
       if (m.type === 'snapshot' || m.type === 'delta') m.unicorns.forEach(update);
-      else if (m.type === 'health') health(m);
+      if (m.type === 'delta' && m.gone) m.gone.forEach(forget);
+      if (m.type === 'health') health(m);
     };
     ws.onclose = (ev) => {
       status.textContent = 'disconnected' + (ev.reason ? ': ' + ev.reason : '') + ' - reconnecting';

@@ -65,5 +65,34 @@ check_match "six queries at once with --max-queries 2: two run" "$codes" "^ ?2 2
 check "  a query's process holds no socket of the server's" bash -c "! grep -q 'socket:' $W/fds.*"
 check "  (it listed its descriptors)" bash -c "grep -q ' 1 -> ' $W/fds.*"
 kill -TERM "$dash2"; wait "$dash2"
+
+# Memory: a unicorn not heard of for --forget-after is forgotten, and the
+# clients are told ("gone"), so names that come and go never pile up.
+T3=$(uniq_topic forget)
+PORT3=$(_rf_free_port)
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$T3" -p 2 --input /dev/null 2>/dev/null
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$T3-summary" -p 2 --input /dev/null 2>/dev/null
+"$RF_BIN/dashboard" -b "$RF_BROKERS" -t "$T3" --summary-topic "$T3-summary" --listen "127.0.0.1:$PORT3" \
+    --forget-after 3s 2>"$W/dash3.err" &
+dash3=$!
+on_exit "kill $prod $dash $dash2 $dash3 2>/dev/null"
+wait_for 20 "the third dashboard" curl -sf "http://127.0.0.1:$PORT3/"
+node -e '
+const WebSocket = require("ws");
+const ws = new WebSocket(process.argv[1]);
+const gone = new Set();
+ws.on("message", (d) => { const m = JSON.parse(d); (m.gone || []).forEach((n) => gone.add(n));
+  if (gone.size >= 7) { console.log("gone " + gone.size); process.exit(0); } });
+setTimeout(() => { console.log("gone " + gone.size); process.exit(1); }, 30000);' "ws://127.0.0.1:$PORT3/ws" >"$W/gone.out" 2>&1 &
+watcher=$!
+sleep 1 # the watcher connects before the burst
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$T3" -n 7 -c 70 --start-time 2026-11-22 2>/dev/null
+wait_for 20 "seven unicorns on the map" bash -c "curl -s http://127.0.0.1:$PORT3/api/fleet | grep -o '\"name\"' | wc -l | grep -qx 7"
+check_eq "the dashboard shows the burst's seven unicorns" "$(curl -s "http://127.0.0.1:$PORT3/api/fleet" | grep -o '"name"' | wc -l)" 7
+wait_for 20 "them to be forgotten" bash -c "curl -s http://127.0.0.1:$PORT3/api/fleet | grep -qx '\[\]'"
+check_eq "  silent for --forget-after, they are forgotten" "$(curl -s "http://127.0.0.1:$PORT3/api/fleet")" "[]"
+wait "$watcher"
+check_eq "  and a client is told they are gone" "$(cat "$W/gone.out")" "gone 7"
+kill -TERM "$dash3"; wait "$dash3"
 check_exit "a bad --listen is a usage error" 2 "$RF_BIN/dashboard" -b "$RF_BROKERS" --listen nowhere
 finish
