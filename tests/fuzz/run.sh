@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# run.sh - build the libFuzzer targets with clang (plus ASan and UBSan) and
+# run.sh - build the libFuzzer targets (the event decoder, the SQL module,
+# the dead-letter writer, the dashboard's HTTP request parser) with clang (plus ASan and UBSan) and
 # run each for a short while on its committed corpus (tests/fuzz/corpus/).
 #
 #   tests/fuzz/run.sh [SECONDS]      (default 20 per target)
@@ -15,12 +16,12 @@ OUT=var/fuzz
 mkdir -p "$OUT"
 command -v clang >/dev/null || { echo "fuzz: clang not found (scripts/setup.sh installs it)"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
 CFLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-        -Icommon -Isql)
-SRC=(common/rf_event.c common/rf_time.c common/rf_json.c sql/sql_*.c)
+        -Icommon -Isql -Idashboard)
+SRC=(common/rf_event.c common/rf_time.c common/rf_json.c common/rf_deadletter.c dashboard/http.c sql/sql_*.c)
 pass=0; fail=0
-for target in event sql; do
+for target in event sql deadletter http; do
     bin="$OUT/fuzz_$target"
-    if ! clang "${CFLAGS[@]}" -o "$bin" "tests/fuzz/fuzz_$target.c" "${SRC[@]}" -ljansson -lm 2>"$OUT/build_$target.log"; then
+    if ! clang "${CFLAGS[@]}" -o "$bin" "tests/fuzz/fuzz_$target.c" "${SRC[@]}" -ljansson -lcrypto -lm 2>"$OUT/build_$target.log"; then
         echo "fuzz_$target: build failed:"; cat "$OUT/build_$target.log"; fail=$((fail + 1)); continue
     fi
     mkdir -p "$OUT/corpus/$target"
