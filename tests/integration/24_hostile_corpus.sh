@@ -120,4 +120,21 @@ check_match "  the processor read every record and counts its dead letters" "$(t
     "done: $(want topic_records) events .* 0 late, $(( $(want processor_decode_dead) + $(want processor_query_dead) )) dead letters"
 check_match "  the processor's default group names its query file" "$(cat "$W/processor.err")" "rydeflow-processor-q-[0-9a-f]{8}"
 check_match "  the sinks' default groups differ" "$(grep -ho 'group rydeflow-sink-[^)]*' "$W/sink.err" "$W/archive.err" | sort -u | wc -l)" "^2$"
+
+# 7. Two jobs forced into one group and one static member (--group, --instance
+# given): the second is handed the first's partitions and refuses them, the
+# first is fenced; both stop loudly and neither writes the other's records.
+"$RF_BIN/sink" -b "$RF_BROKERS" -t "$SRC" --to "file://$W/first" -G "g-$SRC-shared" -i same --status-interval 1h \
+    2>"$W/first.err" &
+first=$!
+on_exit "kill $first 2>/dev/null"
+wait_for 30 "the first sink's archive" bash -c "ls '$W/first/$SRC' >/dev/null 2>&1"
+timeout 60 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$SRC-summary" --to "file://$W/second" -G "g-$SRC-shared" -i same \
+    --status-interval 1h 2>"$W/second.err"
+check_eq "a sink handed a topic it did not ask for stops (exit 1)" "$?" 1
+check_match "  saying why" "$(tail -1 "$W/second.err")" "handed this member partition $SRC \\[[0-9]\\], of a topic it did not subscribe to"
+check "  and writes none of it" bash -c "! find '$W/second' -name '*.gz' 2>/dev/null | grep -q ."
+wait "$first"
+check_eq "the fenced first sink stops too (exit 1)" "$?" 1
+check_match "  saying why" "$(tail -1 "$W/first.err")" "fenced by other consumer with same group.instance.id"
 finish
