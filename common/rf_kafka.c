@@ -3,6 +3,7 @@
 #include "rf_log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -253,4 +254,14 @@ int rf_kafka_check_assignment(const rd_kafka_topic_partition_list_t *assigned, c
         }
     }
     return 0;
+}
+
+size_t rf_kafka_max_value(rd_kafka_t *rk)
+{
+    char buf[32];
+    size_t n = sizeof buf;
+    long v = 1000000; /* librdkafka's default */
+    if (rd_kafka_conf_get(rd_kafka_conf(rk), "message.max.bytes", buf, &n) == RD_KAFKA_CONF_OK)
+        v = strtol(buf, NULL, 10);
+    return v > 8192 ? (size_t)v - 4096 : (size_t)v / 2;
 }

@@ -62,6 +62,11 @@ int rf_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int partitions, int
  * at most len bytes (NUL-terminated) into buf and returns buf. */
 char *rf_kafka_job_group(char *buf, size_t len, const char *program, const char *what, const char *ident);
 
+/* The largest value this client can produce: its message.max.bytes less a
+ * margin for the key, headers and framing. A record larger than that can
+ * never be delivered: the caller dead-letters it rather than fail for ever. */
+size_t rf_kafka_max_value(rd_kafka_t *rk);
+
 /* Partitions assigned to this member must be of the topics it subscribed
  * to (a member that took over another's static membership may be handed
  * the other's). 0, or -1 with the first stranger named in err. */

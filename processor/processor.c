@@ -63,6 +63,7 @@ struct proc {
     char *rp_topic[MAX_STREAMS];
     int rp_parts[MAX_STREAMS], src_parts[MAX_STREAMS];
     int64_t forwarded;
+    size_t max_value; /* the largest record Kafka takes (rf_kafka_max_value) */
     char err[512];
 };
 
@@ -79,6 +80,9 @@ static int fail_with(struct proc *P, const char *msg)
     return -1;
 }
 
+static int on_dead(void *arg, int64_t offset, const char *key, size_t keylen, const char *payload, size_t len,
+                   const char *stage, int stream, const char *reason);
+
 static int on_result(void *arg, int stream, const char *key, size_t keylen, const char *json, size_t len,
                      int64_t ws, int64_t we)
 {
@@ -94,6 +98,14 @@ static int on_result(void *arg, int stream, const char *key, size_t keylen, cons
     if (!ws && !we)
         names[1] = NULL;
     char err[512];
+    if (len > P->max_value) {
+        /* it can never be delivered: the record that made it is a dead
+         * letter (with the row, cut), and the stream goes on */
+        struct pstate_stats st;
+        pstate_stats(P->cur->ps, &st);
+        snprintf(err, sizeof err, "a result of %zu bytes is larger than Kafka takes (message.max.bytes)", len);
+        return on_dead(P, st.next_offset - 1, key, keylen, json, len, "query", stream, err);
+    }
     if (txn_produce(P->txn, d->topic, RD_KAFKA_PARTITION_UA, key, keylen, json, len, names, values, err, sizeof err) < 0)
         return fail_with(P, err);
     P->results++;
@@ -109,8 +121,13 @@ static char *envelope(const char *fields, const char *payload, size_t len, size_
     FILE *f = open_memstream(&buf, &size);
     if (!f)
         return NULL;
-    fprintf(f, "{%s,\"payload\":", fields);
-    rf_json_write_string(f, payload, len);
+    if (len > RF_DEADLETTER_MAX_PAYLOAD) { /* as dead letters are: it must fit where it goes */
+        fprintf(f, "{%s,\"payload_bytes\":%zu,\"payload_truncated\":true,\"payload\":", fields, len);
+        len = RF_DEADLETTER_MAX_PAYLOAD;
+    } else {
+        fprintf(f, "{%s,\"payload\":", fields);
+    }
+    rf_json_write_text(f, payload, len);
     fputc('}', f);
     int bad = ferror(f);
     fclose(f);
@@ -189,6 +206,12 @@ static int on_forward(void *arg, int stream, const char *key, size_t keylen, con
                       int64_t base)
 {
     struct proc *P = arg;
+    if (len + keylen > P->max_value) { /* the internal topic would refuse it for ever */
+        struct pstate_stats st;
+        pstate_stats(P->cur->ps, &st);
+        return on_dead(P, st.next_offset - 1, NULL, 0, payload, len, "query", stream,
+                       "an event larger than Kafka takes (message.max.bytes) cannot be repartitioned");
+    }
     uint32_t h = 2166136261u; /* FNV-1a: stable across runs and hosts */
     for (size_t i = 0; i < keylen; i++)
         h = (h ^ (unsigned char)key[i]) * 16777619u;
@@ -764,6 +787,7 @@ int processor_run(const struct processor_config *cfg)
         fail_with(&P, err);
         goto out;
     }
+    P.max_value = rf_kafka_max_value(txn_handle(P.txn));
     if (subscribe(&P) < 0) {
         P.failed = 1;
         goto out;

@@ -46,15 +46,37 @@ struct txn *txn_new(const char *brokers, const struct rf_strlist *props, const c
         free(t);
         return NULL;
     }
-    rd_kafka_error_t *e = rd_kafka_init_transactions(t->rk, timeout_ms);
-    if (e) {
-        snprintf(err, errlen, "cannot start transactions (transactional.id %s): %s", txn_id, rd_kafka_error_string(e));
+    /* A killed predecessor's transaction may still be being aborted by the
+     * coordinator (CONCURRENT_TRANSACTIONS), or the coordinator may be
+     * moving: retriable, so retried until it works or we are told to stop.
+     * Only a fatal error (fenced) or a stop ends the attempt. */
+    int64_t backoff = 200;
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *e = rd_kafka_init_transactions(t->rk, timeout_ms);
+        if (!e)
+            return t;
+        rd_kafka_resp_err_t code = rd_kafka_error_code(e);
+        int retriable = !rd_kafka_error_is_fatal(e) &&
+                        (rd_kafka_error_is_retriable(e) || code == RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS ||
+                         code == RD_KAFKA_RESP_ERR__TIMED_OUT || code == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+                         code == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE || code == RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
+        if (!retriable || !rf_running()) {
+            snprintf(err, errlen, "cannot start transactions (transactional.id %s): %s%s", txn_id,
+                     rd_kafka_error_string(e), retriable ? " (stopped while retrying)" : "");
+            rd_kafka_error_destroy(e);
+            rd_kafka_destroy(t->rk);
+            free(t);
+            return NULL;
+        }
+        if (attempt == 0 || attempt % 10 == 0)
+            rf_warn("cannot start transactions yet (transactional.id %s): %s: retrying", txn_id,
+                    rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
-        rd_kafka_destroy(t->rk);
-        free(t);
-        return NULL;
+        for (int64_t waited = 0; waited < backoff && rf_running(); waited += 100)
+            rd_kafka_poll(t->rk, 100);
+        if (backoff < 2000)
+            backoff *= 2;
     }
-    return t;
 }
 
 void txn_free(struct txn *t)

@@ -30,6 +30,7 @@ struct run {
     struct rf_metric *m_sent, *m_delivered, *m_failed, *m_invalid;
     uint64_t sent, delivered, failed, invalid, bytes;
     uint64_t dead_failed; /* dead letters not delivered */
+    size_t max_value;     /* the largest record Kafka takes */
     int delivery_errors_logged;
     struct rf_progress progress;
     double rate;
@@ -248,6 +249,16 @@ static int forward(struct run *r)
                 dead_letter(r, path, lineno, line, (size_t)len, reason);
             continue;
         }
+        if (r->rk && (size_t)len + ev.name_len > r->max_value) { /* Kafka would refuse it for ever */
+            r->invalid++;
+            rf_metric_add(r->m_invalid, 1);
+            snprintf(reason, sizeof reason, "a record of %zd bytes is larger than Kafka takes (message.max.bytes)",
+                     len);
+            rf_warn("%s:%llu: %s; sent to %s", strcmp(path, "-") == 0 ? "<stdin>" : path, (unsigned long long)lineno,
+                    reason, r->cfg->dead_topic);
+            dead_letter(r, path, lineno, line, (size_t)len, reason);
+            continue;
+        }
         emit(r, ev.name, ev.name_len, line, (size_t)len);
     }
     int rc = 0;
@@ -267,6 +278,7 @@ static int setup_kafka(struct run *r, char *err, size_t errlen)
     r->rk = rf_kafka_producer_new(c->brokers, &c->props, on_delivery, r, err, errlen);
     if (!r->rk)
         return -1;
+    r->max_value = rf_kafka_max_value(r->rk);
     if (rf_kafka_check_reachable(r->rk, c->brokers, (int)c->timeout_ms, err, errlen) < 0)
         return -1;
     if (c->partitions > 0 &&

@@ -28,6 +28,10 @@ check_eq "the producer goes through the corpus and exits 0" "$?" 0
 check_match "  sent + invalid = every line" "$(tail -1 "$W/producer.err")" \
     "sent $(want sent) events .*invalid input lines $(want producer_dead) "
 check_eq "  its dead letters" "$(count_topic "$SRC-dead-producer")" "$(want producer_dead)"
+check_match "  the 1.2 MB line among them, cut, and said why" \
+    "$("$RF_BIN/consumer" -b "$RF_BROKERS" -t "$SRC-dead-producer" 2>/dev/null | grep -o '"error":"a record of [0-9]* bytes is larger than Kafka takes[^"]*"')" \
+    'larger than Kafka takes'
+
 # Records any other producer might write: raw bytes, 1 MB.
 kcat -P -b "$RF_BROKERS" -t "$SRC" -p 0 -X message.max.bytes=1100000 "$W/corpus/direct-0.bin" "$W/corpus/direct-1.bin"
 check_eq "raw records written to the topic" "$?" 0

@@ -4,7 +4,7 @@ must make of it.
     python3 hostile_corpus.py DIR
 
 writes DIR/corpus.ndjson (for `producer --input`: lines of every kind, some
-not JSON, some not UTF-8, one with a NUL byte), DIR/direct-N.bin (records
+not JSON, some not UTF-8, one with a NUL byte, one of 1.2 MB), DIR/direct-N.bin (records
 written straight to the topic, as any other producer might: raw bytes and a
 1 MB record), and DIR/expect.json: how many records each program must
 process and dead-letter, the (Name, minute) pairs of the summaries, and the
@@ -43,6 +43,8 @@ bad = [
     b'{"Name":"\xff\xfe not utf-8","StatusTime":"2026-11-22 07:00:00.000"}',
     b'{"Name":"Bad","StatusTime":"2026-13-45 99:00:00.000"}',
     b'[1,2,3]',
+    # a workshop record of 1.2 MB: more than Kafka takes
+    event("Huge", "2026-11-22 07:00:00.000")[:-1] + b', "pad": "' + b"p" * 1200000 + b'"}',
 ]
 for b in bad:
     lines.append((b, "producer"))
