@@ -187,10 +187,17 @@ int rf_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, 
 int rf_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int partitions, int replication, int timeout_ms,
                           char *err, size_t errlen)
 {
-    /* Ask to create it straight away: a metadata lookup first would make a
-     * broker with auto.create.topics.enable create it with its default count. */
+    /* A consumer's metadata request never creates a topic (its
+     * allow.auto.create.topics is false), so a consumer looks first: a topic
+     * that exists needs no CreateTopics (which librdkafka's mock cluster, the
+     * dev broker, does not answer). A producer asks to create it straight
+     * away: its lookup would make a broker with auto.create.topics.enable
+     * create it with the broker's default partition count. */
     char rerr[256];
     int rc = -1;
+    if (rd_kafka_type(rk) == RD_KAFKA_CONSUMER &&
+        rf_kafka_partition_count(rk, topic, timeout_ms, rerr, sizeof rerr) > 0)
+        return 0;
     rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, replication, rerr, sizeof rerr);
     if (!nt) {
         snprintf(err, errlen, "topic %s: %s", topic, rerr);
