@@ -17,5 +17,10 @@ int rf_running(void);
 int rf_signal_caught(void);
 /* Ask the main loop to stop as if a signal had arrived (e.g. --count reached). */
 void rf_signal_stop(void);
+/* 1 once a stop was asked for more than grace_ms ago (the time is taken
+ * when a caller first sees the stop), else 0. Every wait for an absent
+ * Kafka or store measures against this one clock, so a whole shutdown is
+ * bounded by the longest grace, not by the sum of them. */
+int rf_shutdown_overdue(long long grace_ms);
 
 #endif

@@ -83,6 +83,8 @@ void txn_free(struct txn *t)
 {
     if (!t)
         return;
+    if (t->open) /* an abort that did not get through: nothing of it may linger */
+        rd_kafka_purge(t->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_flush(t->rk, 5000);
     rd_kafka_destroy(t->rk);
     free(t);
@@ -119,7 +121,6 @@ int txn_produce(struct txn *t, const char *topic, int32_t partition, const char 
 {
     if (txn_begin(t, err, errlen) < 0)
         return -1;
-    int64_t stop_at = 0;
     for (int waited = 0;; waited++) {
         rd_kafka_headers_t *h = NULL;
         if (hdr_names && hdr_names[0]) {
@@ -147,14 +148,10 @@ int txn_produce(struct txn *t, const char *topic, int32_t partition, const char 
          * 10 s more (the transaction is then aborted, nothing is lost). */
         if (waited == 20)
             rf_warn("output queue full: waiting for Kafka (consumption paused)");
-        if (!rf_running()) {
-            if (!stop_at)
-                stop_at = rf_time_now_ms() + 10000;
-            else if (rf_time_now_ms() > stop_at) {
-                snprintf(err, errlen, "cannot produce to %s: the output queue stayed full for 10 s after the "
-                                      "shutdown began (Kafka unreachable?)", topic);
-                return -1;
-            }
+        if (rf_shutdown_overdue(10000)) {
+            snprintf(err, errlen, "cannot produce to %s: the output queue stayed full for 10 s after the "
+                                  "shutdown began (Kafka unreachable?)", topic);
+            return -1;
         }
         rd_kafka_poll(t->rk, 100);
     }
@@ -235,8 +232,11 @@ enum txn_result txn_abort(struct txn *t, char *err, size_t errlen)
 {
     if (!t->open)
         return TXN_OK;
-    for (int attempt = 0; attempt < 30; attempt++) {
-        rd_kafka_error_t *e = rd_kafka_abort_transaction(t->rk, 10000);
+    /* Kafka away: keep trying while running; once a shutdown is asked for,
+     * until 12 s into it (the coordinator aborts the transaction itself
+     * after transaction.timeout.ms, so nothing is lost by giving up). */
+    for (int attempt = 0; attempt < 30 && !rf_shutdown_overdue(12000); attempt++) {
+        rd_kafka_error_t *e = rd_kafka_abort_transaction(t->rk, rf_running() ? 10000 : 2000);
         if (!e) {
             t->open = 0;
             return TXN_OK;

@@ -99,7 +99,7 @@ static void close_dests(struct run *r)
 static enum sink_rc persist(struct run *r, struct dest *d, const char *what, struct sink_batch *batch, int64_t now,
                             int force)
 {
-    int64_t backoff = 100, give_up = 0;
+    int64_t backoff = 100;
     for (int attempt = 0;; attempt++) {
         char err[1024] = "";
         for (int k = 0; batch && k < batch->n; k++)
@@ -119,14 +119,10 @@ static enum sink_rc persist(struct run *r, struct dest *d, const char *what, str
         if (attempt == 0 || attempt % 10 == 0)
             rf_warn("%s unavailable: %s; retrying every %.1f s (consumption paused)", d->ops->name, err,
                     (double)backoff / 1000);
-        if (!rf_running()) {
-            if (!give_up)
-                give_up = rf_time_now_ms() + 30000;
-            else if (rf_time_now_ms() > give_up) {
-                snprintf(r->err, sizeof r->err, "%s: still unavailable 30 s after the shutdown began: %.900s",
-                         d->ops->name, err);
-                return SINK_ERROR;
-            }
+        if (rf_shutdown_overdue(30000)) {
+            snprintf(r->err, sizeof r->err, "%s: still unavailable 30 s after the shutdown began: %.900s",
+                     d->ops->name, err);
+            return SINK_ERROR;
         }
         usleep((useconds_t)backoff * 1000);
         if (backoff < 5000)
@@ -246,11 +242,11 @@ static int write_batch(struct run *r, struct sink_batch *batch)
  * after it) before the cut is committed, or a crash then a replay from an
  * older commit would file the same events in two objects. So after an age
  * cut the commit is synchronous and retried until it holds (consumption
- * paused); when a shutdown is asked for, for 10 s more, then the sink stops
- * with an error (a restart replays; its objects may then overlap). */
+ * paused); when a shutdown is asked for, until 30 s into it, then the sink
+ * stops with an error (a restart replays; its objects may then overlap). */
 static int commit_cut(struct run *r)
 {
-    int64_t backoff = 100, give_up = 0;
+    int64_t backoff = 100;
     for (int attempt = 0;; attempt++) {
         if (commit_quiet(r, 1, attempt % 10 != 0) == 0) {
             if (attempt > 0)
@@ -260,15 +256,11 @@ static int commit_cut(struct run *r)
         if (attempt == 0)
             rf_warn("an archive object was cut by age and its offsets cannot be committed: retrying "
                     "(consumption paused until they are)");
-        if (!rf_running()) {
-            if (!give_up)
-                give_up = rf_time_now_ms() + 10000;
-            else if (rf_time_now_ms() > give_up) {
-                snprintf(r->err, sizeof r->err,
-                         "offsets could not be committed after an archive object was cut by age (10 s into the "
-                         "shutdown); a restart reads those records again");
-                return -1;
-            }
+        if (rf_shutdown_overdue(30000)) {
+            snprintf(r->err, sizeof r->err,
+                     "offsets could not be committed after an archive object was cut by age (30 s into the "
+                     "shutdown); a restart reads those records again");
+            return -1;
         }
         usleep((useconds_t)backoff * 1000);
         if (backoff < 1000)
