@@ -7,11 +7,8 @@
  * transaction is committed first. Results become visible when their
  * transaction commits: at once when results are waiting and the consumer
  * has nothing more at hand, else every --commit-interval. */
-#include "processor.h"
+#include "processor_int.h"
 
-#include "pstate.h"
-#include "rf_deadletter.h"
-#include "rf_json.h"
 #include "rf_kafka.h"
 #include "rf_log.h"
 #include "rf_metrics.h"
@@ -24,263 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define MAX_STREAMS 64
-
-struct part {
-    char *topic;
-    int32_t partition;
-    struct pstate *ps;
-    struct rf_metric *m_lag, *m_watermark;
-    int64_t last_in[MAX_STREAMS]; /* per stream: events taken in, as last counted */
-    int at_end;                   /* no message since the end of the partition was reached */
-    int merged;                   /* an internal topic's partition: records carry their origin */
-    int fed;                      /* merged: the open transaction writes to it (not at its end once committed) */
-    int adv;                      /* what was last told the merged partitions (pstate_advertise) */
-    int64_t adv_base;
-};
-
-struct proc {
-    const struct processor_config *cfg;
-    rd_kafka_t *c;
-    struct txn *txn;
-    struct part *parts;
-    int nparts;
-    struct part *cur; /* the partition whose message is being processed */
-    int any_changes;  /* some stream emits changes */
-    int failed;
-    int64_t last_status_ms, last_tick_ms;
-    int64_t events, results, late, dead, commits, aborts;
-    int64_t last_events;
-    int64_t first_ns, last_ns, last_ns_events; /* the first source event and a recent one (every 1024th) */
-    struct rf_metrics *metrics;
-    struct rf_metric *m_events, *m_dead, *m_commits, *m_aborts, *m_open_windows, *m_open_groups;
-    struct rf_metric *m_in[MAX_STREAMS], *m_out[MAX_STREAMS], *m_late[MAX_STREAMS], *m_fwd[MAX_STREAMS];
-    /* Per stream: the topic its query reads, and for a repartitioned one
-     * its internal topic (<group>-<stream>-repartition), that topic's
-     * partitions and its source's. */
-    const char *inputs[MAX_STREAMS];
-    char *rp_topic[MAX_STREAMS];
-    int rp_parts[MAX_STREAMS], src_parts[MAX_STREAMS];
-    int64_t forwarded;
-    size_t max_value; /* the largest record Kafka takes (rf_kafka_max_value) */
-    char err[512];
-};
-
-#define WM_HEADER "rydeflow-wm" /* on internal topics: "<source partition> <partitions> <high mark|idle>" */
-
-/* ---- outputs (pstate_sink) --------------------------------------------------- */
-
-static int fail_with(struct proc *P, const char *msg)
-{
-    if (!P->failed) {
-        snprintf(P->err, sizeof P->err, "%s", msg);
-        P->failed = 1;
-    }
-    return -1;
-}
-
-static int on_dead(void *arg, int64_t offset, const char *key, size_t keylen, const char *payload, size_t len,
-                   const char *stage, int stream, const char *reason);
-
-static int on_result(void *arg, int stream, const char *key, size_t keylen, const char *json, size_t len,
-                     int64_t ws, int64_t we)
-{
-    struct proc *P = arg;
-    const struct sql_stream_def *d = sql_script_stream(P->cfg->script, stream);
-    char s[32] = "", e[32] = "";
-    if (ws || we) {
-        rf_time_format(ws, s);
-        rf_time_format(we, e);
-    }
-    const char *names[] = {"rydeflow-stream", "window-start", "window-end", NULL};
-    const char *values[] = {d->name, s, e, NULL};
-    if (!ws && !we)
-        names[1] = NULL;
-    char err[512];
-    if (len > P->max_value) {
-        /* it can never be delivered: the record that made it is a dead
-         * letter (with the row, cut), and the stream goes on */
-        struct pstate_stats st;
-        pstate_stats(P->cur->ps, &st);
-        snprintf(err, sizeof err, "a result of %zu bytes is larger than Kafka takes (message.max.bytes)", len);
-        return on_dead(P, st.next_offset - 1, key, keylen, json, len, "query", stream, err);
-    }
-    if (txn_produce(P->txn, d->topic, RD_KAFKA_PARTITION_UA, key, keylen, json, len, names, values, err, sizeof err) < 0)
-        return fail_with(P, err);
-    P->results++;
-    rf_metric_add(P->m_out[stream], 1);
-    return 0;
-}
-
-/* A JSON envelope around a record we pass on: {"<fields>...","payload":"..."} */
-static char *envelope(const char *fields, const char *payload, size_t len, size_t *outlen)
-{
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (!f)
-        return NULL;
-    if (len > RF_DEADLETTER_MAX_PAYLOAD) { /* as dead letters are: it must fit where it goes */
-        fprintf(f, "{%s,\"payload_bytes\":%zu,\"payload_truncated\":true,\"payload\":", fields, len);
-        len = RF_DEADLETTER_MAX_PAYLOAD;
-    } else {
-        fprintf(f, "{%s,\"payload\":", fields);
-    }
-    rf_json_write_text(f, payload, len);
-    fputc('}', f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    *outlen = size;
-    return buf;
-}
-
-static int on_late(void *arg, int stream, int64_t offset, const char *key, size_t keylen, const char *payload,
-                   size_t len, int64_t ws, int64_t we)
-{
-    struct proc *P = arg;
-    const struct sql_stream_def *d = sql_script_stream(P->cfg->script, stream);
-    char s[32], e[32], fields[1024];
-    rf_time_format(ws, s);
-    rf_time_format(we, e);
-    snprintf(fields, sizeof fields,
-             "\"stream\":\"%s\",\"window_start\":\"%s\",\"window_end\":\"%s\",\"topic\":\"%s\",\"partition\":%d,"
-             "\"offset\":%" PRId64,
-             d->name, s, e, P->cur->topic, (int)P->cur->partition, offset);
-    size_t n;
-    char *v = envelope(fields, payload, len, &n);
-    if (!v)
-        return fail_with(P, "out of memory");
-    const char *names[] = {"rydeflow-stream", NULL}, *values[] = {d->name, NULL};
-    char err[512];
-    int rc = txn_produce(P->txn, P->cfg->late_topic, RD_KAFKA_PARTITION_UA, key, keylen, v, n, names, values, err, sizeof err);
-    free(v);
-    if (rc < 0)
-        return fail_with(P, err);
-    P->late++;
-    rf_metric_add(P->m_late[stream], 1);
-    return 0;
-}
-
-static int on_dead(void *arg, int64_t offset, const char *key, size_t keylen, const char *payload, size_t len,
-                   const char *stage, int stream, const char *reason)
-{
-    struct proc *P = arg;
-    struct rf_deadletter d = {
-        .program = "processor", .stage = stage,
-        .name = stream >= 0 ? sql_script_stream(P->cfg->script, stream)->name : NULL,
-        .error = reason, .topic = P->cur->topic, .partition = P->cur->partition, .offset = offset,
-        .payload = payload, .len = len};
-    size_t n;
-    char *v = rf_deadletter_encode(&d, &n);
-    if (!v)
-        return fail_with(P, "out of memory");
-    char err[512];
-    int rc = txn_produce(P->txn, P->cfg->dead_topic, RD_KAFKA_PARTITION_UA, key, keylen, v, n, NULL, NULL, err, sizeof err);
-    free(v);
-    if (rc < 0)
-        return fail_with(P, err);
-    P->dead++;
-    rf_metric_add(P->m_dead, 1);
-    return 0;
-}
-
-static struct part *find_part(struct proc *P, const char *topic, int32_t partition);
-
-/* A record for partition of an internal topic: if this instance reads it,
- * it is not at its end once the transaction commits (--exit-at-end). */
-static void feeding(struct proc *P, const char *topic, int32_t partition)
-{
-    struct part *pt = find_part(P, topic, partition);
-    if (pt)
-        pt->fed = 1;
-}
-
-/* An event for a repartitioned stream: to its internal topic, in the
- * partition its key hashes to (one for all when there is no key). */
-static int on_forward(void *arg, int stream, const char *key, size_t keylen, const char *payload, size_t len,
-                      int64_t base)
-{
-    struct proc *P = arg;
-    if (len + keylen > P->max_value) { /* the internal topic would refuse it for ever */
-        struct pstate_stats st;
-        pstate_stats(P->cur->ps, &st);
-        return on_dead(P, st.next_offset - 1, NULL, 0, payload, len, "query", stream,
-                       "an event larger than Kafka takes (message.max.bytes) cannot be repartitioned");
-    }
-    uint32_t h = 2166136261u; /* FNV-1a: stable across runs and hosts */
-    for (size_t i = 0; i < keylen; i++)
-        h = (h ^ (unsigned char)key[i]) * 16777619u;
-    int32_t partition = keylen ? (int32_t)(h % (uint32_t)P->rp_parts[stream]) : 0;
-    char wm[64];
-    snprintf(wm, sizeof wm, "%d %d %" PRId64, (int)P->cur->partition, P->src_parts[stream], base);
-    const char *names[] = {WM_HEADER, NULL}, *values[] = {wm, NULL};
-    char err[512];
-    if (txn_produce(P->txn, P->rp_topic[stream], partition, keylen ? key : NULL, keylen, payload, len, names, values,
-                    err, sizeof err) < 0)
-        return fail_with(P, err);
-    feeding(P, P->rp_topic[stream], partition);
-    P->forwarded++;
-    rf_metric_add(P->m_fwd[stream], 1);
-    return 0;
-}
-
-/* Tell every partition of the internal topics a source partition feeds how
- * far its event time has got, when that changed: a merged partition the
- * source sends no events to must not wait for it. Empty records (markers). */
-static int send_markers(struct proc *P, struct part *pt, int64_t now)
-{
-    int64_t base = 0;
-    int adv = pstate_advertise(pt->ps, pt->at_end, now, &base);
-    if (!adv || (adv == pt->adv && (adv == 2 || base <= pt->adv_base)))
-        return 0;
-    char wm[64], err[512];
-    for (int s = 0; s < sql_script_nstreams(P->cfg->script); s++) {
-        if (!P->rp_topic[s] || strcmp(sql_script_stream(P->cfg->script, s)->source_topic, pt->topic) != 0)
-            continue;
-        if (adv == 2)
-            snprintf(wm, sizeof wm, "%d %d idle", (int)pt->partition, P->src_parts[s]);
-        else
-            snprintf(wm, sizeof wm, "%d %d %" PRId64, (int)pt->partition, P->src_parts[s], base);
-        const char *names[] = {WM_HEADER, NULL}, *values[] = {wm, NULL};
-        for (int k = 0; k < P->rp_parts[s]; k++) {
-            if (txn_produce(P->txn, P->rp_topic[s], k, NULL, 0, NULL, 0, names, values, err, sizeof err) < 0)
-                return fail_with(P, err);
-            feeding(P, P->rp_topic[s], k);
-        }
-    }
-    pt->adv = adv;
-    pt->adv_base = base;
-    return 0;
-}
-
-/* The origin a record of an internal topic carries; 0, or -1 if none. */
-static int record_origin(const rd_kafka_message_t *m, struct pstate_origin *o)
-{
-    rd_kafka_headers_t *h = NULL;
-    const void *v;
-    size_t n;
-    char buf[64];
-    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, WM_HEADER, &v, &n) || !v || n >= sizeof buf)
-        return -1;
-    memcpy(buf, v, n);
-    buf[n] = '\0';
-    long long base = 0;
-    int p, np, used = 0;
-    memset(o, 0, sizeof *o);
-    if (sscanf(buf, "%d %d idle%n", &p, &np, &used) == 2 && used == (int)n)
-        o->idle = 1;
-    else if (sscanf(buf, "%d %d %lld%n", &p, &np, &base, &used) != 3 || used != (int)n)
-        return -1;
-    o->partition = p;
-    o->partitions = np;
-    o->base = base;
-    return 0;
-}
 
 /* ---- partitions ---------------------------------------------------------------- */
 
@@ -312,7 +52,7 @@ static void drop_parts(struct proc *P)
     P->cur = NULL;
 }
 
-static struct part *find_part(struct proc *P, const char *topic, int32_t partition)
+struct part *proc_find_part(struct proc *P, const char *topic, int32_t partition)
 {
     for (int i = 0; i < P->nparts; i++)
         if (P->parts[i].partition == partition && strcmp(P->parts[i].topic, topic) == 0)
@@ -356,8 +96,8 @@ static int load_parts(struct proc *P, rd_kafka_topic_partition_list_t *list)
     }
     P->parts = calloc((size_t)(list->cnt ? list->cnt : 1), sizeof *P->parts);
     if (!P->parts)
-        return fail_with(P, "out of memory");
-    struct pstate_sink sink = {P, on_result, on_late, on_dead, on_forward};
+        return proc_fail(P, "out of memory");
+    struct pstate_sink sink = proc_outputs(P);
     for (int i = 0; i < list->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &list->elems[i];
         int64_t committed = tp->offset >= 0 ? tp->offset : -1;
@@ -426,7 +166,7 @@ static int commit(struct proc *P)
     for (int i = 0; i < P->nparts; i++) {
         P->cur = &P->parts[i];
         if (pstate_flush_changes(P->parts[i].ps, err, sizeof err) < 0)
-            return fail_with(P, err);
+            return proc_fail(P, err);
     }
     if (P->failed)
         return -1;
@@ -442,7 +182,7 @@ static int commit(struct proc *P)
                      "the brokers' offset.metadata.max.bytes): raise both", P->parts[i].topic,
                      (int)P->parts[i].partition, strlen(meta), P->cfg->metadata_max);
             rd_kafka_topic_partition_list_destroy(offsets);
-            return fail_with(P, err);
+            return proc_fail(P, err);
         }
         if (off < 0)
             continue;
@@ -459,7 +199,7 @@ static int commit(struct proc *P)
     rd_kafka_consumer_group_metadata_destroy(cgmd);
     rd_kafka_topic_partition_list_destroy(offsets);
     if (r == TXN_FATAL)
-        return fail_with(P, err);
+        return proc_fail(P, err);
     if (r == TXN_ABORTED) {
         P->aborts++;
         rf_metric_add(P->m_aborts, 1);
@@ -467,7 +207,7 @@ static int commit(struct proc *P)
         if (rd_kafka_assignment(P->c, &list) || load_parts(P, list) < 0) {
             if (list)
                 rd_kafka_topic_partition_list_destroy(list);
-            return fail_with(P, P->err[0] ? P->err : "cannot rewind after an aborted transaction");
+            return proc_fail(P, P->err[0] ? P->err : "cannot rewind after an aborted transaction");
         }
         rd_kafka_topic_partition_list_destroy(list);
         return 0;
@@ -492,7 +232,7 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_part
         }
         char err[512];
         if (rf_kafka_check_assignment(list, mine, n, err, sizeof err) < 0) {
-            fail_with(P, err);
+            proc_fail(P, err);
             return;
         }
         if (load_parts(P, list) < 0)
@@ -570,7 +310,7 @@ static int setup_metrics(struct proc *P)
     if (!P->cfg->metrics)
         return 0;
     if (!(P->metrics = rf_metrics_new()))
-        return fail_with(P, "out of memory");
+        return proc_fail(P, "out of memory");
     struct rf_metrics *m = P->metrics;
     P->m_events = rf_metrics_counter(m, "rydeflow_processor_events_total", NULL, "events read from the sources");
     P->m_dead = rf_metrics_counter(m, "rydeflow_processor_dead_letters_total", NULL, "events sent to the dead-letter topic");
@@ -593,7 +333,7 @@ static int setup_metrics(struct proc *P)
     char err[512];
     int port;
     if (rf_metrics_serve(m, P->cfg->metrics, &port, err, sizeof err) < 0)
-        return fail_with(P, err);
+        return proc_fail(P, err);
     rf_info("metrics on http://%s/metrics", P->cfg->metrics);
     return 0;
 }
@@ -645,7 +385,7 @@ static int setup_topics(struct proc *P, rd_kafka_t *admin)
             continue;
         size_t len = strlen(cfg->group) + strlen(d->name) + 16;
         if (!(P->rp_topic[i] = malloc(len)))
-            return fail_with(P, "out of memory");
+            return proc_fail(P, "out of memory");
         snprintf(P->rp_topic[i], len, "%s-%s-repartition", cfg->group, d->name);
         P->inputs[i] = P->rp_topic[i];
         if (rf_kafka_ensure_topic(admin, P->rp_topic[i], P->src_parts[i], -1, (int)cfg->timeout_ms, err, sizeof err) < 0) {
@@ -699,19 +439,19 @@ static int subscribe(struct proc *P)
 static void handle(struct proc *P, rd_kafka_message_t *m, int64_t now)
 {
     const char *topic = rd_kafka_topic_name(m->rkt);
-    struct part *pt = find_part(P, topic, m->partition);
+    struct part *pt = proc_find_part(P, topic, m->partition);
     char err[512];
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         P->cur = pt;
         if (pt)
             pt->at_end = 1;
         if (pt && pstate_caught_up(pt->ps, m->offset, err, sizeof err) < 0)
-            fail_with(P, err);
+            proc_fail(P, err);
         return;
     }
     if (m->err == RD_KAFKA_RESP_ERR__FATAL) { /* fenced by another member, say: nothing to retry */
         rd_kafka_fatal_error(P->c, err, sizeof err);
-        fail_with(P, err);
+        proc_fail(P, err);
         return;
     }
     if (m->err) {
@@ -722,17 +462,17 @@ static void handle(struct proc *P, rd_kafka_message_t *m, int64_t now)
         return; /* a message from a partition just revoked */
     pt->at_end = 0;
     if (txn_begin(P->txn, err, sizeof err) < 0) {
-        fail_with(P, err);
+        proc_fail(P, err);
         return;
     }
     P->cur = pt;
     struct pstate_origin o;
-    int rc = pt->merged ? pstate_merged_message(pt->ps, m->offset, record_origin(m, &o) == 0 ? &o : NULL, m->key,
+    int rc = pt->merged ? pstate_merged_message(pt->ps, m->offset, proc_record_origin(m, &o) == 0 ? &o : NULL, m->key,
                                                 m->key_len, m->payload, m->len, now, err, sizeof err)
                         : pstate_message(pt->ps, m->offset, m->key, m->key_len, m->payload, m->len,
                                          rd_kafka_message_timestamp(m, NULL), now, err, sizeof err);
     if (rc < 0) {
-        fail_with(P, P->failed ? P->err : err);
+        proc_fail(P, P->failed ? P->err : err);
         return;
     }
     if (pt->merged)
@@ -770,11 +510,11 @@ int processor_run(const struct processor_config *cfg)
     P.c = rf_kafka_consumer_new(cfg->brokers, cfg->group, &cfg->props, consumer_defaults, rebalance, &P, err,
                                 sizeof err);
     if (!P.c) {
-        fail_with(&P, err);
+        proc_fail(&P, err);
         goto out;
     }
     if (rf_kafka_check_reachable(P.c, cfg->brokers, (int)cfg->timeout_ms, err, sizeof err) < 0) {
-        fail_with(&P, err);
+        proc_fail(&P, err);
         goto out;
     }
     if (setup_topics(&P, P.c) < 0) {
@@ -784,7 +524,7 @@ int processor_run(const struct processor_config *cfg)
     char txn_id[512];
     snprintf(txn_id, sizeof txn_id, "rydeflow-%s-%s", cfg->group, cfg->instance);
     if (!(P.txn = txn_new(cfg->brokers, &cfg->props, txn_id, (int)cfg->timeout_ms, err, sizeof err))) {
-        fail_with(&P, err);
+        proc_fail(&P, err);
         goto out;
     }
     P.max_value = rf_kafka_max_value(txn_handle(P.txn));
@@ -813,9 +553,9 @@ int processor_run(const struct processor_config *cfg)
             for (int i = 0; i < P.nparts && !P.failed; i++) {
                 P.cur = &P.parts[i];
                 if (pstate_tick(P.parts[i].ps, now, err, sizeof err) < 0)
-                    fail_with(&P, err);
+                    proc_fail(&P, err);
                 else if (pstate_forwards(P.parts[i].ps))
-                    send_markers(&P, &P.parts[i], now);
+                    proc_send_markers(&P, &P.parts[i], now);
             }
             P.last_tick_ms = now;
             count_stream_events(&P);

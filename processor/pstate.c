@@ -1,6 +1,6 @@
 /* pstate.c - one source partition's continuous queries, watermarks and
  * replay (see pstate.h for the design). */
-#include "pstate.h"
+#include "pstate_int.h"
 
 #include "rf_json.h"
 #include "rf_log.h"
@@ -12,147 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_COLS 256
-#define NONE INT64_MIN
-
-struct instance {
-    struct pstate *ps;
-    int stream;           /* index in the script */
-    struct sql_query *q;
-    int ncols;
-    int map[MAX_COLS];    /* the query's input column k is the union row's map[k] */
-    int key;              /* result column used as the message key, or -1 */
-    int64_t grace;
-    int64_t restore;      /* the watermark at the commit we resume from (NONE: none) */
-    int64_t in, out, late;
-};
-
-/* A repartitioned stream this (source) partition forwards events to. */
-struct forwarder {
-    int stream;
-    struct sql_query *q; /* for WHERE and the partition key only */
-    int ncols;
-    int map[MAX_COLS];
-};
-
-/* Merged partitions: each source partition's high mark, as last heard. */
-enum { SRC_UNKNOWN, SRC_IDLE, SRC_KNOWN };
-struct sources {
-    int n;
-    int64_t *base;
-    unsigned char *state; /* SRC_*: unknown < idle < known */
-};
-
-struct pstate {
-    struct pstate_conf conf;
-    struct pstate_sink sink;
-    const struct sql_schema *schema;
-    struct instance *inst;
-    int ninst;
-    const char *cols[MAX_COLS]; /* the union of the instances' input columns */
-    int ncols;
-    int time_col;               /* index in cols of the event time */
-    int64_t max_ts;             /* the largest event time seen, NONE before any */
-    int64_t next;               /* the next offset to process (-1: none seen) */
-    int64_t replay_end;         /* h: events before it only rebuild state */
-    int replaying;
-    int64_t resume_off, resume_aux; /* the commit point we resumed from */
-    int64_t last_event_wall;
-    int64_t events, dead;
-    struct forwarder *fwd;
-    int nfwd;
-    int internal;               /* a repartitioned stream's internal topic */
-    int merged;                 /* internal, on event time: the watermark base comes from src */
-    struct sources src;
-    int has_restore_src;        /* merged, resuming: src and max_ts at h */
-    struct sources restore_src;
-    int64_t restore_max;
-    char err[256];
-};
-
 static const char *input_of(const struct pstate_conf *c, int stream)
 {
     return c->inputs ? c->inputs[stream] : sql_script_stream(c->script, stream)->source_topic;
-}
-
-static void sources_free(struct sources *v)
-{
-    free(v->base);
-    free(v->state);
-    *v = (struct sources){0};
-}
-
-/* Room for n sources (new ones unknown). 0 or -1 (out of memory). */
-static int sources_grow(struct sources *v, int n)
-{
-    if (n <= v->n)
-        return 0;
-    int64_t *b = realloc(v->base, (size_t)n * sizeof *b);
-    if (!b)
-        return -1;
-    v->base = b;
-    unsigned char *st = realloc(v->state, (size_t)n);
-    if (!st)
-        return -1;
-    v->state = st;
-    for (int i = v->n; i < n; i++) {
-        v->base[i] = NONE;
-        v->state[i] = SRC_UNKNOWN;
-    }
-    v->n = n;
-    return 0;
-}
-
-static int sources_copy(struct sources *dst, const struct sources *from)
-{
-    sources_free(dst);
-    if (sources_grow(dst, from->n) < 0)
-        return -1;
-    if (from->n) {
-        memcpy(dst->base, from->base, (size_t)from->n * sizeof *dst->base);
-        memcpy(dst->state, from->state, (size_t)from->n);
-    }
-    return 0;
-}
-
-/* What a record says of its source; the high marks only grow. */
-static int sources_hear(struct sources *v, const struct pstate_origin *o)
-{
-    if (o->partition < 0 || o->partitions <= o->partition || o->partitions > 100000)
-        return 0;
-    if (sources_grow(v, o->partitions) < 0)
-        return -1;
-    int i = o->partition;
-    if (o->idle) {
-        if (v->state[i] == SRC_UNKNOWN)
-            v->state[i] = SRC_IDLE;
-    } else if (v->state[i] != SRC_KNOWN || o->base > v->base[i]) {
-        v->state[i] = SRC_KNOWN;
-        v->base[i] = o->base;
-    }
-    return 0;
-}
-
-/* The least high mark of the sources that are not idle; NONE while one is
- * unheard of (its events may be far behind the others'). */
-static int64_t sources_low(const struct sources *v)
-{
-    int64_t low = NONE;
-    for (int i = 0; i < v->n; i++) {
-        if (v->state[i] == SRC_UNKNOWN)
-            return NONE;
-        if (v->state[i] == SRC_KNOWN && (low == NONE || v->base[i] < low))
-            low = v->base[i];
-    }
-    return low;
-}
-
-static uint32_t script_hash(const char *text)
-{
-    uint32_t h = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h;
 }
 
 static int add_column(struct pstate *ps, const char *name)
@@ -168,91 +30,6 @@ static int add_column(struct pstate *ps, const char *name)
 
 static int emit_row(void *arg, const struct sql_value *v, int n);
 static int group_failed(void *arg, const struct sql_value *keys, int nkeys, const struct sql_error *e);
-
-/* Parse "rf1 h=H m=M c=C0,C1,... s=HASH"; M and Ci may be "-" (none). */
-static int parse_meta(struct pstate *ps, const char *meta, int64_t *h, int64_t *m, const char **warning)
-{
-    const char *p = meta;
-    char *end;
-    if (strncmp(p, "rf1 h=", 6) != 0)
-        goto bad;
-    *h = strtoll(p + 6, &end, 10);
-    if (strncmp(end, " m=", 3) != 0)
-        goto bad;
-    p = end + 3;
-    if (*p == '-' && p[1] == ' ') {
-        *m = NONE;
-        end = (char *)p + 1;
-    } else {
-        *m = strtoll(p, &end, 10);
-    }
-    if (strncmp(end, " c=", 3) != 0)
-        goto bad;
-    p = end + 3;
-    int64_t c[64];
-    int nc = 0;
-    for (;;) {
-        if (nc == 64)
-            goto bad;
-        if (*p == '-') {
-            c[nc++] = NONE;
-            end = (char *)p + 1;
-        } else {
-            c[nc++] = strtoll(p, &end, 10);
-        }
-        if (*end != ',')
-            break;
-        p = end + 1;
-    }
-    unsigned long hash;
-    int used = 0;
-    if (sscanf(end, " s=%lx%n", &hash, &used) != 1)
-        goto bad;
-    if (ps->ninst == 0 && nc == 1 && c[0] == NONE)
-        nc = 0; /* "c=-": a partition only forwarded (no query runs on it) */
-    if ((uint32_t)hash != script_hash(sql_script_text(ps->conf.script)) || nc != ps->ninst) {
-        *warning = "the committed state was written by a different query file: starting this partition's "
-                   "queries afresh from the committed offset";
-        return -1;
-    }
-    for (int i = 0; i < ps->ninst; i++)
-        ps->inst[i].restore = c[i];
-    /* a merged partition: " v=BASE;S0,S1,..." (number, - unknown, i idle),
-     * or " w=BASE;D0,D1,..." with each number as a difference from BASE */
-    p = end + used;
-    int delta = ps->merged && strncmp(p, " w=", 3) == 0;
-    if (ps->merged && (strncmp(p, " v=", 3) == 0 || delta)) {
-        p += 3;
-        ps->restore_max = *p == '-' ? (end = (char *)p + 1, NONE) : strtoll(p, &end, 10);
-        if (*end != ';')
-            goto bad;
-        for (int i = 0; end[1] && end[1] != ' '; i++) {
-            p = end + 1;
-            if (sources_grow(&ps->restore_src, i + 1) < 0)
-                goto bad;
-            if (*p == '-' || *p == 'i') {
-                ps->restore_src.state[i] = *p == 'i' ? SRC_IDLE : SRC_UNKNOWN;
-                end = (char *)p + 1;
-            } else {
-                ps->restore_src.state[i] = SRC_KNOWN;
-                ps->restore_src.base[i] = strtoll(p, &end, 10);
-                if (end == p || (delta && ps->restore_max == NONE))
-                    goto bad;
-                if (delta)
-                    ps->restore_src.base[i] += ps->restore_max;
-            }
-            if (*end != ',')
-                break;
-        }
-        ps->has_restore_src = 1;
-    } else if (ps->merged) {
-        goto bad;
-    }
-    return 0;
-bad:
-    *warning = "unreadable commit metadata: starting this partition's queries afresh from the committed offset";
-    return -1;
-}
 
 struct pstate *pstate_new(const struct pstate_conf *conf, const struct pstate_sink *sink, int64_t committed,
                           const char *meta, const char **warning, char *err, size_t errlen)
@@ -340,7 +117,7 @@ struct pstate *pstate_new(const struct pstate_conf *conf, const struct pstate_si
         goto fail;
     }
     int64_t h = NONE, m = NONE;
-    if (meta && *meta && committed >= 0 && parse_meta(ps, meta, &h, &m, warning) == 0 && h > committed) {
+    if (meta && *meta && committed >= 0 && pstate_parse_meta(ps, meta, &h, &m, warning) == 0 && h > committed) {
         /* Resume: replay [committed, h) to rebuild the open windows, seeing
          * the watermarks the first run saw. */
         ps->replay_end = h;
@@ -360,7 +137,7 @@ struct pstate *pstate_new(const struct pstate_conf *conf, const struct pstate_si
         ps->max_ts = m;
         ps->resume_aux = m;
         if (ps->has_restore_src) {
-            if (sources_copy(&ps->src, &ps->restore_src) < 0)
+            if (psrc_copy(&ps->src, &ps->restore_src) < 0)
                 goto oom;
             if (ps->restore_max != NONE && (ps->max_ts == NONE || ps->restore_max > ps->max_ts))
                 ps->max_ts = ps->restore_max;
@@ -392,8 +169,8 @@ void pstate_free(struct pstate *ps)
         sql_query_free(ps->fwd[i].q);
     free(ps->inst);
     free(ps->fwd);
-    sources_free(&ps->src);
-    sources_free(&ps->restore_src);
+    psrc_free(&ps->src);
+    psrc_free(&ps->restore_src);
     free(ps);
 }
 
@@ -470,7 +247,7 @@ static int advance_all(struct pstate *ps, int64_t idle_extra, char *err, size_t 
 static int end_replay(struct pstate *ps, char *err, size_t errlen)
 {
     if (ps->has_restore_src) { /* a merged partition: its sources as they were at h */
-        if (sources_copy(&ps->src, &ps->restore_src) < 0) {
+        if (psrc_copy(&ps->src, &ps->restore_src) < 0) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
@@ -679,11 +456,11 @@ int pstate_merged_message(struct pstate *ps, int64_t offset, const struct pstate
                            "a record of an internal topic not written by a rydeflow processor (no rydeflow-wm header)",
                            err, errlen);
     }
-    if (sources_hear(&ps->src, o) < 0) {
+    if (psrc_hear(&ps->src, o) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int64_t low = sources_low(&ps->src);
+    int64_t low = psrc_low(&ps->src);
     if (low != NONE && (ps->max_ts == NONE || low > ps->max_ts))
         ps->max_ts = low;
     if (len > 0)
@@ -736,71 +513,6 @@ int pstate_flush_changes(struct pstate *ps, char *err, size_t errlen)
             return failed(ps, &e, err, errlen);
     }
     return 0;
-}
-
-static void put_ts(char *buf, size_t len, int64_t v)
-{
-    if (v == NONE)
-        snprintf(buf, len, "-");
-    else
-        snprintf(buf, len, "%" PRId64, v);
-}
-
-int pstate_commit_point(const struct pstate *ps, int64_t *offset, char *meta, size_t metalen)
-{
-    int64_t off = ps->next, aux = ps->max_ts, h = ps->next;
-    if (ps->replaying) { /* not rebuilt yet: the point we resumed from still holds */
-        off = ps->resume_off;
-        aux = ps->resume_aux;
-        h = ps->replay_end;
-    } else {
-        for (int i = 0; i < ps->ninst; i++) {
-            int64_t o, a;
-            if (sql_query_replay_point(ps->inst[i].q, &o, &a) && o < off) {
-                off = o;
-                aux = a;
-            }
-        }
-    }
-    *offset = off;
-    if (off < 0) {
-        meta[0] = '\0';
-        return 0;
-    }
-    char m[32];
-    put_ts(m, sizeof m, aux);
-    size_t n = (size_t)snprintf(meta, metalen, "rf1 h=%" PRId64 " m=%s c=", h, m);
-    for (int i = 0; i < ps->ninst && n < metalen; i++) {
-        char c[32];
-        int64_t wm = ps->replaying ? ps->inst[i].restore : sql_query_closed(ps->inst[i].q);
-        put_ts(c, sizeof c, wm);
-        n += (size_t)snprintf(meta + n, metalen - n, "%s%s", i ? "," : "", c);
-    }
-    if (ps->ninst == 0 && n < metalen)
-        n += (size_t)snprintf(meta + n, metalen - n, "-");
-    if (n < metalen)
-        n += (size_t)snprintf(meta + n, metalen - n, " s=%08x", script_hash(sql_script_text(ps->conf.script)));
-    if (!ps->merged || n >= metalen)
-        return n < metalen ? 0 : -1;
-    /* a merged partition: the base and its sources at h (the ones it
-     * resumed with while it is still replaying), each as its difference
-     * from the base: a few digits a source, so hundreds of sources fit in
-     * Kafka's 4 KiB of metadata */
-    const struct sources *v = ps->replaying && ps->has_restore_src ? &ps->restore_src : &ps->src;
-    int64_t vbase = ps->replaying ? ps->restore_max : ps->max_ts;
-    char b[32];
-    put_ts(b, sizeof b, vbase);
-    n += (size_t)snprintf(meta + n, metalen - n, " %c=%s", vbase == NONE ? 'v' : 'w', b);
-    for (int i = 0; i < v->n && n < metalen; i++) {
-        if (v->state[i] == SRC_KNOWN)
-            snprintf(b, sizeof b, "%" PRId64, vbase == NONE ? v->base[i] : v->base[i] - vbase);
-        else
-            snprintf(b, sizeof b, "%s", v->state[i] == SRC_IDLE ? "i" : "-");
-        n += (size_t)snprintf(meta + n, metalen - n, "%s%s", i ? "," : ";", b);
-    }
-    if (v->n == 0 && n < metalen)
-        n += (size_t)snprintf(meta + n, metalen - n, ";");
-    return n < metalen ? 0 : -1;
 }
 
 void pstate_stats(const struct pstate *ps, struct pstate_stats *st)
