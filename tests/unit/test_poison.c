@@ -334,4 +334,46 @@ static void test_many_sources(void)
     sql_script_free(s);
 }
 
-TEST_MAIN("test_poison", test_cases, test_replay, test_deadletter_json, test_many_sources)
+/* 5. A repartitioned stream whose GROUP BY key of one record is over 1 KiB:
+ * that record is a dead letter of the stream, the others are forwarded. */
+static int64_t forwarded;
+static int on_forward(void *arg, int stream, const char *key, size_t keylen, const char *payload, size_t len,
+                      int64_t base)
+{
+    (void)arg, (void)stream, (void)key, (void)keylen, (void)payload, (void)len, (void)base;
+    forwarded++;
+    return 0;
+}
+
+static void test_long_key(void)
+{
+    static const char *const inputs[] = {"src-rp"};
+    struct sql_script *s = parse(SRC "CREATE STREAM byv AS SELECT v, COUNT(*) AS n FROM src "
+                                     "WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY v;");
+    if (!CHECK(s != NULL))
+        return;
+    CHECK(sql_script_stream(s, 0)->repartition);
+    struct outs *o = calloc(1, sizeof *o);
+    struct pstate_conf conf = {.script = s, .topic = "src", .idle_ms = 1000, .inputs = inputs};
+    struct pstate_sink sink = {o, on_result, on_late, on_dead, on_forward};
+    const char *warning;
+    char err[256];
+    struct pstate *ps = pstate_new(&conf, &sink, -1, NULL, &warning, err, sizeof err);
+    CHECK(ps != NULL);
+    char longv[2000], rec[2200], ts[32];
+    memset(longv, 'v', sizeof longv - 1);
+    longv[sizeof longv - 1] = '\0';
+    rf_time_format(at(1), ts);
+    const char *vals[] = {"short", longv, "short"};
+    for (int i = 0; ps && i < 3; i++) {
+        snprintf(rec, sizeof rec, "{\"Name\":\"a\",\"v\":\"%s\",\"t\":\"%s\"}", vals[i], ts);
+        CHECK(pstate_message(ps, i, "a", 1, rec, strlen(rec), at(1), i, err, sizeof err) == 0);
+    }
+    CHECK_INT(forwarded, 2);
+    CHECK(find(o, "D 1 query 0 a GROUP BY key longer than 1024 bytes") != NULL);
+    pstate_free(ps);
+    free(o);
+    sql_script_free(s);
+}
+
+TEST_MAIN("test_poison", test_cases, test_replay, test_deadletter_json, test_many_sources, test_long_key)
