@@ -52,6 +52,17 @@ SQL
 "$RF_BIN/processor" -b "$RF_BROKERS" -f "$W/q.sql" --idle-timeout 1s --status-interval 1h \
     --deadletter-topic "$SRC-dead-processor" --late-topic "$SRC-late" 2>"$W/processor.err" &
 proc=$!
+# A second processor, another query file, default flags too: its own group
+# and transactional id, so neither fences nor starves the other.
+cat >"$W/q2.sql" <<SQL
+CREATE STREAM wildrydes WITH (topic='$SRC');
+CREATE STREAM counts WITH (topic='$SRC-counts', key='Name') AS
+SELECT Name, WINDOW_START AS Minute, COUNT(*) AS n FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE, GRACE 0 SECONDS)
+GROUP BY Name;
+SQL
+"$RF_BIN/processor" -b "$RF_BROKERS" -f "$W/q2.sql" --idle-timeout 1s --status-interval 1h \
+    --deadletter-topic "$SRC-dead-processor2" --late-topic "$SRC-late2" 2>"$W/processor2.err" &
+proc2=$!
 "$RF_BIN/producer" -b "$RF_BROKERS" -t "$SRC-summary" --input /dev/null 2>/dev/null # so the sink can subscribe
 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$SRC-summary" --to "$PG" --to "$RF_REDIS_URL" --status-interval 1h \
     --deadletter-topic "$SRC-dead-sink" 2>"$W/sink.err" &
@@ -59,7 +70,7 @@ sink=$!
 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$SRC" --to "file://$W/archive" --batch-seconds 1 --status-interval 1h \
     --deadletter-topic "$SRC-dead-archive" 2>"$W/archive.err" &
 arch=$!
-on_exit "kill $proc $sink $arch 2>/dev/null"
+on_exit "kill $proc $proc2 $sink $arch 2>/dev/null"
 
 wait_for 90 "every summary" bash -c "[ \$('$RF_BIN/consumer' -b '$RF_BROKERS' -t '$SRC-summary' 2>/dev/null | wc -l) -ge $(want summaries) ]"
 check_eq "the processor emits every summary once" "$(count_topic "$SRC-summary")" "$(want summaries)"
@@ -69,6 +80,9 @@ check_eq "  for every unicorn, whatever its name" \
 check_eq "  each minute's distance is its 6 events'" \
     "$(python3 -c 'import json, sys; print(sorted({round(json.loads(l)["Distance"], 6) for l in open(sys.argv[1])}))' "$W/summaries.jsonl")" "[178.5, 182.1, 185.7]"
 check_eq "the CAST stream: a row per castable event" "$(count_topic "$SRC-ids")" "$(want ids)"
+wait_for 30 "the second processor's counts" bash -c "[ \$('$RF_BIN/consumer' -b '$RF_BROKERS' -t '$SRC-counts' --show offset 2>/dev/null | wc -l) -ge $(want summaries) ]"
+check_eq "a second processor of another file, beside it with default flags, has all its results" \
+    "$(count_topic "$SRC-counts")" "$(want summaries)"
 wait_for 30 "the processor's dead letters" bash -c "[ \$('$RF_BIN/consumer' -b '$RF_BROKERS' -t '$SRC-dead-processor' 2>/dev/null | wc -l) -ge $(( $(want processor_decode_dead) + $(want processor_query_dead) )) ]"
 "$RF_BIN/consumer" -b "$RF_BROKERS" -t "$SRC-dead-processor" 2>/dev/null >"$W/dead-processor.jsonl"
 check_eq "  decode dead letters: 2099, 1969, raw bytes, 1 MB" "$(grep -c '"stage":"decode"' "$W/dead-processor.jsonl")" "$(want processor_decode_dead)"
@@ -117,7 +131,9 @@ print(n, bad)' "$W/all-dead.jsonl")" "$(( $(want producer_dead) + $(want process
 
 # 6. SIGTERM: each stops cleanly, and its summary line adds up.
 kill -TERM "$proc" "$sink" "$arch"
+kill -TERM "$proc2"
 wait "$proc"; check_eq "the processor exits 0 on SIGTERM" "$?" 0
+wait "$proc2"; check_eq "  and so does the second" "$?" 0
 wait "$sink"; check_eq "the summary sink exits 0" "$?" 0
 wait "$arch"; check_eq "the archive sink exits 0" "$?" 0
 check_match "  the processor read every record and counts its dead letters" "$(tail -1 "$W/processor.err")" \
