@@ -5,6 +5,7 @@
 #include "rf_json.h"
 
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,29 +16,15 @@ static void write_text(FILE *f, const char *s)
     rf_json_write_text(f, s, strlen(s));
 }
 
+/* The exact bytes as a base64 JSON string (OpenSSL's encoder). */
 static void write_base64(FILE *f, const unsigned char *s, size_t n)
 {
-    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned char out[4 * 3072 / 3 + 1];
     fputc('"', f);
-    size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        unsigned v = (unsigned)s[i] << 16 | (unsigned)s[i + 1] << 8 | s[i + 2];
-        fputc(abc[v >> 18], f);
-        fputc(abc[(v >> 12) & 63], f);
-        fputc(abc[(v >> 6) & 63], f);
-        fputc(abc[v & 63], f);
-    }
-    if (n - i == 1) {
-        unsigned v = (unsigned)s[i] << 16;
-        fputc(abc[v >> 18], f);
-        fputc(abc[(v >> 12) & 63], f);
-        fputs("==", f);
-    } else if (n - i == 2) {
-        unsigned v = (unsigned)s[i] << 16 | (unsigned)s[i + 1] << 8;
-        fputc(abc[v >> 18], f);
-        fputc(abc[(v >> 12) & 63], f);
-        fputc(abc[(v >> 6) & 63], f);
-        fputc('=', f);
+    for (size_t i = 0; i < n; i += 3072) { /* whole 3-byte groups per chunk: no padding inside */
+        int chunk = (int)(n - i < 3072 ? n - i : 3072);
+        int len = EVP_EncodeBlock(out, s + i, chunk);
+        fwrite(out, 1, (size_t)len, f);
     }
     fputc('"', f);
 }

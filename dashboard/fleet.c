@@ -64,10 +64,12 @@ static uint64_t hash_name(const char *s)
     return h;
 }
 
-/* Rebuild the name index with cap slots (a power of two). 0 or -1. Lock held. */
+/* Rebuild the name index with cap slots (a power of two), in place when
+ * the size stays (that cannot fail). 0, or -1 when a new array cannot be
+ * had (the old index is then left as it was). Lock held. */
 static int reindex(struct fleet *f, size_t cap)
 {
-    int32_t *ni = malloc(sizeof *ni * cap);
+    int32_t *ni = cap == f->index_cap ? f->index : malloc(sizeof *ni * cap);
     if (!ni)
         return -1;
     memset(ni, 0xff, sizeof *ni * cap);
@@ -77,7 +79,8 @@ static int reindex(struct fleet *f, size_t cap)
             j = (j + 1) & (cap - 1);
         ni[j] = i;
     }
-    free(f->index);
+    if (ni != f->index)
+        free(f->index);
     f->index = ni;
     f->index_cap = cap;
     return 0;
@@ -126,11 +129,13 @@ static void forget(struct fleet *f, int64_t now)
     if (kept == f->n)
         return;
     f->n = kept;
+    /* the positions moved: the index is rebuilt, smaller when the fleet
+     * shrank to under a quarter of it, else in place */
     size_t cap = 1024;
     while ((size_t)(f->n + 1) * 2 > cap)
         cap *= 2;
-    if (cap < f->index_cap / 4 || reindex(f, f->index_cap) < 0) /* shrink when much smaller */
-        reindex(f, cap);
+    if (cap >= f->index_cap / 4 || reindex(f, cap) < 0)
+        reindex(f, f->index_cap);
     if (f->cap > 1024 && f->n < f->cap / 4) {
         struct unicorn *nu = realloc(f->u, sizeof *nu * (size_t)(f->cap / 2));
         if (nu) {

@@ -13,6 +13,24 @@ static int hexval(int ch)
 }
 
 /* The value of query parameter name, percent-decoded, or -1. */
+/* Percent-decode s[0..n) into out (NUL-terminated, at most outlen - 1
+ * bytes); with plus, '+' is a space (a query string, not a cookie). */
+static void pct_decode(const char *s, size_t n, char *out, size_t outlen, int plus)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < outlen; i++) {
+        if (plus && s[i] == '+') {
+            out[o++] = ' ';
+        } else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+}
+
 int http_param(const struct request *r, const char *name, char *out, size_t outlen)
 {
     size_t nl = strlen(name);
@@ -20,17 +38,7 @@ int http_param(const struct request *r, const char *name, char *out, size_t outl
         const char *amp = strchr(p, '&');
         size_t seg = amp ? (size_t)(amp - p) : strlen(p);
         if (seg > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
-            size_t o = 0;
-            for (const char *s = p + nl + 1; s < p + seg && o + 1 < outlen; s++) {
-                if (*s == '+')
-                    out[o++] = ' ';
-                else if (*s == '%' && s + 2 < p + seg + 1 && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-                    out[o++] = (char)(hexval(s[1]) * 16 + hexval(s[2]));
-                    s += 2;
-                } else
-                    out[o++] = *s;
-            }
-            out[o] = '\0';
+            pct_decode(p + nl + 1, seg - nl - 1, out, outlen, 1);
             return 0;
         }
         p += seg + (amp ? 1 : 0);
@@ -94,7 +102,8 @@ int http_parse_request(const char *head, size_t len, struct request *r)
     return 0;
 }
 
-/* The value of cookie name in the Cookie header ("a=1; b=2"), or -1. */
+/* The value of cookie name in the Cookie header ("a=1; b=2"),
+ * percent-decoded (the page sets it encodeURIComponent'ed), or -1. */
 static int cookie(const struct request *r, const char *name, char *out, size_t outlen)
 {
     size_t nl = strlen(name);
@@ -104,11 +113,7 @@ static int cookie(const struct request *r, const char *name, char *out, size_t o
         const char *semi = strchr(p, ';');
         size_t seg = semi ? (size_t)(semi - p) : strlen(p);
         if (seg > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
-            size_t vl = seg - nl - 1;
-            if (vl >= outlen)
-                return -1;
-            memcpy(out, p + nl + 1, vl);
-            out[vl] = '\0';
+            pct_decode(p + nl + 1, seg - nl - 1, out, outlen, 0);
             return 0;
         }
         p += seg;
@@ -132,21 +137,7 @@ int http_authorized(const struct request *r, const char *token)
     char t[1024];
     if (strncmp(r->auth, "Bearer ", 7) == 0 && same_secret(r->auth + 7, token))
         return 1;
-    if (cookie(r, "rydeflow_token", t, sizeof t) == 0) {
-        char dec[1024];
-        size_t o = 0;
-        for (const char *s = t; *s && o + 1 < sizeof dec; s++) { /* the page sets it encodeURIComponent'ed */
-            if (*s == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-                dec[o++] = (char)(hexval(s[1]) * 16 + hexval(s[2]));
-                s += 2;
-            } else {
-                dec[o++] = *s;
-            }
-        }
-        dec[o] = '\0';
-        return same_secret(dec, token);
-    }
-    return 0;
+    return cookie(r, "rydeflow_token", t, sizeof t) == 0 && same_secret(t, token);
 }
 
 int http_token_in_url(const struct request *r)

@@ -100,17 +100,27 @@ static struct sql_script *parse(const char *text)
     return s;
 }
 
+/* A partition state with conf, its outputs into o (forwards counted by
+ * on_forward when set); resuming from committed/meta (-1/NULL: afresh).
+ * *warning (when given) gets pstate_new's. */
+static struct pstate *start_conf(const struct pstate_conf *conf, struct outs *o,
+                                 int (*on_forward)(void *, int, const char *, size_t, const char *, size_t, int64_t),
+                                 int64_t committed, const char *meta, const char **warning)
+{
+    struct pstate_sink sink = {o, on_result, on_late, on_dead, on_forward};
+    const char *w;
+    char err[256];
+    struct pstate *ps = pstate_new(conf, &sink, committed, meta, warning ? warning : &w, err, sizeof err);
+    if (!ps)
+        fprintf(stderr, "pstate_new: %s\n", err);
+    return ps;
+}
+
 static struct pstate *start(struct sql_script *s, const char *topic, struct outs *o, int64_t committed,
                             const char *meta)
 {
     struct pstate_conf conf = {.script = s, .topic = topic, .idle_ms = 1000, .max_future_ms = 3600000};
-    struct pstate_sink sink = {o, on_result, on_late, on_dead, NULL};
-    const char *warning;
-    char err[256];
-    struct pstate *ps = pstate_new(&conf, &sink, committed, meta, &warning, err, sizeof err);
-    if (!ps)
-        fprintf(stderr, "pstate_new: %s\n", err);
-    return ps;
+    return start_conf(&conf, o, NULL, committed, meta, NULL);
 }
 
 static int count_prefix(const struct outs *o, const char *prefix)
@@ -306,10 +316,9 @@ static void test_many_sources(void)
                                  "WINDOW TUMBLING (SIZE 1 MINUTE);");
     struct outs *o = calloc(1, sizeof *o);
     struct pstate_conf conf = {.script = s, .topic = "rp", .idle_ms = 1000, .inputs = inputs};
-    struct pstate_sink sink = {o, on_result, on_late, on_dead, NULL};
     const char *warning;
     char err[256];
-    struct pstate *ps = pstate_new(&conf, &sink, -1, NULL, &warning, err, sizeof err);
+    struct pstate *ps = start_conf(&conf, o, NULL, -1, NULL, NULL);
     CHECK(ps != NULL);
     enum { N = 600 };
     int64_t t0 = at(0);
@@ -324,7 +333,7 @@ static void test_many_sources(void)
         fprintf(stderr, "  %zu bytes of metadata for %d sources\n", strlen(meta), N);
     CHECK(pstate_commit_point(ps, &off2, tiny, sizeof tiny) == -1);
     pstate_free(ps);
-    ps = pstate_new(&conf, &sink, off, meta, &warning, err, sizeof err);
+    ps = start_conf(&conf, o, NULL, off, meta, &warning);
     CHECK(ps != NULL && warning == NULL);
     CHECK(ps && pstate_commit_point(ps, &off2, meta2, sizeof meta2) == 0);
     CHECK_INT(off2, off);
@@ -355,10 +364,8 @@ static void test_long_key(void)
     CHECK(sql_script_stream(s, 0)->repartition);
     struct outs *o = calloc(1, sizeof *o);
     struct pstate_conf conf = {.script = s, .topic = "src", .idle_ms = 1000, .inputs = inputs};
-    struct pstate_sink sink = {o, on_result, on_late, on_dead, on_forward};
-    const char *warning;
     char err[256];
-    struct pstate *ps = pstate_new(&conf, &sink, -1, NULL, &warning, err, sizeof err);
+    struct pstate *ps = start_conf(&conf, o, on_forward, -1, NULL, NULL);
     CHECK(ps != NULL);
     char longv[2000], rec[2200], ts[32];
     memset(longv, 'v', sizeof longv - 1);
