@@ -19,8 +19,8 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     (void)rk;
     (void)opaque;
-    if (err == RD_KAFKA_RESP_ERR__FATAL)
-        rf_error("kafka fatal error: %s", reason);
+    if (err == RD_KAFKA_RESP_ERR__FATAL) /* the program says what it does about it (stop, or renew) */
+        rf_warn("kafka fatal error: %s", reason);
     else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
         rf_warn("kafka: all brokers are down (%s); retrying", reason);
     else

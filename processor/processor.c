@@ -155,6 +155,48 @@ static int load_parts(struct proc *P, rd_kafka_topic_partition_list_t *list)
 
 /* ---- committing ---------------------------------------------------------------- */
 
+/* Rebuild every assigned partition from the last commit (after the open
+ * transaction was aborted: its outputs are gone, so its work is redone). */
+static int rewind_parts(struct proc *P)
+{
+    rd_kafka_topic_partition_list_t *list = NULL;
+    if (rd_kafka_assignment(P->c, &list) || load_parts(P, list) < 0) {
+        if (list)
+            rd_kafka_topic_partition_list_destroy(list);
+        return proc_fail(P, P->err[0] ? P->err : "cannot rewind after an aborted transaction");
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return 0;
+}
+
+/* After a fatal error: if it is the producer's fencing while this member
+ * still holds its partitions, start a new producer and redo the work since
+ * the last commit (as Kafka Streams does). The usual cause is Kafka away
+ * for longer than transaction.timeout.ms: the coordinator aborts the open
+ * transaction and bumps the epoch. A real twin (the same group.instance.id
+ * twice) is fenced out of the group too and stops; three renewals without
+ * a commit between them stop as well, so two twins cannot take turns for
+ * ever. 0 if renewed (P no longer failed), -1 if P stays failed. */
+static int renew_fenced(struct proc *P)
+{
+    if (!P->txn || !txn_fenced(P->txn) || rd_kafka_fatal_error(P->c, NULL, 0) || P->renewals >= 3)
+        return -1;
+    rf_warn("%s: the transaction was fenced (Kafka away for longer than transaction.timeout.ms?): starting a new "
+            "producer and redoing the work since the last commit", P->err);
+    char err[512];
+    txn_free(P->txn);
+    if (!(P->txn = txn_new(P->cfg->brokers, &P->cfg->props, P->txn_id, (int)P->cfg->timeout_ms, err, sizeof err))) {
+        snprintf(P->err, sizeof P->err, "%s", err);
+        return -1;
+    }
+    P->renewals++;
+    P->failed = 0;
+    P->err[0] = '\0';
+    P->aborts++;
+    rf_metric_add(P->m_aborts, 1);
+    return rewind_parts(P);
+}
+
 /* Make everything so far durable: EMIT CHANGES rows, then the outputs and
  * every partition's commit point in one transaction. After an abort, every
  * partition is rebuilt from the last commit. 0, or -1 (fatal). */
@@ -203,16 +245,10 @@ static int commit(struct proc *P)
     if (r == TXN_ABORTED) {
         P->aborts++;
         rf_metric_add(P->m_aborts, 1);
-        rd_kafka_topic_partition_list_t *list = NULL;
-        if (rd_kafka_assignment(P->c, &list) || load_parts(P, list) < 0) {
-            if (list)
-                rd_kafka_topic_partition_list_destroy(list);
-            return proc_fail(P, P->err[0] ? P->err : "cannot rewind after an aborted transaction");
-        }
-        rd_kafka_topic_partition_list_destroy(list);
-        return 0;
+        return rewind_parts(P);
     }
     P->commits++;
+    P->renewals = 0;
     rf_metric_add(P->m_commits, 1);
     for (int i = 0; i < P->nparts; i++)
         if (P->parts[i].fed) /* what it was fed is there to read now */
@@ -521,9 +557,8 @@ int processor_run(const struct processor_config *cfg)
         P.failed = 1;
         goto out;
     }
-    char txn_id[512];
-    snprintf(txn_id, sizeof txn_id, "rydeflow-%s-%s", cfg->group, cfg->instance);
-    if (!(P.txn = txn_new(cfg->brokers, &cfg->props, txn_id, (int)cfg->timeout_ms, err, sizeof err))) {
+    snprintf(P.txn_id, sizeof P.txn_id, "rydeflow-%s-%s", cfg->group, cfg->instance);
+    if (!(P.txn = txn_new(cfg->brokers, &cfg->props, P.txn_id, (int)cfg->timeout_ms, err, sizeof err))) {
         proc_fail(&P, err);
         goto out;
     }
@@ -533,13 +568,13 @@ int processor_run(const struct processor_config *cfg)
         goto out;
     }
     rf_info("running %d stream%s from %s (group %s, transactional.id %s)", sql_script_nstreams(cfg->script),
-            sql_script_nstreams(cfg->script) == 1 ? "" : "s", cfg->file, cfg->group, txn_id);
+            sql_script_nstreams(cfg->script) == 1 ? "" : "s", cfg->file, cfg->group, P.txn_id);
     int64_t commit_every = cfg->commit_ms;
     if (P.any_changes && cfg->emit_ms < commit_every)
         commit_every = cfg->emit_ms;
     int64_t now = rf_time_now_ms(), results_since = 0;
     unsigned polls = 0;
-    while (rf_running() && !P.failed) {
+    while (rf_running() && (!P.failed || renew_fenced(&P) == 0)) {
         /* with results waiting, take only what is at hand, then commit */
         int waiting = txn_open(P.txn) && txn_records(P.txn) > 0;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(P.c, waiting ? 0 : 100);
@@ -562,7 +597,7 @@ int processor_run(const struct processor_config *cfg)
             status(&P, now, 0);
         }
         if (P.failed)
-            break;
+            continue; /* renewed at the top of the loop, or stopped */
         /* Results wait for their commit: commit once the consumer has
          * nothing more at hand, or 20 ms after the first result, so that a
          * steady stream of input never holds them back for long. */
@@ -583,6 +618,8 @@ int processor_run(const struct processor_config *cfg)
             }
         }
     }
+    if (P.failed) /* fenced as the stop came: renewed, the next run redoes what is not committed */
+        renew_fenced(&P);
     if (!P.failed) {
         commit(&P);
         rf_info("stopping: committed; leaving the group");

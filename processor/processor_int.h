@@ -52,6 +52,8 @@ struct proc {
     int rp_parts[MAX_STREAMS], src_parts[MAX_STREAMS];
     int64_t forwarded;
     size_t max_value; /* the largest record Kafka takes (rf_kafka_max_value) */
+    char txn_id[512];
+    int renewals; /* producers renewed after a fencing since the last commit */
     char err[512];
 };
 

@@ -91,6 +91,13 @@ void txn_free(struct txn *t)
 }
 
 rd_kafka_t *txn_handle(struct txn *t) { return t->rk; }
+
+int txn_fenced(struct txn *t)
+{
+    rd_kafka_resp_err_t e = rd_kafka_fatal_error(t->rk, NULL, 0);
+    return e == RD_KAFKA_RESP_ERR__FENCED || e == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+           e == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
+}
 int txn_open(const struct txn *t) { return t->open; }
 int64_t txn_open_since_ms(const struct txn *t) { return t->since_ms; }
 int64_t txn_records(const struct txn *t) { return t->records; }

@@ -49,6 +49,9 @@ run_one() { # run_one BUILD NAME LOG COMMAND...
         if ! grep -qE '[0-9]+ passed, [1-9][0-9]* failed' "$log"; then FAIL=$((FAIL + 1)); fi
         FAILED_TESTS+=("$build/$name")
         printf '%-8s %-40s FAIL (exit %d, %ds)\n' "$build" "$name" "$rc" $((SECONDS - t0))
+        # The failed checks first (with the diagnostics they print), then the
+        # end of the log: CI shows only what this prints.
+        grep -A4 '^not ok' "$log" | head -40 | sed 's/^/    ! /'
         tail -25 "$log" | sed 's/^/    | /'
     else
         printf '%-8s %-40s ok   (%s, %ds)\n' "$build" "$name" "$(grep -E '[0-9]+ passed' "$log" | tail -1 | sed 's/.*: //')" $((SECONDS - t0))
