@@ -21,8 +21,8 @@ check_eq "unknown path: 404" "$(curl -s -o /dev/null -w '%{http_code}' "http://1
 "$RF_BIN/consumer" -b "$RF_BROKERS" -t "$T" --follow --metrics "127.0.0.1:$P2" >/dev/null 2>&1 &
 cp=$!
 wait_for 10 "consumer metrics" curl -sf "http://127.0.0.1:$P2/healthz"
-sleep 1.5
-check_match "consumer: records counter moves" "$(curl -s "http://127.0.0.1:$P2/metrics")" "rydeflow_consumer_records_total\\{topic=\"$T\"\\} [1-9][0-9]*"
+records_counted() { curl -s "http://127.0.0.1:$P2/metrics" | grep -qE "rydeflow_consumer_records_total\\{topic=\"$T\"\\} [1-9][0-9]*"; }
+check "consumer: records counter moves" wait_for 60 "the consumer's records counter" records_counted
 kill -TERM $pp $cp; wait $pp; r1=$?; wait $cp; r2=$?
 check_eq "both exit 0 on SIGTERM" "$r1:$r2" "0:0"
 

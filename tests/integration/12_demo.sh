@@ -10,7 +10,8 @@ DEMO_PORT=$(_rf_free_port)
 UNICORNS=5 DEMO_PORT=$DEMO_PORT timeout --foreground --preserve-status -s TERM 20 scripts/demo.sh >"$W/out" 2>"$W/err" &
 demo=$!
 wait_for 30 "the demo's map" curl -sf "http://127.0.0.1:$DEMO_PORT/api/fleet"
-sleep 4
+has_shadowfax() { curl -s "http://127.0.0.1:$DEMO_PORT/api/fleet" | grep -q '"name":"Shadowfax"'; }
+wait_for 15 "Shadowfax on the map" has_shadowfax
 fleet=$(curl -s "http://127.0.0.1:$DEMO_PORT/api/fleet")
 wait "$demo"; rc=$?
 check_match "the map's URL is printed" "$(cat "$W/err")" "demo: open the map:  http://127.0.0.1:$DEMO_PORT/"

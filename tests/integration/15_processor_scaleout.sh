@@ -20,8 +20,7 @@ a=$!
 sleep 3
 "$RF_BIN/processor" "${P[@]}" -i b 2>"$W/b.err" &
 b=$!
-sleep 4
-check "the second instance joined and got partitions" grep -q "partition $SRC \[" "$W/b.err"
+check "the second instance joined and got partitions" wait_for 60 "b's partitions" grep -q "partition $SRC \[" "$W/b.err"
 check "a was still running when killed" kill -9 "$a" || cat "$W/a.err"
 wait "$a" 2>/dev/null
 wait "$producer"
