@@ -186,9 +186,16 @@ int sql_bind(struct node *n, const struct sql_schema *schema, struct slots *cols
         return 0;
     case N_LIKE:
         n->type = SQL_BOOL;
-        if ((l->type != SQL_STRING && l->type != SQL_NULL) || (r->type != SQL_STRING && r->type != SQL_NULL)) {
-            sql_error_set(err, n->line, n->col, "type mismatch: LIKE needs VARCHAR operands, got %s and %s",
-                          sql_type_name(l->type), sql_type_name(r->type));
+        for (int i = 0; i < n->nargs; i++)
+            if (n->args[i]->type != SQL_STRING && n->args[i]->type != SQL_NULL) {
+                sql_error_set(err, n->args[i]->line, n->args[i]->col,
+                              "type mismatch: %s needs VARCHAR operands%s, got %s", n->icase ? "ILIKE" : "LIKE",
+                              i == 2 ? " (and a VARCHAR ESCAPE)" : "", sql_type_name(n->args[i]->type));
+                return -1;
+            }
+        if (n->nargs == 3 && n->args[2]->kind == N_LITERAL && n->args[2]->value.type == SQL_STRING &&
+            sql_utf8_chars(n->args[2]->value.u.str.s, n->args[2]->value.u.str.len) > 1) {
+            sql_error_set(err, n->args[2]->line, n->args[2]->col, "ESCAPE must be one character (or empty)");
             return -1;
         }
         return 0;

@@ -65,27 +65,28 @@ static void set_bool(struct sql_value *v, int b)
     v->u.b = b;
 }
 
-/* LIKE with % (any run) and _ (one byte); iterative with one backtrack point. */
-static int like(const char *s, size_t sn, const char *p, size_t pn)
+size_t sql_double_text(double d, char *buf)
 {
-    size_t si = 0, pi = 0, star_p = (size_t)-1, star_s = 0;
-    while (si < sn) {
-        if (pi < pn && (p[pi] == '_' || p[pi] == s[si])) {
-            si++;
-            pi++;
-        } else if (pi < pn && p[pi] == '%') {
-            star_p = pi++;
-            star_s = si;
-        } else if (star_p != (size_t)-1) {
-            pi = star_p + 1;
-            si = ++star_s;
-        } else {
-            return 0;
-        }
+    if (isnan(d))
+        return (size_t)sprintf(buf, "nan");
+    if (isinf(d))
+        return (size_t)sprintf(buf, d > 0 ? "inf" : "-inf");
+    /* the fewest significant digits that read back the same */
+    int prec = 1, exp = 0;
+    char t[40];
+    for (; prec < 17; prec++) {
+        snprintf(t, sizeof t, "%.*e", prec - 1, d);
+        if (strtod(t, NULL) == d)
+            break;
     }
-    while (pi < pn && p[pi] == '%')
-        pi++;
-    return pi == pn;
+    snprintf(t, sizeof t, "%.*e", prec - 1, d);
+    exp = atoi(strchr(t, 'e') + 1);
+    if (exp < -4 || exp >= 16) /* 1e+16, 1.5e-05: the exponent form, as written above */
+        return (size_t)sprintf(buf, "%s", t);
+    int decimals = prec - 1 - exp;
+    if (decimals <= 0) /* integral: 1000000.0 */
+        return (size_t)sprintf(buf, "%.0f.0", d);
+    return (size_t)sprintf(buf, "%.*f", decimals, d);
 }
 
 static int to_text(const struct sql_value *v, struct sql_scratch *scr, struct sql_value *out)
@@ -100,17 +101,7 @@ static int to_text(const struct sql_value *v, struct sql_scratch *scr, struct sq
         n = snprintf(buf, sizeof buf, "%" PRId64, v->u.i);
         break;
     case SQL_DOUBLE:
-        n = snprintf(buf, sizeof buf, "%.17g", v->u.d);
-        /* shortest form that reads back the same, as DuckDB prints doubles */
-        for (int prec = 1; prec <= 17; prec++) {
-            char t[64];
-            int k = snprintf(t, sizeof t, "%.*g", prec, v->u.d);
-            if (strtod(t, NULL) == v->u.d) {
-                memcpy(buf, t, (size_t)k + 1);
-                n = k;
-                break;
-            }
-        }
+        n = (int)sql_double_text(v->u.d, buf);
         break;
     case SQL_BOOL:
         n = snprintf(buf, sizeof buf, "%s", v->u.b ? "true" : "false");
@@ -144,34 +135,52 @@ static int cast(const struct node *n, const struct sql_value *v, struct sql_scra
         return to_text(v, scr, out);
     if (v->type == SQL_STRING) {
         char buf[64];
-        size_t len = v->u.str.len < sizeof buf - 1 ? v->u.str.len : sizeof buf - 1;
-        memcpy(buf, v->u.str.s, len);
+        /* surrounding spaces do not count (as in DuckDB) */
+        const char *s = v->u.str.s;
+        size_t slen = v->u.str.len;
+        while (slen > 0 && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+            s++, slen--;
+        while (slen > 0 && (s[slen - 1] == ' ' || s[slen - 1] == '\t' || s[slen - 1] == '\n' || s[slen - 1] == '\r'))
+            slen--;
+        size_t len = slen < sizeof buf - 1 ? slen : sizeof buf - 1;
+        memcpy(buf, s, len);
         buf[len] = '\0';
         char *end;
         errno = 0;
         switch (to) {
         case SQL_INT:
             out->u.i = strtoll(buf, &end, 10);
+            if (end != buf && *end) { /* '2.5', '1e3': a number, rounded half away from zero (DuckDB) */
+                double d = strtod(buf, &end);
+                if (end != buf && !*end && !(fabs(d) < 9.2e18))
+                    errno = ERANGE;
+                else if (end != buf && !*end)
+                    out->u.i = (int64_t)llround(d);
+            }
             break;
         case SQL_DOUBLE:
             out->u.d = strtod(buf, &end);
+            if (errno == ERANGE && fabs(out->u.d) < 1) /* an underflow reads as 0 (or tiny) */
+                errno = 0;
             break;
-        case SQL_BOOL:
-            end = buf + len;
-            if (strcasecmp(buf, "true") == 0)
-                out->u.b = 1;
-            else if (strcasecmp(buf, "false") == 0)
-                out->u.b = 0;
-            else
-                end = buf;
+        case SQL_BOOL: {
+            static const char *const yes[] = {"true", "t", "yes", "y", "1"}, *const no[] = {"false", "f", "no", "n", "0"};
+            end = buf;
+            for (size_t i = 0; i < 5; i++) {
+                if (strcasecmp(buf, yes[i]) == 0)
+                    out->u.b = 1, end = buf + len;
+                if (strcasecmp(buf, no[i]) == 0)
+                    out->u.b = 0, end = buf + len;
+            }
             break;
+        }
         case SQL_TIMESTAMP:
             end = rf_time_parse(buf, len, &out->u.ts) == 0 ? buf + len : buf;
             break;
         default:
             end = buf;
         }
-        if (end == buf || *end || errno || v->u.str.len >= sizeof buf) {
+        if (end == buf || *end || errno || slen >= sizeof buf) {
             sql_error_set(err, n->line, n->col, "cannot CAST '%.40s' to %s", buf, sql_type_name(to));
             return -1;
         }
@@ -185,7 +194,7 @@ static int cast(const struct node *n, const struct sql_value *v, struct sql_scra
                 sql_error_set(err, n->line, n->col, "cannot CAST %g to INT: out of range", v->u.d);
                 return -1;
             }
-            out->u.i = (int64_t)llround(v->u.d);
+            out->u.i = (int64_t)nearbyint(v->u.d); /* half to even, as DuckDB casts a DOUBLE */
         } else if (v->type == SQL_BOOL) {
             out->u.i = v->u.b;
         } else if (v->type == SQL_TIMESTAMP) {
@@ -260,11 +269,8 @@ static int arith(enum binop op, const struct sql_value *a, const struct sql_valu
     case OP_ADD: out->u.d = x + y; break;
     case OP_SUB: out->u.d = x - y; break;
     case OP_MUL: out->u.d = x * y; break;
-    case OP_DIV:
-        if (y == 0) /* division by zero is NULL, as in DuckDB */
-            out->type = SQL_NULL;
-        else
-            out->u.d = x / y;
+    case OP_DIV: /* IEEE, as in DuckDB: x / 0 is inf, -inf or nan */
+        out->u.d = x / y;
         break;
     default:
         if (y == 0)
@@ -388,10 +394,26 @@ int sql_eval(const struct node *n, const struct sql_value *row, struct sql_scrat
     case N_LIKE:
         EVAL(n->args[0], &a);
         EVAL(n->args[1], &b);
-        if (a.type != SQL_STRING || b.type != SQL_STRING)
+        if (a.type != SQL_STRING || b.type != SQL_STRING) {
             out->type = SQL_NULL;
-        else
-            set_bool(out, like(a.u.str.s, a.u.str.len, b.u.str.s, b.u.str.len) != n->negated);
+            return 0;
+        }
+        uint32_t esc = 0;
+        if (n->nargs == 3) {
+            struct sql_value e;
+            EVAL(n->args[2], &e);
+            if (e.type != SQL_STRING) {
+                out->type = SQL_NULL;
+                return 0;
+            }
+            if (sql_utf8_chars(e.u.str.s, e.u.str.len) > 1) {
+                sql_error_set(err, n->args[2]->line, n->args[2]->col, "ESCAPE must be one character (or empty)");
+                return -1;
+            }
+            if (e.u.str.len)
+                sql_utf8_next(e.u.str.s, e.u.str.len, 0, &esc);
+        }
+        set_bool(out, sql_like(a.u.str.s, a.u.str.len, b.u.str.s, b.u.str.len, esc, n->icase) != n->negated);
         return 0;
     case N_IN: {
         EVAL(n->args[0], &a);

@@ -24,6 +24,10 @@ const char *sql_value_text(const struct sql_value *v, char *buf, size_t len, siz
         *n = (size_t)snprintf(buf, len, "%" PRId64, v->u.i);
         return buf;
     case SQL_DOUBLE:
+        if (!isfinite(v->u.d)) {
+            *n = (size_t)snprintf(buf, len, "%s", isnan(v->u.d) ? "nan" : v->u.d > 0 ? "inf" : "-inf");
+            return buf;
+        }
         /* The shortest form that reads back exactly. Most values here have
          * few decimals (coordinates, metres): try six fixed decimals with
          * trailing zeros dropped first; else 15 significant digits, 16, 17. */
@@ -63,7 +67,9 @@ void sql_row_write_json(FILE *out, const char *const *names, const struct sql_va
         const char *t = sql_value_text(&v[i], buf, sizeof buf, &len);
         if (v[i].type == SQL_NULL)
             fputs("null", out);
-        else if (v[i].type == SQL_STRING || v[i].type == SQL_TIMESTAMP)
+        else if (v[i].type == SQL_STRING) /* valid UTF-8 whatever the input held */
+            rf_json_write_text(out, t, len);
+        else if (v[i].type == SQL_TIMESTAMP)
             rf_json_write_string(out, t, len);
         else if (v[i].type == SQL_DOUBLE && !isfinite(v[i].u.d))
             fputs("null", out); /* JSON has no infinities */

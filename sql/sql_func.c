@@ -1,6 +1,6 @@
 /* sql_func.c - scalar functions: their argument rules and implementations.
  *
- *   LOWER(s) UPPER(s) LENGTH(s) SUBSTR(s, start[, len])   (1-based, in bytes)
+ *   LOWER(s) UPPER(s) LENGTH(s) SUBSTR(s, start[, len])   (1-based, in characters)
  *   ABS(x) ROUND(x[, digits]) FLOOR(x) CEIL(x)             FLOOR(ts TO unit)
  *   COALESCE(a, b, ...)  NOW()  DATE_TRUNC('unit', ts)
  *   PARSE_TIMESTAMP(s)  FORMAT_TIMESTAMP(ts)             ('YYYY-MM-DD HH:MM:SS.mmm')
@@ -207,39 +207,26 @@ int sql_call_eval(const struct node *n, const struct sql_value *a, struct sql_sc
     case F_UPPER: {
         if (a[0].type != SQL_STRING)
             return 0;
-        char *s = sql_scratch_alloc(scratch, a[0].u.str.len + 1);
+        /* a character's other case may take more bytes than it does */
+        char *s = sql_scratch_alloc(scratch, 2 * a[0].u.str.len + 4);
         if (!s)
             goto oom;
-        for (size_t i = 0; i < a[0].u.str.len; i++) {
-            char c = a[0].u.str.s[i];
-            s[i] = n->func == F_LOWER ? (char)(c >= 'A' && c <= 'Z' ? c + 32 : c)
-                                      : (char)(c >= 'a' && c <= 'z' ? c - 32 : c);
-        }
-        set_str(out, s, a[0].u.str.len);
+        set_str(out, s, sql_text_case(a[0].u.str.s, a[0].u.str.len, n->func == F_UPPER, s));
         return 0;
     }
     case F_LENGTH: {
         if (a[0].type != SQL_STRING)
             return 0;
-        int64_t chars = 0; /* characters, not bytes: count UTF-8 lead bytes */
-        for (size_t i = 0; i < a[0].u.str.len; i++)
-            chars += ((unsigned char)a[0].u.str.s[i] & 0xC0) != 0x80;
         out->type = SQL_INT;
-        out->u.i = chars;
+        out->u.i = (int64_t)sql_utf8_chars(a[0].u.str.s, a[0].u.str.len); /* characters, not bytes */
         return 0;
     }
     case F_SUBSTR: {
         if (a[0].type != SQL_STRING || a[1].type != SQL_INT || (n->nargs > 2 && a[2].type != SQL_INT))
             return 0;
-        int64_t len = (int64_t)a[0].u.str.len, start = a[1].u.i, count = n->nargs > 2 ? a[2].u.i : len;
-        if (count < 0)
-            count = 0;
-        int64_t from = start > 0 ? start - 1 : 0, to = start > 0 ? from + count : start - 1 + count;
-        if (to > len)
-            to = len;
-        if (from > len)
-            from = len;
-        set_str(out, a[0].u.str.s + from, (size_t)(to > from ? to - from : 0));
+        size_t from, len;
+        sql_substr(a[0].u.str.s, a[0].u.str.len, a[1].u.i, n->nargs > 2 ? a[2].u.i : 0, n->nargs > 2, &from, &len);
+        set_str(out, a[0].u.str.s + from, len);
         return 0;
     }
     case F_ABS:

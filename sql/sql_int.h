@@ -59,6 +59,7 @@ struct node {
     int line, col;        /* where it starts, for errors */
     enum sql_type type;   /* static type after binding (SQL_NULL = unknown until run time) */
     int negated;          /* NOT IN, NOT BETWEEN, NOT LIKE, IS NOT NULL */
+    int icase;            /* N_LIKE: ILIKE (args: text, pattern[, escape]) */
     enum binop op;
     struct sql_value value; /* N_LITERAL */
     const char *name;     /* N_COLUMN (as written), N_CALL (upper-cased) */
@@ -131,11 +132,33 @@ void sql_scratch_free(struct sql_scratch *s);
 int sql_eval(const struct node *n, const struct sql_value *row, struct sql_scratch *scratch, struct sql_value *out,
              struct sql_error *err);
 
+/* Text by characters (sql_text.c). A byte that is not UTF-8 is one
+ * character (decoded as U+FFFD, kept as it is in results). */
+/* Decode the character at s[i] (i < n) into *cp; returns the next index. */
+size_t sql_utf8_next(const char *s, size_t n, size_t i, uint32_t *cp);
+size_t sql_utf8_put(char *out, uint32_t cp); /* encode: 1-4 bytes written */
+size_t sql_utf8_chars(const char *s, size_t n);
+/* Unicode simple case mapping (the C.UTF-8 locale's; ASCII without it). */
+uint32_t sql_case_map(uint32_t cp, int upper);
+/* s upper- or lower-cased into out (room for 2 * n + 4 bytes); returns its length. */
+size_t sql_text_case(const char *s, size_t n, int upper, char *out);
+/* SQL LIKE: '%' any run, '_' one character; esc (0: none) makes the next
+ * pattern character literal; icase: ILIKE. 1 if s matches p. */
+int sql_like(const char *s, size_t sn, const char *p, size_t pn, uint32_t esc, int icase);
+/* SUBSTR(s, start[, count]) by characters, with DuckDB's rules for a start
+ * of 0 or below and a negative count: the bytes s[*from, *from + *len). */
+void sql_substr(const char *s, size_t n, int64_t start, int64_t count, int has_count, size_t *from, size_t *len);
+
 /* Scalar functions (sql_func.c): type-check a call, and evaluate one whose
  * arguments are already evaluated. */
 int sql_bind_call(struct node *n, struct sql_error *err);
 int sql_call_eval(const struct node *n, const struct sql_value *args, struct sql_scratch *scratch,
                   struct sql_value *out, struct sql_error *err);
+
+/* A double as CAST(d AS VARCHAR) writes it, as DuckDB does: the fewest
+ * digits that read back the same, "1000000.0", "0.0001", "1.5e-05",
+ * "1e+16", "inf", "nan". buf: at least 40 bytes. Returns the length. */
+size_t sql_double_text(double d, char *buf);
 
 /* Value helpers. */
 int sql_value_truthy(const struct sql_value *v); /* 1 TRUE, 0 FALSE, -1 NULL */

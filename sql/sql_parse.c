@@ -493,8 +493,8 @@ static struct node *parse_cmp(struct parser *P)
         /* NOT IN / NOT BETWEEN / NOT LIKE */
         advance(P);
         negated = 1;
-        if (!is_kw(P, "IN") && !is_kw(P, "BETWEEN") && !is_kw(P, "LIKE"))
-            return fail_at(P, &P->tok, "expected %s after NOT", "IN, BETWEEN or LIKE");
+        if (!is_kw(P, "IN") && !is_kw(P, "BETWEEN") && !is_kw(P, "LIKE") && !is_kw(P, "ILIKE"))
+            return fail_at(P, &P->tok, "expected %s after NOT", "IN, BETWEEN, LIKE or ILIKE");
     }
     if (accept_kw(P, "IN")) {
         struct node *n = mk(P, N_IN, &t);
@@ -529,10 +529,18 @@ static struct node *parse_cmp(struct parser *P)
         n->line = l->line, n->col = l->col;
         return n;
     }
-    if (accept_kw(P, "LIKE")) {
+    int icase = is_kw(P, "ILIKE");
+    if (accept_kw(P, "LIKE") || accept_kw(P, "ILIKE")) {
         struct node *n = binary(P, N_LIKE, OP_EQ, &t, l, parse_concat(P));
-        if (n)
+        if (n && accept_kw(P, "ESCAPE")) {
+            struct node *args[3] = {n->args[0], n->args[1], parse_concat(P)};
+            if (!args[2] || set_args(P, n, args, 3) < 0)
+                return NULL;
+        }
+        if (n) {
             n->negated = negated;
+            n->icase = icase;
+        }
         return n;
     }
     return l;

@@ -24,7 +24,7 @@ static int node_equal(const struct node *a, const struct node *b)
         return sql_value_same(&a->value, &b->value) && a->value.type == b->value.type;
     case N_BINARY:
     case N_LIKE:
-        if (a->op != b->op)
+        if (a->op != b->op || a->icase != b->icase)
             return 0;
         break;
     case N_CALL:
