@@ -5,7 +5,9 @@
  *
  * Each event is filed under its own event hour (StatusTime), so readers may
  * skip objects by hour; the marker object <root>/<topic>/_rydeflow_partitioned_by_event_time
- * says so (bin/sql prunes only archives that carry it).
+ * says so (bin/sql prunes only archives that carry it); beside it the schema
+ * file _rydeflow_schema.json names the records' columns, their types and
+ * the event-time column (sql.h), so that readers need not guess.
  *
  * Exactly once: a partition has one open object at a time, so a partition's
  * objects tile its offsets. An object is written when the next event belongs
@@ -23,6 +25,7 @@
 #include "rf_log.h"
 #include "rf_s3.h"
 #include "rf_time.h"
+#include "sql.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -221,6 +224,13 @@ static enum sink_rc ensure_marker(struct backend *b, char *err, size_t errlen)
         return SINK_OK;
     static const char text[] = "objects under hour=HH hold only events whose event time (StatusTime) is in that hour\n";
     if (put(b, b->topic, MARKER, text, sizeof text - 1, err, errlen) < 0)
+        return SINK_RETRY;
+    /* What the objects hold, for readers (bin/sql, and anyone else): every
+     * archived record decoded as a workshop event, so its schema is that
+     * of the events whatever the topic is called. */
+    char schema[4096];
+    int n = sql_schema_to_json(sql_schema_wildrydes(), "rydeflow-event", schema, sizeof schema);
+    if (n < 0 || put(b, b->topic, SQL_SCHEMA_FILE, schema, (size_t)n, err, errlen) < 0)
         return SINK_RETRY;
     b->marker_done = 1;
     return SINK_OK;

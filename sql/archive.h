@@ -30,6 +30,15 @@ int archive_list(const char *url, const char *endpoint, const char *topic, char 
 int archive_by_event_time(void);
 void archive_free_list(char **paths, int n);
 
+/* The schema of a topic's archive (sql.h's schema file format): the file
+ * SQL_SCHEMA_FILE its writer left beside the objects, else one inferred
+ * from the first 20,480 records. *how says which. The caller frees it with
+ * sql_schema_free. NULL with err if the archive cannot be read, has no
+ * records, or its schema file is broken. */
+struct sql_schema;
+struct sql_schema *archive_schema(const char *url, const char *endpoint, const char *topic, char *how,
+                                  size_t howlen, char *err, size_t errlen);
+
 /* The start of the hour an object is filed under (ms since the epoch), from
  * its path's year=/month=/day=/hour= components; -1 if it has none. */
 int64_t archive_object_hour(const char *path);

@@ -23,15 +23,36 @@ struct scan {
     int time_col;        /* pruning: the input column of the event time, else -1 */
     int64_t hour;        /* pruning: the hour the object is filed under */
     int skip_bad;
-    long long rows, bad;
+    long long rows, bad, mismatches;
     int failed;
     struct sql_error err;
     char msg[512];
 };
 
+/* The source's schema: the built-in ones by name, else what the archive
+ * says of itself (archive_schema), kept for the run. Without one (no
+ * archive yet), an open schema: the scan then says what is missing. */
+static const struct sql_cli_config *run_cfg;
+static struct sql_schema *run_schema;
+static char run_schema_how[128];
+
 static const struct sql_schema *lookup(const char *name)
 {
-    return name ? sql_schema_for_topic(name) : NULL;
+    if (!name)
+        return NULL;
+    if (strcmp(name, "wildrydes") == 0 || strcmp(name, "wildrydes-summary") == 0)
+        return sql_schema_for_topic(name);
+    if (run_schema && strcmp(run_schema->name, name) == 0)
+        return run_schema;
+    sql_schema_free(run_schema);
+    char err[512];
+    if (!(run_schema = archive_schema(run_cfg->archive, run_cfg->endpoint, name, run_schema_how,
+                                      sizeof run_schema_how, err, sizeof err))) {
+        rf_debug("%s", err);
+        return sql_schema_for_topic(name);
+    }
+    rf_debug("columns of '%s': %s", name, run_schema_how);
+    return run_schema;
 }
 
 static int on_line(void *arg, const char *text, size_t len, long lineno)
@@ -65,6 +86,7 @@ static int on_line(void *arg, const char *text, size_t len, long lineno)
                  s->object, lineno);
         return -1;
     }
+    s->mismatches += src.mismatches;
     int rc = sql_query_add(s->q, row, &s->err);
     sql_row_release(&src);
     if (rc < 0) {
@@ -115,6 +137,7 @@ int sql_cli_run(const struct sql_cli_config *c)
     enum result_format fmt = strcmp(c->format, "csv") == 0 ? RESULT_CSV
                              : strcmp(c->format, "json") == 0 ? RESULT_JSON
                                                               : RESULT_TABLE;
+    run_cfg = c;
     s.q = sql_query_compile(text, lookup, &err);
     if (!s.q) {
         char msg[2048];
@@ -226,12 +249,17 @@ int sql_cli_run(const struct sql_cli_config *c)
                 read, listed, skipped, s.rows, s.bad, result_writer_rows(w), (double)(rf_time_mono_ns() - t0) / 1e9);
     if (s.bad && c->skip_bad)
         rf_warn("%lld records could not be read and were skipped", s.bad);
+    if (s.mismatches) /* never a silent change of meaning */
+        rf_warn("%lld values did not fit their column's type (%s) and were read as NULL", s.mismatches,
+                run_schema ? run_schema_how : "declared");
     free(names);
     rc = 0;
 out:
     result_writer_free(w);
     archive_free_list(objects, nobjects);
     sql_query_free(s.q);
+    sql_schema_free(run_schema);
+    run_schema = NULL;
     free(owned);
     return rc;
 }

@@ -268,17 +268,48 @@ const struct sql_schema *sql_script_source_schema(const struct sql_script *s, co
 struct sql_row_source {
     void *doc;          /* jansson document, or NULL */
     _Alignas(max_align_t) char event[1024]; /* a decoded wildrydes event (struct rf_event) */
+    char text[1024];    /* numbers read into VARCHAR columns, as text */
+    size_t text_used;
+    int mismatches;     /* values present but not of their column's type: read as NULL */
 };
 
 /* Fill row[i] with the value of column cols[i] (i < ncols) from one JSON
  * object (use sql_expr_column / sql_query_column for the names). Types follow the schema (a timestamp column parses the workshop's
- * time text; a missing field or a value of the wrong type is NULL); with an
+ * time text; a VARCHAR column takes a number or boolean as its JSON text; a
+ * missing field is NULL, and so is a value that does not fit its column's
+ * type, counted in src->mismatches so that callers can warn); with an
  * open schema they follow the JSON (string, integer, real, boolean; objects
  * and arrays are NULL). Returns 0, or -1 if the record is not a JSON object
  * (or, for the wildrydes schema, not a valid workshop record), with the
  * reason in reason. Always call sql_row_release afterwards. */
 int sql_row_from_json(const char *const *cols, int ncols, const struct sql_schema *schema, const char *json,
                       size_t len, struct sql_value *row, struct sql_row_source *src, char *reason, size_t reasonlen);
+/* ---- schemas that are not built in (sql_schema.c) ---------------------------
+ * An archive describes itself with a schema file (JSON):
+ *   {"format": "...", "time_column": "StatusTime",
+ *    "columns": [{"name": "Name", "type": "VARCHAR"}, ...]}
+ * (types: BOOLEAN, INT, DOUBLE, VARCHAR, TIMESTAMP). One without it gets a
+ * schema inferred from sample records, as DuckDB's read_json_auto does.
+ * Such schemas are closed (a name not in them is an error) and owned by the
+ * caller: free with sql_schema_free. */
+#define SQL_SCHEMA_FILE "_rydeflow_schema.json"
+/* Write s as a schema file into buf: its length, or -1 if it does not fit. */
+int sql_schema_to_json(const struct sql_schema *s, const char *format, char *buf, size_t len);
+/* Read a schema file: the schema (named name), or NULL with err. */
+struct sql_schema *sql_schema_from_json(const char *name, const char *text, size_t len, char *err, size_t errlen);
+void sql_schema_free(struct sql_schema *s);
+/* Inference: feed sample records, then take the schema. Per field, the
+ * narrowest type all its non-null values fit: BOOLEAN, INT, DOUBLE (ints and
+ * reals), TIMESTAMP (every string a timestamp), else VARCHAR. At most 256
+ * fields (the first seen). sql_infer_line returns -1 for a line that is not
+ * a JSON object (it is skipped). */
+struct sql_infer;
+struct sql_infer *sql_infer_new(void);
+int sql_infer_line(struct sql_infer *in, const char *json, size_t len);
+long long sql_infer_records(const struct sql_infer *in);
+struct sql_schema *sql_infer_schema(const struct sql_infer *in, const char *name);
+void sql_infer_free(struct sql_infer *in);
+
 /* The column names of an expression, as an array for sql_row_from_json. */
 const char *const *sql_expr_columns(const struct sql_expr *e);
 void sql_row_release(struct sql_row_source *src);

@@ -82,10 +82,24 @@ static enum sql_type declared(const struct sql_schema *schema, const char *name)
     return SQL_NULL; /* open schema: take the JSON type */
 }
 
-static void convert(json_t *j, enum sql_type want, struct sql_value *v)
+/* A number or boolean in a VARCHAR column: its JSON text, kept in src. */
+static void as_text(json_t *j, struct sql_value *v, struct sql_row_source *src)
+{
+    char *at = src->text + src->text_used;
+    size_t room = sizeof src->text - src->text_used;
+    size_t n = json_dumpb(j, at, room, JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    if (n == 0 || n > room) {
+        src->mismatches++;
+        return;
+    }
+    src->text_used += n;
+    set_string(v, at, n);
+}
+
+static void convert(json_t *j, enum sql_type want, struct sql_value *v, struct sql_row_source *src)
 {
     v->type = SQL_NULL;
-    if (!j)
+    if (!j || json_is_null(j))
         return;
     switch (json_typeof(j)) {
     case JSON_STRING:
@@ -95,7 +109,7 @@ static void convert(json_t *j, enum sql_type want, struct sql_value *v)
         } else if (want == SQL_NULL || want == SQL_STRING) {
             set_string(v, json_string_value(j), json_string_length(j));
         }
-        return;
+        break;
     case JSON_INTEGER:
         if (want == SQL_DOUBLE) {
             v->type = SQL_DOUBLE;
@@ -103,24 +117,36 @@ static void convert(json_t *j, enum sql_type want, struct sql_value *v)
         } else if (want == SQL_NULL || want == SQL_INT) {
             v->type = SQL_INT;
             v->u.i = json_integer_value(j);
+        } else if (want == SQL_STRING) {
+            as_text(j, v, src);
         }
-        return;
+        break;
     case JSON_REAL:
         if (want == SQL_NULL || want == SQL_DOUBLE) {
             v->type = SQL_DOUBLE;
             v->u.d = json_real_value(j);
+        } else if (want == SQL_STRING) {
+            as_text(j, v, src);
         }
-        return;
+        break;
     case JSON_TRUE:
     case JSON_FALSE:
         if (want == SQL_NULL || want == SQL_BOOL) {
             v->type = SQL_BOOL;
             v->u.b = json_is_true(j);
+        } else if (want == SQL_STRING) {
+            as_text(j, v, src);
         }
-        return;
-    default:
-        return;
+        break;
+    default: /* objects and arrays: their JSON text in a VARCHAR column */
+        if (want == SQL_STRING)
+            as_text(j, v, src);
+        else if (want == SQL_NULL)
+            return; /* an open schema has no type for them */
+        break;
     }
+    if (v->type == SQL_NULL)
+        src->mismatches++;
 }
 
 /* The field for a column: exact name first, then case-insensitively. */
@@ -143,6 +169,8 @@ int sql_row_from_json(const char *const *cols, int ncols, const struct sql_schem
                       size_t len, struct sql_value *row, struct sql_row_source *src, char *reason, size_t rlen)
 {
     src->doc = NULL;
+    src->text_used = 0;
+    src->mismatches = 0;
     if (schema == sql_schema_wildrydes())
         return from_event(cols, ncols, json, len, row, src, reason, rlen);
     json_error_t jerr;
@@ -157,7 +185,7 @@ int sql_row_from_json(const char *const *cols, int ncols, const struct sql_schem
     }
     src->doc = doc;
     for (int i = 0; i < ncols; i++)
-        convert(field(doc, cols[i]), declared(schema, cols[i]), &row[i]);
+        convert(field(doc, cols[i]), declared(schema, cols[i]), &row[i], src);
     return 0;
 }
 

@@ -336,5 +336,80 @@ static void test_deep_nesting(void)
     sql_expr_free(e);
 }
 
+/* Issue 17: archives describe themselves; without a schema file, columns
+ * are inferred from the records, and a value that does not fit its
+ * column's type is NULL and counted, never a silent change of meaning. */
+static void test_schema_file_and_inference(void)
+{
+    char buf[4096], err[256];
+    int n = sql_schema_to_json(sql_schema_wildrydes(), "rydeflow-event", buf, sizeof buf);
+    CHECK(n > 0);
+    struct sql_schema *s = sql_schema_from_json("rides", buf, (size_t)n, err, sizeof err);
+    if (CHECK(s != NULL)) {
+        CHECK_INT(s->ncols, sql_schema_wildrydes()->ncols);
+        for (int i = 0; i < s->ncols; i++) {
+            CHECK_STR(s->cols[i].name, sql_schema_wildrydes()->cols[i].name);
+            CHECK_INT(s->cols[i].type, sql_schema_wildrydes()->cols[i].type);
+        }
+        CHECK_STR(s->time_col, "StatusTime");
+        CHECK_INT(s->open, 0);
+    }
+    CHECK(sql_schema_to_json(sql_schema_wildrydes(), "x", buf, 16) == -1); /* too small: an error, not a cut */
+    static const char *const broken[] = {"", "[]", "{\"columns\": []}", "{\"columns\": [{\"name\": \"a\"}]}",
+                                         "{\"columns\": [{\"name\": \"a\", \"type\": \"BLOB\"}]}"};
+    for (size_t i = 0; i < sizeof broken / sizeof *broken; i++)
+        CHECK(sql_schema_from_json("t", broken[i], strlen(broken[i]), err, sizeof err) == NULL);
+
+    /* inference: one lattice per field */
+    static const char *const lines[] = {
+        "{\"i\": 1, \"d\": 1, \"b\": true, \"ts\": \"2026-11-22 07:00:00.000\", \"s\": \"x\", \"mix\": 1, \"n\": null}",
+        "{\"i\": 2, \"d\": 2.5, \"b\": false, \"ts\": \"2026-11-22 07:00:01\", \"s\": \"2026-11-22 07:00:00\", \"mix\": \"a\"}",
+        "not json",
+        "{\"i\": null, \"o\": {\"k\": 1}}",
+    };
+    struct sql_infer *in = sql_infer_new();
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
+        sql_infer_line(in, lines[i], strlen(lines[i]));
+    CHECK_INT(sql_infer_records(in), 3);
+    struct sql_schema *inf = sql_infer_schema(in, "odd");
+    sql_infer_free(in);
+    static const struct {
+        const char *name;
+        enum sql_type type;
+    } want[] = {{"i", SQL_INT},    {"d", SQL_DOUBLE},   {"b", SQL_BOOL}, {"ts", SQL_TIMESTAMP},
+                {"s", SQL_STRING}, {"mix", SQL_STRING}, {"n", SQL_STRING}, {"o", SQL_STRING}};
+    CHECK_INT(inf ? inf->ncols : -1, 8);
+    for (int i = 0; inf && inf->ncols == 8 && i < 8; i++) {
+        CHECK_STR(inf->cols[i].name, want[i].name);
+        CHECK_INT(inf->cols[i].type, want[i].type);
+    }
+
+    /* reading with the inferred schema: a value that does not fit is NULL, counted */
+    const char *cols[] = {"i", "mix", "ts", "d"};
+    struct sql_value row[4];
+    struct sql_row_source src;
+    const char *rec = "{\"i\": 2.5, \"mix\": 7, \"ts\": \"not a time\", \"d\": 3}";
+    CHECK_INT(sql_row_from_json(cols, 4, inf, rec, strlen(rec), row, &src, err, sizeof err), 0);
+    CHECK_INT(row[0].type, SQL_NULL);
+    CHECK(row[1].type == SQL_STRING && row[1].u.str.len == 1 && row[1].u.str.s[0] == '7');
+    CHECK_INT(row[2].type, SQL_NULL);
+    CHECK(row[3].type == SQL_DOUBLE && row[3].u.d == 3.0);
+    CHECK_INT(src.mismatches, 2);
+    sql_row_release(&src);
+
+    /* a closed schema: a name it does not have is an error with its place */
+    struct sql_error e;
+    CHECK(sql_where_compile("StatusTme > 0", s, &e) == NULL);
+    CHECK(e.line == 1 && e.col == 1 && strstr(e.msg, "StatusTime") != NULL);
+    /* and typed: a timestamp column compares with a timestamp literal or text */
+    struct sql_expr *x = sql_where_compile("StatusTime > '2026-11-22 07:00:00' AND ts IS NULL", inf, &e);
+    CHECK(x == NULL); /* inf has no StatusTime */
+    x = sql_where_compile("StatusTime > '2026-11-22 07:00:00'", s, &e);
+    CHECK(x != NULL);
+    sql_expr_free(x);
+    sql_schema_free(inf);
+    sql_schema_free(s);
+}
+
 TEST_MAIN("test_sql", test_values, test_errors, test_caret, test_open_schema, test_runtime_errors,
-          test_deep_nesting)
+          test_deep_nesting, test_schema_file_and_inference)
