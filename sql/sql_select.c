@@ -11,6 +11,17 @@
 #include <string.h>
 #include <strings.h>
 
+/* Whether the source has a column of that name (an open schema: any). */
+static int schema_has(const struct sql_schema *schema, const struct node *n)
+{
+    if (schema->open)
+        return 0; /* unknown: an alias of that name wins */
+    for (int i = 0; i < schema->ncols; i++)
+        if (n->quoted ? strcmp(schema->cols[i].name, n->name) == 0 : strcasecmp(schema->cols[i].name, n->name) == 0)
+            return 1;
+    return 0;
+}
+
 static int node_equal(const struct node *a, const struct node *b)
 {
     if (!a || !b)
@@ -457,6 +468,24 @@ struct sql_query *sql_query_compile_lx(struct sql_lexer *lx, sql_lookup_fn looku
         q->where = s->where;
     }
     for (int i = 0; i < s->ngroup; i++) {
+        /* GROUP BY 2 and GROUP BY alias name select-list items (as in
+         * DuckDB); a name that is a column of the source stays the column. */
+        struct node *g = s->group[i];
+        if (g->kind == N_LITERAL && g->value.type == SQL_INT) {
+            if (g->value.u.i < 1 || g->value.u.i > s->nitems || !s->items[g->value.u.i - 1].expr) {
+                sql_error_set(err, g->line, g->col, "GROUP BY position %lld is not in the select list (1..%d)",
+                              (long long)g->value.u.i, s->nitems);
+                goto fail;
+            }
+            s->group[i] = s->items[g->value.u.i - 1].expr;
+        } else if (g->kind == N_COLUMN && !schema_has(q->schema, g)) {
+            for (int k = 0; k < s->nitems; k++)
+                if (s->items[k].alias && s->items[k].expr &&
+                    (g->quoted ? strcmp(s->items[k].alias, g->name) == 0 : strcasecmp(s->items[k].alias, g->name) == 0)) {
+                    s->group[i] = s->items[k].expr;
+                    break;
+                }
+        }
         if (has_aggregate(s->group[i])) {
             sql_error_set(err, s->group[i]->line, s->group[i]->col, "aggregate functions are not allowed in GROUP BY");
             goto fail;
