@@ -477,7 +477,11 @@ struct sql_query *sql_query_compile_lx(struct sql_lexer *lx, sql_lookup_fn looku
                               (long long)g->value.u.i, s->nitems);
                 goto fail;
             }
-            s->group[i] = s->items[g->value.u.i - 1].expr;
+            struct node *item = s->items[g->value.u.i - 1].expr;
+            /* WINDOW_START/END: the window is the group already */
+            if (!(s->window && item->kind == N_COLUMN &&
+                  (strcasecmp(item->name, "WINDOW_START") == 0 || strcasecmp(item->name, "WINDOW_END") == 0)))
+                s->group[i] = item;
         } else if (g->kind == N_COLUMN && !schema_has(q->schema, g)) {
             for (int k = 0; k < s->nitems; k++)
                 if (s->items[k].alias && s->items[k].expr &&
