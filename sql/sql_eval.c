@@ -67,8 +67,8 @@ static void set_bool(struct sql_value *v, int b)
 
 size_t sql_double_text(double d, char *buf)
 {
-    if (isnan(d))
-        return (size_t)sprintf(buf, "nan");
+    if (isnan(d)) /* with its sign, as DuckDB prints it (0.0 / 0 is -nan on x86) */
+        return (size_t)sprintf(buf, signbit(d) ? "-nan" : "nan");
     if (isinf(d))
         return (size_t)sprintf(buf, d > 0 ? "inf" : "-inf");
     /* the fewest significant digits that read back the same */
@@ -142,6 +142,8 @@ static int cast(const struct node *n, const struct sql_value *v, struct sql_scra
             s++, slen--;
         while (slen > 0 && (s[slen - 1] == ' ' || s[slen - 1] == '\t' || s[slen - 1] == '\n' || s[slen - 1] == '\r'))
             slen--;
+        if (to == SQL_BOOL) /* DuckDB trims numbers, not booleans */
+            s = v->u.str.s, slen = v->u.str.len;
         size_t len = slen < sizeof buf - 1 ? slen : sizeof buf - 1;
         memcpy(buf, s, len);
         buf[len] = '\0';
@@ -150,8 +152,13 @@ static int cast(const struct node *n, const struct sql_value *v, struct sql_scra
         switch (to) {
         case SQL_INT:
             out->u.i = strtoll(buf, &end, 10);
-            if (end != buf && *end) { /* '2.5', '1e3': a number, rounded half away from zero (DuckDB) */
+            if (*end && (*end == 'x' || *end == 'X') && end - buf == 1 + (*buf == '-' || *buf == '+') &&
+                end[-1] == '0')
+                out->u.i = strtoll(buf, &end, 16); /* '0x10', as DuckDB reads it */
+            else if (*end && !strpbrk(buf, "xXnN")) { /* '2.5', '.5', '1e3': rounded half away from zero (DuckDB) */
                 double d = strtod(buf, &end);
+                if (errno == ERANGE && fabs(d) < 1) /* '1e-400' is 0 */
+                    errno = 0;
                 if (end != buf && !*end && !(fabs(d) < 9.2e18))
                     errno = ERANGE;
                 else if (end != buf && !*end)
@@ -159,8 +166,11 @@ static int cast(const struct node *n, const struct sql_value *v, struct sql_scra
             }
             break;
         case SQL_DOUBLE:
+            /* decimal text, 'inf' and 'nan'; not C's hexadecimal floats */
             out->u.d = strtod(buf, &end);
-            if (errno == ERANGE && fabs(out->u.d) < 1) /* an underflow reads as 0 (or tiny) */
+            if (strpbrk(buf, "xX"))
+                end = buf;
+            if (errno == ERANGE) /* 1e400 is inf and 1e-400 is 0, as in DuckDB */
                 errno = 0;
             break;
         case SQL_BOOL: {

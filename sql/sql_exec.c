@@ -29,6 +29,8 @@ static uint64_t hash_value(const struct sql_value *v)
         /* 2.0 groups with 2: hash integral doubles as integers */
         if (v->u.d == floor(v->u.d) && fabs(v->u.d) < 9e18)
             return mix(1, (uint64_t)(int64_t)v->u.d);
+        if (v->u.d != v->u.d)
+            return mix(2, 0x7ff8); /* every NaN is one group (sql_value_compare) */
         uint64_t bits;
         double d = v->u.d == 0 ? 0 : v->u.d;
         memcpy(&bits, &d, sizeof bits);
@@ -389,6 +391,8 @@ oom:
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
+    if (x != x || y != y) /* NaN last, as sql_value_compare orders it */
+        return (x != x) - (y != y);
     return (x > y) - (x < y);
 }
 
@@ -756,9 +760,8 @@ int sql_query_finish(struct sql_query *q, struct sql_error *err)
             }
         }
     }
-    if (q->norder) {
+    if (q->norder && q->nrows > 1) /* no rows: q->rows may be NULL, which qsort_r must not get */
         qsort_r(q->rows, (size_t)q->nrows, sizeof *q->rows, row_cmp, q);
-    }
     struct vtab seen = {0};
     int rc = 0;
     for (int64_t i = 0; i < q->nrows; i++) {

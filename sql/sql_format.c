@@ -25,7 +25,8 @@ const char *sql_value_text(const struct sql_value *v, char *buf, size_t len, siz
         return buf;
     case SQL_DOUBLE:
         if (!isfinite(v->u.d)) {
-            *n = (size_t)snprintf(buf, len, "%s", isnan(v->u.d) ? "nan" : v->u.d > 0 ? "inf" : "-inf");
+            *n = (size_t)snprintf(buf, len, "%s", isnan(v->u.d) ? (signbit(v->u.d) ? "-nan" : "nan")
+                                                  : v->u.d > 0 ? "inf" : "-inf");
             return buf;
         }
         /* The shortest form that reads back exactly. Most values here have

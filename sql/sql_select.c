@@ -3,6 +3,7 @@
  * aggregate results, ORDER BY by alias or position, and the checks a
  * continuous (incremental) query needs on top (see sql.h). Execution is in
  * sql_exec.c and sql_stream.c. */
+#include "rf_time.h"
 #include "sql_query_int.h"
 
 #include <ctype.h>
@@ -32,7 +33,15 @@ static int node_equal(const struct node *a, const struct node *b)
     case N_COLUMN:
         return a->quoted || b->quoted ? strcmp(a->name, b->name) == 0 : strcasecmp(a->name, b->name) == 0;
     case N_LITERAL:
-        return sql_value_same(&a->value, &b->value) && a->value.type == b->value.type;
+        if (a->value.type != b->value.type) {
+            /* binding turns text compared with a time into a TIMESTAMP:
+             * '2026-11-22 07:03:00' bound in GROUP BY equals its unbound twin */
+            const struct node *s = a->value.type == SQL_STRING ? a : b, *t = s == a ? b : a;
+            int64_t ts;
+            return s->value.type == SQL_STRING && t->value.type == SQL_TIMESTAMP &&
+                   rf_time_parse(s->value.u.str.s, s->value.u.str.len, &ts) == 0 && ts == t->value.u.ts;
+        }
+        return sql_value_same(&a->value, &b->value);
     case N_BINARY:
     case N_LIKE:
         if (a->op != b->op || a->icase != b->icase)

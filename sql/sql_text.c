@@ -174,28 +174,19 @@ void sql_substr(const char *s, size_t n, int64_t start, int64_t count, int has_c
 {
     /* DuckDB's rules: start 1 is the first character, 0 the one before it,
      * a negative start counts from the end; a negative count takes the
-     * characters before start. */
-    int64_t chars = (int64_t)sql_utf8_chars(s, n), b, e;
+     * characters before start. The range is taken first and then cut to
+     * the text, so a range that starts before it keeps only what overlaps. */
+    int64_t chars = (int64_t)sql_utf8_chars(s, n);
+    int64_t p = start > 0 ? start - 1 : start < 0 ? chars + start : -1, b, e;
     if (!has_count)
-        count = chars + 1; /* to the end, whatever the start */
+        b = p, e = chars;
+    else if (count >= 0)
+        b = p, e = count > chars - p ? chars : p + count;
+    else
+        b = count < -chars - 1 ? -1 : p + count, e = p; /* no overflow for a huge negative count */
+    b = b < 0 ? 0 : b > chars ? chars : b;
+    e = e < 0 ? 0 : e > chars ? chars : e;
     *from = *len = 0;
-    if (count == 0)
-        return;
-    if (start > 0)
-        b = start - 1 < chars ? start - 1 : chars;
-    else if (start < 0)
-        b = chars + start > 0 ? chars + start : 0;
-    else {
-        b = 0;
-        if (--count <= 0 && has_count)
-            return;
-    }
-    if (count > 0)
-        e = count > chars - b ? chars : b + count;
-    else {
-        e = b;
-        b = b + count > 0 ? b + count : 0;
-    }
     if (e <= b)
         return;
     *from = char_offset(s, n, b);

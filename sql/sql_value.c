@@ -26,6 +26,8 @@ int sql_value_compare(const struct sql_value *a, const struct sql_value *b)
             return (a->u.i > b->u.i) - (a->u.i < b->u.i);
         double x = a->type == SQL_INT ? (double)a->u.i : a->u.d;
         double y = b->type == SQL_INT ? (double)b->u.i : b->u.d;
+        if (x != x || y != y) /* NaN: equal to itself, above every number (as in DuckDB): a total order */
+            return (x != x) - (y != y);
         return (x > y) - (x < y);
     }
     if (a->type != b->type)
