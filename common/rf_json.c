@@ -1,6 +1,9 @@
 /* rf_json.c - JSON output helpers (see rf_json.h). */
 #include "rf_json.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 /* Length of the valid UTF-8 sequence at s (n bytes left), or 0 if invalid. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
@@ -39,6 +42,29 @@ int rf_utf8_valid(const char *s, size_t n)
         i += k;
     }
     return 1;
+}
+
+char *rf_utf8_repair(const char *s, size_t n, size_t *len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    char *out = malloc(3 * n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq(p + i, n - i);
+        if (!k) {
+            memcpy(o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+            continue;
+        }
+        memcpy(o, s + i, k);
+        o += k;
+        i += k;
+    }
+    *o = '\0';
+    *len = (size_t)(o - out);
+    return out;
 }
 
 static void write_byte(FILE *out, unsigned char c)

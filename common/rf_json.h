@@ -20,4 +20,9 @@ void rf_json_write_text(FILE *out, const char *s, size_t n);
  * U+10FFFF), else 0. */
 int rf_utf8_valid(const char *s, size_t n);
 
+/* s[0..n) with every byte that does not start a valid UTF-8 sequence
+ * replaced by U+FFFD: a malloc'd, NUL-terminated copy (length in *len), or
+ * NULL when out of memory. */
+char *rf_utf8_repair(const char *s, size_t n, size_t *len);
+
 #endif

@@ -74,7 +74,8 @@ int result_writer_row(void *writer, const struct sql_value *v, int n)
         }
         for (int i = 0; i < n; i++) {
             const char *t = sql_value_text(&v[i], buf, sizeof buf, &len);
-            if (!(w->cells[w->ncells++] = strndup(t, len)))
+            /* every output format is valid UTF-8, whatever the input held */
+            if (!(w->cells[w->ncells++] = rf_utf8_valid(t, len) ? strndup(t, len) : rf_utf8_repair(t, len, &len)))
                 return -1;
         }
         return 0;
@@ -85,7 +86,9 @@ int result_writer_row(void *writer, const struct sql_value *v, int n)
                 fputc(',', w->out);
             if (v[i].type != SQL_NULL) {
                 const char *t = sql_value_text(&v[i], buf, sizeof buf, &len);
-                csv_field(w->out, t, len);
+                char *fixed = rf_utf8_valid(t, len) ? NULL : rf_utf8_repair(t, len, &len);
+                csv_field(w->out, fixed ? fixed : t, len);
+                free(fixed);
             }
         }
         fputc('\n', w->out);
@@ -96,6 +99,28 @@ int result_writer_row(void *writer, const struct sql_value *v, int n)
     return ferror(w->out) ? -1 : 0;
 }
 
+/* Columns line up by characters, not bytes (UTF-8). */
+static int chars(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* One table cell padded to width characters and two spaces; width -1: the
+ * last of its row. */
+static void cell(FILE *out, const char *s, int width)
+{
+    fputs(s, out);
+    if (width < 0) {
+        fputc('\n', out);
+        return;
+    }
+    for (int k = chars(s); k < width + 2; k++)
+        fputc(' ', out);
+}
+
 int result_writer_finish(struct result_writer *w)
 {
     if (w->fmt == RESULT_TABLE && w->n > 0) {
@@ -103,18 +128,14 @@ int result_writer_finish(struct result_writer *w)
         if (!width)
             return -1;
         for (int c = 0; c < w->n; c++)
-            width[c] = (int)strlen(w->names[c]);
+            width[c] = chars(w->names[c]);
         for (size_t i = 0; i < w->ncells; i++) {
-            int len = (int)strlen(w->cells[i]);
+            int len = chars(w->cells[i]);
             if (len > width[i % (size_t)w->n])
                 width[i % (size_t)w->n] = len;
         }
-        for (int c = 0; c < w->n; c++) {
-            if (c + 1 < w->n)
-                fprintf(w->out, "%-*s  ", width[c], w->names[c]);
-            else
-                fprintf(w->out, "%s\n", w->names[c]);
-        }
+        for (int c = 0; c < w->n; c++)
+            cell(w->out, w->names[c], c + 1 < w->n ? width[c] : -1);
         for (int c = 0; c < w->n; c++) {
             for (int k = 0; k < width[c]; k++)
                 fputc('-', w->out);
@@ -122,10 +143,7 @@ int result_writer_finish(struct result_writer *w)
         }
         for (size_t i = 0; i < w->ncells; i++) {
             int c = (int)(i % (size_t)w->n);
-            if (c + 1 < w->n)
-                fprintf(w->out, "%-*s  ", width[c], w->cells[i]);
-            else
-                fprintf(w->out, "%s\n", w->cells[i]);
+            cell(w->out, w->cells[i], c + 1 < w->n ? width[c] : -1);
         }
         fprintf(w->out, "(%lld row%s)\n", w->rows, w->rows == 1 ? "" : "s");
         free(width);
