@@ -34,6 +34,11 @@ t=$("$RF_BIN/sql" --archive "$A" "SELECT COUNT(*) AS n FROM wildrydes")
 check_match "table output" "$t" $'^n +\n-+ *\n864004 *\n\\(1 row\\)$'
 check_eq "csv output" "$("$RF_BIN/sql" --archive "file://$A" -F csv "SELECT COUNT(*) AS n FROM wildrydes")" $'n\n864004'
 check_eq "json output" "$("$RF_BIN/sql" --archive "$A" -F json "SELECT MIN(StatusTime) AS first FROM wildrydes")" '{"first":"2026-11-22 06:30:00.000"}'
+# Issue 17: text functions count characters, and JSON output is valid UTF-8.
+j=$("$RF_BIN/sql" --archive "$A" -F json "SELECT DISTINCT SUBSTR(Name, 1, 2) AS p, UPPER(Name) AS u, LENGTH(Name) AS n FROM wildrydes WHERE Name LIKE 'Einh%'")
+check_eq "SUBSTR/UPPER/LENGTH by characters, valid UTF-8 JSON" \
+    "$(python3 -c 'import sys, json; [print(json.loads(l)) for l in sys.stdin.buffer.read().decode("utf-8").splitlines()]' <<<"$j")" \
+    "{'p': 'Ei', 'u': 'EINHÖRNCHEN ÜNÏCODE', 'n': 19}"
 echo "SELECT COUNT(*) FROM wildrydes WHERE HealthPoints IS NULL" >"$W/q.sql"
 check_eq "--file" "$("$RF_BIN/sql" --archive "$A" -F csv --file "$W/q.sql" | tail -1)" 2
 check_eq "standard input" "$("$RF_BIN/sql" --archive "$A" -F csv <"$W/q.sql" | tail -1)" 2
