@@ -612,6 +612,16 @@ int processor_run(const struct processor_config *cfg)
             int all = 1;
             for (int i = 0; i < P.nparts && all; i++)
                 all = P.parts[i].at_end;
+            /* Not before the merged partitions were told how far every
+             * source got (markers are otherwise sent at the next tick):
+             * windows the input closes must close in this run. Markers
+             * sent now open a transaction, which the loop commits, and the
+             * partitions they feed are then read to their end again. The
+             * clock 0 leaves out an idle partition's growing allowance, so
+             * only event time not yet told is sent and the exit comes. */
+            for (int i = 0; all && i < P.nparts && !P.failed; i++)
+                if (pstate_forwards(P.parts[i].ps))
+                    proc_send_markers(&P, &P.parts[i], 0);
             if (all && !txn_open(P.txn) && !P.failed) {
                 rf_info("every partition is at its end: stopping (--exit-at-end)");
                 break;

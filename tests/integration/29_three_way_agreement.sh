@@ -76,6 +76,16 @@ err=$("$RF_BIN/sql" --archive "file://$A" "SELECT StatusTme FROM \"$SRC\"" 2>&1)
 check_eq "a column the schema lacks: exit 2" "$rc" 2
 check_match "  with its place and a suggestion" "$err" "line 1, column 8: unknown column 'StatusTme' \\(did you mean 'StatusTime'\\?\\)"
 
+# A value that does not fit its column's type is NULL and counted, never
+# silently something else.
+M="$W/mismatch/odd/year=2026/month=11/day=22/hour=07"; mkdir -p "$M"
+cp "$A/$SRC/_rydeflow_schema.json" "$W/mismatch/odd/"
+printf '%s\n' '{"Name":"A","StatusTime":"2026-11-22 07:00:00.000","MagicPoints":150}' \
+    '{"Name":"B","StatusTime":"2026-11-22 07:00:01.000","MagicPoints":"lots"}' | gzip >"$M/odd+0+0.ndjson.gz"
+out=$("$RF_BIN/sql" --archive "file://$W/mismatch" -F csv "SELECT COUNT(*), COUNT(MagicPoints), SUM(MagicPoints) FROM odd" 2>&1)
+check_match "text in an INT column reads as NULL" "$out" $'2,1,150'
+check_match "  and bin/sql says so" "$out" "warning: 1 values did not fit their column's type \\(from _rydeflow_schema.json\\) and were read as NULL"
+
 # Without the schema file, bin/sql infers the columns from the records.
 cp -r "$A" "$W/inferred"
 rm "$W/inferred/$SRC/_rydeflow_schema.json"
