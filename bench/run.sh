@@ -293,7 +293,7 @@ SQLQ=(
     "one unicorn's path|SELECT StatusTime, Latitude, Longitude FROM wildrydes WHERE Name = 'Shadowfax' ORDER BY StatusTime|SELECT StatusTime, Latitude, Longitude FROM events WHERE Name = 'Shadowfax' ORDER BY StatusTime"
     "rows after a time|SELECT * FROM wildrydes WHERE StatusTime > '2026-11-22 01:00:00'|SELECT * FROM events WHERE StatusTime > TIMESTAMP '2026-11-22 01:00:00'"
     "vitals below 100|SELECT * FROM wildrydes WHERE HealthPoints < 100 OR MagicPoints < 100|SELECT * FROM events WHERE HealthPoints < 100 OR MagicPoints < 100"
-    "per-minute summary|SELECT Name, FLOOR(StatusTime TO MINUTE), SUM(Distance), MIN(MagicPoints), MAX(MagicPoints), MIN(HealthPoints), MAX(HealthPoints) FROM wildrydes GROUP BY Name, FLOOR(StatusTime TO MINUTE)|SELECT Name, date_trunc('minute', StatusTime), SUM(Distance), MIN(MagicPoints), MAX(MagicPoints), MIN(HealthPoints), MAX(HealthPoints) FROM events GROUP BY Name, date_trunc('minute', StatusTime)"
+    "per-minute summary|SELECT Name, FLOOR(StatusTime TO MINUTE), SUM(Distance), MIN(MagicPoints), MAX(MagicPoints), MIN(HealthPoints), MAX(HealthPoints) FROM wildrydes GROUP BY Name, FLOOR(StatusTime TO MINUTE)|SELECT Name, time_bucket(INTERVAL '1 minute', StatusTime), SUM(Distance), MIN(MagicPoints), MAX(MagicPoints), MIN(HealthPoints), MAX(HealthPoints) FROM events GROUP BY Name, time_bucket(INTERVAL '1 minute', StatusTime)"
 )
 for q in "${SQLQ[@]}"; do
     IFS='|' read -r label ours theirs <<<"$q"

@@ -130,6 +130,7 @@ static int load_parts(struct proc *P, rd_kafka_topic_partition_list_t *list)
         if (warning)
             rf_warn("partition %s [%d]: %s", tp->topic, (int)tp->partition, warning);
         pt->partition = tp->partition;
+        pt->eof_at = pt->stale_eof = -1;
         pt->merged = pstate_merged(pt->ps);
         pt->m_lag = part_gauge(P, "rydeflow_processor_lag", "messages behind the end of the partition", tp->topic,
                                tp->partition);
@@ -251,8 +252,13 @@ static int commit(struct proc *P)
     P->renewals = 0;
     rf_metric_add(P->m_commits, 1);
     for (int i = 0; i < P->nparts; i++)
-        if (P->parts[i].fed) /* what it was fed is there to read now */
+        if (P->parts[i].fed) { /* what it was fed is there to read now */
             P->parts[i].at_end = P->parts[i].fed = 0;
+            /* An end-of-partition event fetched before this commit became
+             * visible (read_committed) may still be on its way: it says
+             * nothing of what was just written after it. */
+            P->parts[i].stale_eof = P->parts[i].eof_at;
+        }
     return 0;
 }
 
@@ -479,8 +485,10 @@ static void handle(struct proc *P, rd_kafka_message_t *m, int64_t now)
     char err[512];
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         P->cur = pt;
-        if (pt)
+        if (pt && m->offset > pt->stale_eof) {
             pt->at_end = 1;
+            pt->eof_at = m->offset;
+        }
         if (pt && pstate_caught_up(pt->ps, m->offset, err, sizeof err) < 0)
             proc_fail(P, err);
         return;

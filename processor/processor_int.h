@@ -24,6 +24,9 @@ struct part {
     int at_end;                   /* no message since the end of the partition was reached */
     int merged;                   /* an internal topic's partition: records carry their origin */
     int fed;                      /* merged: the open transaction writes to it (not at its end once committed) */
+    int64_t eof_at;               /* the offset of the last end-of-partition event, -1 none */
+    int64_t stale_eof;            /* an end-of-partition event at or before this offset is stale: the
+                                   * partition was fed after it (-1 none) */
     int adv;                      /* what was last told the merged partitions (pstate_advertise) */
     int64_t adv_base;
 };

@@ -73,6 +73,8 @@ model_checks merged_truth.py "$W/source.jsonl" "$W/internal.jsonl" "$W/fleet.jso
 
 # 3. GROUP BY another column: every event counted once, in a result or late.
 "$RF_BIN/consumer" -b "$RF_BROKERS" -t "$SRC-magic" >"$W/magic.jsonl" 2>/dev/null
+"$RF_BIN/consumer" -b "$RF_BROKERS" -t "g-$SRC-magic-repartition" --show partition,offset,headers \
+    >"$W/magic-internal.jsonl" 2>/dev/null  # kept with the logs when a check fails
 check_eq "per (minute, MagicPoints): each group once, and every event counted once" "$(python3 -c '
 import json, sys, collections
 rows = [json.loads(l) for l in open(sys.argv[1])]
