@@ -35,4 +35,9 @@ dir=$(sed -nE 's/^dir (.*)$/\1/p' <<<"$out")
 check "after a failure the logs are kept ($dir)" test -f "$dir/redis/redis.log"
 check_match "... and it says where" "$out" "env: logs kept in $dir"
 rm -rf "$dir"
+
+# A caller under `set -e` (bench/run.sh) keeps its own exit status: the
+# servers the clean-up kills (status 143) do not become it.
+bash -c 'set -euo pipefail; source "$RF_ROOT/tests/lib/env.sh"; env_need redis; sleep 60 & _rf_pids+=($!); exit 0' >/dev/null 2>&1
+check_eq "set -e caller: exit 0 after the clean-up" "$?" 0
 finish

@@ -163,16 +163,18 @@ env_stop() {
         _rf_as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$_rf_pg_dir" -m immediate stop >/dev/null 2>&1 || true
         _rf_pg_dir=""
     fi
-    for pid in "${_rf_pids[@]:-}"; do [ -n "$pid" ] && { kill "$pid" 2>/dev/null || true; }; done
-    # `|| true`: a server killed here exits 143, and a caller running with
-    # `set -e` (bench/run.sh) must not take that status as its own
-    for pid in "${_rf_pids[@]:-}"; do [ -n "$pid" ] && { wait "$pid" 2>/dev/null || true; }; done
+    for pid in "${_rf_pids[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null; done
+    for pid in "${_rf_pids[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null; done
     _rf_pids=()
 }
 
 _rf_env_exit() {
     local rc=$1 cmd
-    for cmd in "${_rf_on_exit[@]:-}"; do [ -n "$cmd" ] && { eval "$cmd" >/dev/null 2>&1 || true; }; done
+    # Clean-up runs to its end: a server killed here exits 143, and under a
+    # caller's `set -e` (bench/run.sh) that status would end the trap and
+    # become the caller's own (make's "Error 143").
+    set +e
+    for cmd in "${_rf_on_exit[@]:-}"; do [ -n "$cmd" ] && eval "$cmd" >/dev/null 2>&1; done
     env_stop
     if [ -n "${_rf_own_dir:-}" ]; then
         if [ "$rc" != 0 ] || [ "${RF_KEEP_LOGS:-0}" = 1 ]; then

@@ -27,6 +27,9 @@ import sys
 
 import duckdb
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from duck_rows import norm, same  # noqa: E402
+
 TOPIC = "odd"
 COLUMNS = [("Name", "VARCHAR"), ("StatusTime", "TIMESTAMP"), ("a", "INT"), ("b", "DOUBLE"), ("c", "INT"),
            ("flag", "BOOLEAN"), ("s", "VARCHAR")]
@@ -243,20 +246,8 @@ class Gen:
                 f"GROUP BY {by or key[1]}{having}", False)
 
 
-def norm(v):
-    if isinstance(v, datetime.datetime):
-        return v.strftime("%Y-%m-%d %H:%M:%S.") + f"{v.microsecond // 1000:03d}"
-    if isinstance(v, bool) or v is None or isinstance(v, str):
-        return v
-    return float(v)
 
 
-def same(a, b):
-    if isinstance(a, float) and isinstance(b, float):
-        return a == b or (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
-    if a is None and isinstance(b, float) and not math.isfinite(b):
-        return True  # JSON has no infinities: ours prints null
-    return a == b
 
 
 def key(r):

@@ -11,29 +11,19 @@ CASES_FILE: blocks separated by blank lines; each block is
   rydeflow: <query in rydeflow's dialect, FROM wildrydes>
   duckdb: <the same query for DuckDB, FROM events>
 Prints "ok N - name" / "not ok N - name" per case."""
-import datetime
 import json
-import math
+import os
 import subprocess
 import sys
 
 import duckdb
 
-
-def norm(v):
-    if isinstance(v, datetime.datetime):
-        return v.strftime("%Y-%m-%d %H:%M:%S.") + f"{v.microsecond // 1000:03d}"
-    if isinstance(v, bool) or v is None or isinstance(v, str):
-        return v
-    if isinstance(v, (int, float)):
-        return float(v)
-    return str(v)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from duck_rows import norm, report, same  # noqa: E402
 
 
-def same(a, b):
-    if isinstance(a, float) and isinstance(b, float):
-        return a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    return a == b
+
+
 
 
 def row_key(r):
@@ -70,11 +60,7 @@ def main() -> int:
                     if len(a) != len(b) or not all(same(x, y) for x, y in zip(a, b)):
                         problems.append(f"row {i}: {a} != DuckDB {b}")
                         break
-        status = "ok" if not problems else "not ok"
-        print(f"{status} {n} - {case['name']} ({len(theirs)} rows)")
-        for p in problems:
-            print(f"#   {p}")
-        failed += bool(problems)
+        failed += report(n, f"{case['name']} ({len(theirs)} rows)", problems)
     return 1 if failed else 0
 
 

@@ -14,13 +14,15 @@ after CUTOFF (the sentinels that close every window) are left out.
 
 usage: three_way.py SQL_BIN ARCHIVE_ROOT TOPIC OUTDIR CUTOFF
 Prints "ok N - what" / "not ok N - what" with "#" lines saying why."""
-import datetime
 import json
-import math
+import os
 import subprocess
 import sys
 
 import duckdb
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from duck_rows import norm, report, same  # noqa: E402
 
 # stream -> (key columns, value columns, rydeflow batch query, DuckDB query).
 # {t} is the topic, {c} the cutoff. DuckDB buckets with time_bucket, which
@@ -50,18 +52,8 @@ CASES = [
 ]
 
 
-def norm(v):
-    if isinstance(v, datetime.datetime):
-        return v.strftime("%Y-%m-%d %H:%M:%S.") + f"{v.microsecond // 1000:03d}"
-    if isinstance(v, bool) or v is None or isinstance(v, str):
-        return v
-    return float(v)
 
 
-def same(a, b):
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    return a == b
 
 
 def compare(what, a, b, problems):
@@ -117,11 +109,7 @@ def main() -> int:
         if not problems:
             compare("processor vs bin/sql", proc, batch, problems)
             compare("bin/sql vs DuckDB", batch, duck, problems)
-        status = "ok" if not problems else "not ok"
-        print(f"{status} {n} - {stream}: processor = bin/sql = DuckDB ({len(proc)} windows)")
-        for p in problems:
-            print(f"#   {p}")
-        failed += bool(problems)
+        failed += report(n, f"{stream}: processor = bin/sql = DuckDB ({len(proc)} windows)", problems)
     return 1 if failed else 0
 
 
