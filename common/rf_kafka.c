@@ -272,3 +272,43 @@ size_t rf_kafka_max_value(rd_kafka_t *rk)
         v = strtol(buf, NULL, 10);
     return v > 8192 ? (size_t)v - 4096 : (size_t)v / 2;
 }
+
+int rf_kafka_err_retriable(rd_kafka_resp_err_t e)
+{
+    switch (e) {
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__WAIT_COORD:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_UNSTABLE_OFFSET_COMMIT:
+    case RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS:
+    case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int rf_kafka_instance_fenced(rd_kafka_t *rk)
+{
+    return rd_kafka_fatal_error(rk, NULL, 0) == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID;
+}
+
+int rf_fence_budget_take(struct rf_fence_budget *b, int64_t now_ms)
+{
+    /* the oldest of the last RF_FENCE_MAX renewals (0: a slot never used) */
+    int64_t oldest = b->at[b->next];
+    if (oldest && now_ms - oldest < RF_FENCE_WINDOW_MS)
+        return 0;
+    b->at[b->next] = now_ms ? now_ms : 1;
+    b->next = (b->next + 1) % RF_FENCE_MAX;
+    return 1;
+}

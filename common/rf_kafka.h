@@ -9,6 +9,7 @@
 #define RF_KAFKA_H
 
 #include <librdkafka/rdkafka.h>
+#include <stdint.h>
 
 #include "rf_opts.h"
 
@@ -21,6 +22,31 @@ rd_kafka_conf_t *rf_kafka_conf_new(const char *brokers, const char *const *defau
 /* Check each "-X key=value" against librdkafka without connecting anywhere.
  * Returns 0, or -1 with the offending pair and librdkafka's reason in err. */
 int rf_kafka_validate_props(const struct rf_strlist *props, char *err, size_t errlen);
+
+/* 1 if a request that failed with e may succeed when tried again: the
+ * broker or coordinator is away, restarting or moving, or a transaction
+ * still holds the offsets (UNSTABLE_OFFSET_COMMIT, CONCURRENT_TRANSACTIONS).
+ * For calls that return a bare error code; rd_kafka_error_t carries its own
+ * rd_kafka_error_is_retriable. */
+int rf_kafka_err_retriable(rd_kafka_resp_err_t e);
+
+/* A static member (group.instance.id) whose consumer is fenced
+ * (FENCED_INSTANCE_ID, a fatal error) was usually fenced by itself: a join
+ * it sent during a coordinator stall, processed after its retry, replaces
+ * the member that retry made. A new consumer with the same id takes over
+ * again. A real twin (two programs with one id) fences back, again and
+ * again: the budget allows RF_FENCE_MAX renewals in RF_FENCE_WINDOW_MS,
+ * then the program stops with a message. */
+#define RF_FENCE_MAX 10
+#define RF_FENCE_WINDOW_MS 300000
+struct rf_fence_budget {
+    int64_t at[RF_FENCE_MAX]; /* when the last renewals were, ring */
+    int next;
+};
+/* 1 if rk's fatal error is a static member's fencing. */
+int rf_kafka_instance_fenced(rd_kafka_t *rk);
+/* Take one renewal at now_ms: 1 if within the budget (counted), 0 if not. */
+int rf_fence_budget_take(struct rf_fence_budget *b, int64_t now_ms);
 
 /* A producer with rydeflow's defaults: enable.idempotence=true, acks=all,
  * lz4 compression, murmur2_random partitioner (the Java client's, so keys land

@@ -89,7 +89,19 @@ static struct rf_metric *part_gauge(struct proc *P, const char *name, const char
 static int load_parts(struct proc *P, rd_kafka_topic_partition_list_t *list)
 {
     drop_parts(P);
-    rd_kafka_resp_err_t e = rd_kafka_committed(P->c, list, (int)P->cfg->timeout_ms);
+    /* The group coordinator may be restarting or moving, or a transaction
+     * of a killed predecessor may still hold the offsets until Kafka
+     * aborts it (UNSTABLE_OFFSET_COMMIT): retriable, so retried for as long
+     * as the processor runs. */
+    rd_kafka_resp_err_t e;
+    for (int attempt = 0;; attempt++) {
+        e = rd_kafka_committed(P->c, list, (int)P->cfg->timeout_ms);
+        if (!e || !rf_kafka_err_retriable(e) || !rf_running())
+            break;
+        if (attempt == 0 || attempt % 10 == 0)
+            rf_warn("cannot read committed offsets yet: %s: retrying", rd_kafka_err2str(e));
+        rd_kafka_poll(P->c, attempt < 5 ? 100 * (1 << attempt) : 2000);
+    }
     if (e) {
         snprintf(P->err, sizeof P->err, "cannot read committed offsets: %s", rd_kafka_err2str(e));
         return -1;
@@ -480,8 +492,8 @@ static int subscribe(struct proc *P)
 
 static void handle(struct proc *P, rd_kafka_message_t *m, int64_t now)
 {
-    const char *topic = rd_kafka_topic_name(m->rkt);
-    struct part *pt = proc_find_part(P, topic, m->partition);
+    /* A consumer-wide error (all brokers down, say) has no topic. */
+    struct part *pt = m->rkt ? proc_find_part(P, rd_kafka_topic_name(m->rkt), m->partition) : NULL;
     char err[512];
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         P->cur = pt;
@@ -531,6 +543,70 @@ static void handle(struct proc *P, rd_kafka_message_t *m, int64_t now)
 }
 
 
+/* The group member: static membership (group.instance.id), so an instance
+ * restarted after a crash takes its partitions back at once instead of
+ * waiting out the dead member's session. Eager assignment: all revoked,
+ * then assigned. NULL with err. */
+static rd_kafka_t *new_consumer(struct proc *P, char *err, size_t errlen)
+{
+    char member[512];
+    snprintf(member, sizeof member, "group.instance.id=%s", P->cfg->instance);
+    const char *const consumer_defaults[] = {
+        "enable.auto.commit=false", "isolation.level=read_committed", "enable.partition.eof=true",
+        "auto.offset.reset=earliest", "partition.assignment.strategy=range,roundrobin", member,
+        /* keep up to a million messages queued: with the default (100,000) a
+         * consumer that works on each message hits the threshold and the
+         * fetcher backs off for a second (fetch.queue.backoff.ms) */
+        "queued.min.messages=1000000", NULL};
+    return rf_kafka_consumer_new(P->cfg->brokers, P->cfg->group, &P->cfg->props, consumer_defaults, rebalance, P,
+                                 err, errlen);
+}
+
+/* After a fatal error: if the consumer was fenced as a static member
+ * (rf_kafka.h: usually by its own join replayed after a coordinator
+ * stall), leave with what is not committed aborted and join again with a
+ * new consumer (and, if it was fenced too, a new producer); the work since
+ * the last commit is redone. Within rf_fence_budget; a real twin stops
+ * this one. Otherwise the producer's fencing (renew_fenced). 0 if renewed. */
+static int renew(struct proc *P)
+{
+    if (!P->c)
+        return -1;
+    if (!rf_kafka_instance_fenced(P->c))
+        return renew_fenced(P);
+    if (!rf_fence_budget_take(&P->fences, rf_time_now_ms())) {
+        rf_error("%s", P->err);
+        snprintf(P->err, sizeof P->err, "fenced as a static member %d times in %d minutes: is another processor "
+                 "running with --group %.200s --instance %.200s?", RF_FENCE_MAX + 1, RF_FENCE_WINDOW_MS / 60000,
+                 P->cfg->group, P->cfg->instance);
+        return -1;
+    }
+    rf_warn("%s: joining the group again with a new consumer and redoing the work since the last commit", P->err);
+    char err[512];
+    rd_kafka_consumer_close(P->c); /* revokes: the open transaction is aborted (P is failed) */
+    rd_kafka_destroy(P->c);
+    drop_parts(P);
+    if (txn_open(P->txn) && txn_abort(P->txn, err, sizeof err) != TXN_OK) {
+        txn_free(P->txn); /* fenced too: a new producer takes the transactional.id over */
+        if (!(P->txn = txn_new(P->cfg->brokers, &P->cfg->props, P->txn_id, (int)P->cfg->timeout_ms, err, sizeof err))) {
+            P->c = NULL;
+            snprintf(P->err, sizeof P->err, "%s", err);
+            return -1;
+        }
+    }
+    P->failed = 0;
+    P->err[0] = '\0';
+    P->aborts++;
+    rf_metric_add(P->m_aborts, 1);
+    if (!(P->c = new_consumer(P, err, sizeof err)))
+        return proc_fail(P, err);
+    if (subscribe(P) < 0) {
+        P->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
 int processor_run(const struct processor_config *cfg)
 {
     struct proc P = {.cfg = cfg};
@@ -539,21 +615,7 @@ int processor_run(const struct processor_config *cfg)
         P.any_changes |= !sql_script_stream(cfg->script, i)->emit_final;
     if (setup_metrics(&P) < 0)
         goto out;
-    /* Static membership (group.instance.id): an instance restarted after a
-     * crash takes its partitions back at once instead of waiting out the
-     * dead member's session. Eager assignment: all revoked, then assigned. */
-    char member[512];
-    snprintf(member, sizeof member, "group.instance.id=%s", cfg->instance);
-    const char *const consumer_defaults[] = {
-        "enable.auto.commit=false", "isolation.level=read_committed", "enable.partition.eof=true",
-        "auto.offset.reset=earliest", "partition.assignment.strategy=range,roundrobin", member,
-        /* keep up to a million messages queued: with the default (100,000) a
-         * consumer that works on each message hits the threshold and the
-         * fetcher backs off for a second (fetch.queue.backoff.ms) */
-        "queued.min.messages=1000000", NULL};
-    P.c = rf_kafka_consumer_new(cfg->brokers, cfg->group, &cfg->props, consumer_defaults, rebalance, &P, err,
-                                sizeof err);
-    if (!P.c) {
+    if (!(P.c = new_consumer(&P, err, sizeof err))) {
         proc_fail(&P, err);
         goto out;
     }
@@ -582,7 +644,7 @@ int processor_run(const struct processor_config *cfg)
         commit_every = cfg->emit_ms;
     int64_t now = rf_time_now_ms(), results_since = 0;
     unsigned polls = 0;
-    while (rf_running() && (!P.failed || renew_fenced(&P) == 0)) {
+    while (rf_running() && (!P.failed || renew(&P) == 0)) {
         /* with results waiting, take only what is at hand, then commit */
         int waiting = txn_open(P.txn) && txn_records(P.txn) > 0;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(P.c, waiting ? 0 : 100);
@@ -637,7 +699,7 @@ int processor_run(const struct processor_config *cfg)
         }
     }
     if (P.failed) /* fenced as the stop came: renewed, the next run redoes what is not committed */
-        renew_fenced(&P);
+        renew(&P);
     if (!P.failed) {
         commit(&P);
         rf_info("stopping: committed; leaving the group");

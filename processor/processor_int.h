@@ -57,6 +57,7 @@ struct proc {
     size_t max_value; /* the largest record Kafka takes (rf_kafka_max_value) */
     char txn_id[512];
     int renewals; /* producers renewed after a fencing since the last commit */
+    struct rf_fence_budget fences; /* consumers renewed after a static member's fencing */
     char err[512];
 };
 

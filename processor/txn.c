@@ -56,10 +56,7 @@ struct txn *txn_new(const char *brokers, const struct rf_strlist *props, const c
         if (!e)
             return t;
         rd_kafka_resp_err_t code = rd_kafka_error_code(e);
-        int retriable = !rd_kafka_error_is_fatal(e) &&
-                        (rd_kafka_error_is_retriable(e) || code == RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS ||
-                         code == RD_KAFKA_RESP_ERR__TIMED_OUT || code == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
-                         code == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE || code == RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
+        int retriable = !rd_kafka_error_is_fatal(e) && (rd_kafka_error_is_retriable(e) || rf_kafka_err_retriable(code));
         if (!retriable || !rf_running()) {
             snprintf(err, errlen, "cannot start transactions (transactional.id %s): %s%s", txn_id,
                      rd_kafka_error_string(e), retriable ? " (stopped while retrying)" : "");
@@ -239,10 +236,11 @@ enum txn_result txn_abort(struct txn *t, char *err, size_t errlen)
 {
     if (!t->open)
         return TXN_OK;
-    /* Kafka away: keep trying while running; once a shutdown is asked for,
-     * until 12 s into it (the coordinator aborts the transaction itself
-     * after transaction.timeout.ms, so nothing is lost by giving up). */
-    for (int attempt = 0; attempt < 30 && !rf_shutdown_overdue(12000); attempt++) {
+    /* Kafka away or the coordinator moving (retriable): keep trying while
+     * running; once a shutdown is asked for, until 12 s into it (the
+     * coordinator aborts the transaction itself after
+     * transaction.timeout.ms, so nothing is lost by giving up then). */
+    for (int attempt = 0; !rf_shutdown_overdue(12000); attempt++) {
         rd_kafka_error_t *e = rd_kafka_abort_transaction(t->rk, rf_running() ? 10000 : 2000);
         if (!e) {
             t->open = 0;
@@ -252,8 +250,11 @@ enum txn_result txn_abort(struct txn *t, char *err, size_t errlen)
             error_out(e, "cannot abort the transaction", err, errlen);
             return TXN_FATAL;
         }
+        if (attempt == 0 || attempt % 10 == 0)
+            rf_warn("cannot abort the transaction yet: %s: retrying", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
+        rd_kafka_poll(t->rk, 200);
     }
-    snprintf(err, errlen, "cannot abort the transaction: Kafka does not answer");
+    snprintf(err, errlen, "cannot abort the transaction: Kafka did not answer within 12 s of the shutdown");
     return TXN_FATAL;
 }

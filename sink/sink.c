@@ -48,6 +48,7 @@ struct run {
     int64_t records, dead, batches, dlq_failed;
     int failed;
     char err[1024];
+    struct rf_fence_budget fences; /* consumers renewed after a static member's fencing */
     struct rf_metrics *metrics;
     struct rf_metric *m_records, *m_dead, *m_batch_ms, *m_lag;
 };
@@ -217,9 +218,20 @@ static int write_batch(struct run *r, struct sink_batch *batch)
                 return -1;
             }
     }
-    if (rd_kafka_outq_len(r->dlq) > 0 && rd_kafka_flush(r->dlq, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        snprintf(r->err, sizeof r->err, "dead letters were not delivered within 30 s");
-        return -1;
+    /* The commit waits for the dead letters: while Kafka is away (a broker
+     * restarting, a leader moving) librdkafka retries their delivery, and
+     * the sink waits with it for as long as it runs; once a shutdown is
+     * asked for, 30 s more (the batch is then written again after a
+     * restart, its dead letters sent again: nothing is lost). */
+    for (int waited = 0; rd_kafka_outq_len(r->dlq) > 0; waited++) {
+        if (rd_kafka_flush(r->dlq, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            break;
+        if (waited == 30)
+            rf_warn("dead letters not delivered yet after 30 s: waiting for Kafka (consumption paused)");
+        if (rf_shutdown_overdue(30000)) {
+            snprintf(r->err, sizeof r->err, "dead letters were not delivered within 30 s of the shutdown");
+            return -1;
+        }
     }
     if (r->dlq_failed) {
         snprintf(r->err, sizeof r->err, "%" PRId64 " dead letters could not be delivered", r->dlq_failed);
@@ -377,6 +389,73 @@ static int setup_metrics(struct run *r)
     return 0;
 }
 
+/* The group member, static (group.instance.id): a restarted sink takes its
+ * partitions back at once. NULL with err. */
+static rd_kafka_t *new_consumer(struct run *r, char *err, size_t errlen)
+{
+    const struct sink_config *cfg = r->cfg;
+    char member[512];
+    snprintf(member, sizeof member, "group.instance.id=%s", cfg->instance);
+    const char *defaults[] = {member, "enable.auto.commit=false", "enable.partition.eof=true",
+                              strcmp(cfg->from, "end") == 0 ? "auto.offset.reset=latest" : "auto.offset.reset=earliest",
+                              "max.poll.interval.ms=600000",
+                              /* a million queued messages: no one-second fetch back-off stalls */
+                              "queued.min.messages=1000000", NULL};
+    return rf_kafka_consumer_new(cfg->brokers, cfg->group, &cfg->props, defaults, rebalance, r, err, errlen);
+}
+
+static int subscribe(struct run *r)
+{
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, r->cfg->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t se = rd_kafka_subscribe(r->c, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (se) {
+        snprintf(r->err, sizeof r->err, "cannot subscribe to %s: %s", r->cfg->topic, rd_kafka_err2str(se));
+        r->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* After a failure: if the consumer was fenced as a static member
+ * (rf_kafka.h: usually by its own join replayed after a coordinator
+ * stall), drop what the destinations hold uncommitted, and join again with
+ * a new consumer: what was not committed is read and written again
+ * (idempotently). Within rf_fence_budget; a real twin stops this one.
+ * 0 if renewed. */
+static int renew_consumer(struct run *r)
+{
+    if (!r->c || !rf_kafka_instance_fenced(r->c))
+        return -1;
+    if (!rf_fence_budget_take(&r->fences, rf_time_now_ms())) {
+        rf_error("%s", r->err);
+        snprintf(r->err, sizeof r->err, "fenced as a static member %d times in %d minutes: is another sink running "
+                 "with --group %.200s --instance %.200s?", RF_FENCE_MAX + 1, RF_FENCE_WINDOW_MS / 60000,
+                 r->cfg->group, r->cfg->instance);
+        return -1;
+    }
+    rf_warn("%s: joining the group again with a new consumer; what was not committed is written again", r->err);
+    rd_kafka_consumer_close(r->c); /* r is failed: a revocation commits nothing */
+    rd_kafka_destroy(r->c);
+    r->c = NULL;
+    close_dests(r);
+    for (int32_t p = 0; p < r->nparts; p++) {
+        r->next[p] = -1;
+        r->at_end[p] = 0;
+    }
+    char err[512];
+    if (open_dests(r) < 0)
+        return -1;
+    if (!(r->c = new_consumer(r, err, sizeof err))) {
+        snprintf(r->err, sizeof r->err, "%s", err);
+        return -1;
+    }
+    r->failed = 0;
+    r->err[0] = '\0';
+    return subscribe(r);
+}
+
 int sink_run(const struct sink_config *cfg)
 {
     struct run r = {.cfg = cfg};
@@ -392,14 +471,7 @@ int sink_run(const struct sink_config *cfg)
     r.recs = calloc((size_t)cfg->max_records, sizeof *r.recs);
     if (!r.msgs || !r.recs || open_dests(&r) < 0 || setup_metrics(&r) < 0)
         goto out;
-    char member[512];
-    snprintf(member, sizeof member, "group.instance.id=%s", cfg->instance);
-    const char *defaults[] = {member, "enable.auto.commit=false", "enable.partition.eof=true",
-                              strcmp(cfg->from, "end") == 0 ? "auto.offset.reset=latest" : "auto.offset.reset=earliest",
-                              "max.poll.interval.ms=600000",
-                              /* a million queued messages: no one-second fetch back-off stalls */
-                              "queued.min.messages=1000000", NULL};
-    if (!(r.c = rf_kafka_consumer_new(cfg->brokers, cfg->group, &cfg->props, defaults, rebalance, &r, err, sizeof err)) ||
+    if (!(r.c = new_consumer(&r, err, sizeof err)) ||
         rf_kafka_check_reachable(r.c, cfg->brokers, (int)cfg->timeout_ms, err, sizeof err) < 0 ||
         !(r.dlq = rf_kafka_producer_new(cfg->brokers, &cfg->props, dlq_report, &r, err, sizeof err))) {
         snprintf(r.err, sizeof r.err, "%s", err);
@@ -407,16 +479,10 @@ int sink_run(const struct sink_config *cfg)
     }
     if (rf_kafka_ensure_topic(r.c, cfg->dead_topic, 1, -1, (int)cfg->timeout_ms, err, sizeof err) < 0)
         rf_warn("%s", err);
-    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(topics, cfg->topic, RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t se = rd_kafka_subscribe(r.c, topics);
-    rd_kafka_topic_partition_list_destroy(topics);
-    if (se) {
-        snprintf(r.err, sizeof r.err, "cannot subscribe to %s: %s", cfg->topic, rd_kafka_err2str(se));
+    if (subscribe(&r) < 0)
         goto out;
-    }
     rf_info("writing %s to %d destination%s (group %s)", cfg->topic, r.nd, r.nd == 1 ? "" : "s", cfg->group);
-    while (rf_running() && !r.failed) {
+    while (rf_running() && (!r.failed || renew_consumer(&r) == 0)) {
         /* Fill a batch: up to max_records, or what arrives within linger. */
         int n = 0;
         int64_t deadline = rf_time_now_ms() + cfg->linger_ms;
@@ -463,7 +529,7 @@ int sink_run(const struct sink_config *cfg)
                 rd_kafka_message_destroy(r.msgs[i]);
             if (!ok || r.failed) {
                 r.failed = 1;
-                break;
+                continue; /* renewed at the top of the loop, or stopped */
             }
             commit(&r, 0);
         }
@@ -471,7 +537,7 @@ int sink_run(const struct sink_config *cfg)
         if (now - last_flush >= 200) {
             if (flush_and_commit(&r, now, 0) < 0) {
                 r.failed = 1;
-                break;
+                continue;
             }
             last_flush = now;
         }

@@ -143,7 +143,9 @@ check_match "  the sinks' default groups differ" "$(grep -ho 'group rydeflow-sin
 
 # 7. Two jobs forced into one group and one static member (--group, --instance
 # given): the second is handed the first's partitions and refuses them, the
-# first is fenced; both stop loudly and neither writes the other's records.
+# first is fenced; the second stops loudly, neither writes the other's
+# records, and the first joins again (a fencing is most often a member's
+# own join replayed after a coordinator stall) and goes on.
 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$SRC" --to "file://$W/first" -G "g-$SRC-shared" -i same --status-interval 1h \
     2>"$W/first.err" &
 first=$!
@@ -154,7 +156,28 @@ timeout 60 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$SRC-summary" --to "file://$W/sec
 check_eq "a sink handed a topic it did not ask for stops (exit 1)" "$?" 1
 check_match "  saying why" "$(tail -1 "$W/second.err")" "handed this member partition $SRC \\[[0-9]\\], of a topic it did not subscribe to"
 check "  and writes none of it" bash -c "! find '$W/second' -name '*.gz' 2>/dev/null | grep -q ."
+wait_for 60 "the fenced first sink to join again" grep -q "joining the group again" "$W/first.err"
+check_match "the fenced first sink says so and joins again" "$(cat "$W/first.err")" \
+    "fenced by other consumer with same group.instance.id: joining the group again with a new consumer"
+kill -TERM "$first"
 wait "$first"
-check_eq "the fenced first sink stops too (exit 1)" "$?" 1
-check_match "  saying why" "$(tail -1 "$W/first.err")" "fenced by other consumer with same group.instance.id"
+check_eq "  and still stops cleanly on SIGTERM (exit 0)" "$?" 0
+
+# 8. Real twins: two sinks of one job with the same --instance fence each
+# other in turn; after RF_FENCE_MAX renewals in five minutes one stops and
+# says why, and the other goes on.
+for k in a b; do
+    "$RF_BIN/sink" -b "$RF_BROKERS" -t "$SRC" --to "file://$W/twin" -G "g-$SRC-twins" -i twin --status-interval 1h \
+        -X session.timeout.ms=6000 2>"$W/twin-$k.err" &
+    eval "twin_$k=\$!"
+    on_exit "kill $! 2>/dev/null"
+done
+stopped() { ! kill -0 "$twin_a" 2>/dev/null || ! kill -0 "$twin_b" 2>/dev/null; }
+wait_for 240 "one twin to stop" stopped
+check "one of two twins stops" stopped
+check_match "  saying why" "$(cat "$W/twin-a.err" "$W/twin-b.err")" \
+    "fenced as a static member 11 times in 5 minutes: is another sink running with --group g-$SRC-twins --instance twin\\?"
+for t in "$twin_a" "$twin_b"; do kill -0 "$t" 2>/dev/null && survivor=$t; done
+check "  the other goes on" test -n "${survivor:-}"
+kill -TERM "${survivor:-0}" 2>/dev/null
 finish

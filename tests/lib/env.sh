@@ -7,7 +7,8 @@
 #
 # Each service is started once, waited for until it answers, and exported:
 #   RF_BROKERS            Kafka bootstrap list (kafka)
-#   RF_KAFKA3_BROKERS     three-node cluster (kafka3); RF_KAFKA3_DIR/nodes lists "id pid host:port"
+#   RF_KAFKA3_BROKERS     three-node cluster (kafka3); RF_KAFKA3_DIR/nodes lists "id pid host:port";
+#                         kafka3_node ID kill|stop|start|pause|resume acts on one node
 #   RF_DEVBROKER          dev broker bootstrap list (devbroker)
 #   RF_DEVBROKER_CTL      write commands here (a FIFO); answers go to $RF_DEVBROKER_OUT
 #                         (or use devbroker_cmd "down 1"); RF_DEVBROKER_PID is its pid
@@ -146,6 +147,10 @@ env_need() {
         esac
     done
 }
+
+# kafka3_node ID ACTION: kill, stop, start, pause or resume one node of the
+# three-node cluster (scripts/kafka.sh node).
+kafka3_node() { "$RF_ROOT/scripts/kafka.sh" node "$RF_KAFKA3_DIR" "$1" "$2"; }
 
 # devbroker_cmd "COMMAND": send a fault-injection command, print the answer.
 _rf_lines_above() { [ "$(wc -l <"$1")" -gt "$2" ]; }

@@ -11,13 +11,16 @@ that are not idle (none while one is unheard of), and only grows; a window
 closes when base - GRACE reaches its end; an event whose window closed is
 late - and compares with what the processor produced.
 
-    merged_truth.py SOURCE INTERNAL RESULTS LATE
+    merged_truth.py SOURCE INTERNAL RESULTS LATE [STREAM [WINDOW_FIELD]]
 
 SOURCE: the source topic (`--show partition,offset`); INTERNAL: the internal
 topic; RESULTS: the stream's output topic (values); LATE: the late topic
 (values). The stream is
     SELECT WINDOW_START AS Minute, COUNT(*) AS Reports, SUM(Distance) AS Distance
     FROM ... WINDOW TUMBLING (SIZE 1 MINUTE, GRACE 5 SECONDS)
+named STREAM ("fleet" unless given), its window start in WINDOW_FIELD
+("Minute" unless given; processor/wildrydes.sql's fleet_minute calls it
+StatusTime).
 Prints "ok <what>" or "FAIL <what>: <detail>" per check; exits 1 on a failure.
 """
 import collections, json, math, os, sys
@@ -72,6 +75,8 @@ def model(internal):
 
 def main():
     source, internal, results, late_out = (lines(p) for p in sys.argv[1:5])
+    stream = sys.argv[5] if len(sys.argv) > 5 else "fleet"
+    field = sys.argv[6] if len(sys.argv) > 6 else "Minute"
     failed = 0
 
     def report(ok, what, detail=""):
@@ -90,10 +95,10 @@ def main():
     # 2. Results: each closed window once, values as the model's.
     windows, late = model(internal)
     real = {s: v for s, v in windows.items() if fmt(s) < "2026-11-23"}  # not the sentinels' day
-    seen = collections.Counter(r["Minute"] for r in results)
+    seen = collections.Counter(r[field] for r in results)
     report(all(c == 1 for c in seen.values()), "each window emitted once (EMIT FINAL)",
            str([k for k, c in seen.items() if c > 1][:5]))
-    out = {r["Minute"]: r for r in results}
+    out = {r[field]: r for r in results}
     bad = []
     for s, ds in sorted(real.items()):
         r = out.get(fmt(s))
@@ -103,7 +108,7 @@ def main():
            "%d differ, e.g. %s; %d results vs %d windows" % (len(bad), bad[:2], len(out), len(real)))
 
     # 3. Late events: exactly the model's, once each.
-    got_late = [(e["partition"], e["offset"]) for e in late_out if e.get("stream") == "fleet"]
+    got_late = [(e["partition"], e["offset"]) for e in late_out if e.get("stream") == stream]
     report(len(got_late) == len(set(got_late)), "each late event reported once (%d)" % len(got_late))
     report(set(got_late) == late, "late events are the model's (%d)" % len(late),
            "%d missing, %d extra" % (len(late - set(got_late)), len(set(got_late) - late)))
