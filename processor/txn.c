@@ -92,8 +92,11 @@ rd_kafka_t *txn_handle(struct txn *t) { return t->rk; }
 int txn_fenced(struct txn *t)
 {
     rd_kafka_resp_err_t e = rd_kafka_fatal_error(t->rk, NULL, 0);
+    /* INVALID_TXN_STATE: the coordinator had already ended the transaction
+     * (its own timeout abort) when this producer's abort or commit came, in
+     * a broker restart or pause; a new producer's init settles it too. */
     return e == RD_KAFKA_RESP_ERR__FENCED || e == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
-           e == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
+           e == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH || e == RD_KAFKA_RESP_ERR_INVALID_TXN_STATE;
 }
 int txn_open(const struct txn *t) { return t->open; }
 int64_t txn_open_since_ms(const struct txn *t) { return t->since_ms; }

@@ -51,7 +51,9 @@ enum txn_result txn_commit(struct txn *t, rd_kafka_topic_partition_list_t *offse
                            char *err, size_t errlen);
 /* 1 if the producer's fatal error is a fencing: a newer producer with the
  * same transactional.id, or (the usual case) the coordinator's own abort of
- * a transaction that outlived transaction.timeout.ms while Kafka was away.
+ * a transaction that outlived transaction.timeout.ms while Kafka was away
+ * (seen as a fencing, or as INVALID_TXN_STATE when the producer's own end
+ * of the transaction came after the coordinator's).
  * Either way a new producer (txn_new) may take over; the caller tells the
  * two apart by its consumer's membership. */
 int txn_fenced(struct txn *t);
