@@ -14,7 +14,7 @@ CC ?= cc
 PKGS := rdkafka libevent libevent_pthreads jansson libcurl libcrypto hiredis libpq
 
 BASE_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers \
-               -D_GNU_SOURCE -g -Icommon -Isql -Iproducer -Iconsumer -Idevbroker -Iprocessor -Isink -Idashboard $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+               -D_GNU_SOURCE -g -Icommon -Isqlcore $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka -levent -levent_pthreads -ljansson -lcurl -lcrypto -lhiredis -lpq) -lwslay \
           -lpthread -lm -lz
 
@@ -31,11 +31,12 @@ OBJDIR := build/$(BUILD)/obj
 CFLAGS := $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT)
 
-objs_of = $(patsubst %.c,$(OBJDIR)/%.o,$(filter-out sql/sql_%.c,$(wildcard $(1)/*.c)))
+objs_of = $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard $(1)/*.c))
 
-# The SQL module (sql/sql_*.c) is part of the shared library; the other files
-# in sql/ make up the bin/sql program.
-COMMON_SRC := $(wildcard common/*.c) $(wildcard sql/sql_*.c)
+# The shared library: common code (common/) and the SQL module (sqlcore/).
+# Each program is one folder; it sees its own headers and the library's,
+# never another program's. Unit tests see every program's headers.
+COMMON_SRC := $(wildcard common/*.c) $(wildcard sqlcore/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(OBJDIR)/%.o)
 COMMON_LIB := $(OBJDIR)/librydeflow.a
 
@@ -48,11 +49,13 @@ DASHBOARD_SRC := $(wildcard dashboard/*.c)
 
 PROGRAMS := producer consumer devbroker sql processor sink dashboard
 BINS := $(PROGRAMS:%=$(BINDIR)/%)
+$(foreach p,$(PROGRAMS),$(eval $(OBJDIR)/$(p)/%.o: CFLAGS += -I$(p)))
+$(OBJDIR)/tests/%.o: CFLAGS += $(PROGRAMS:%=-I%)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BINDIR)/tests/%)
 # Unit tests link the program modules they test, minus the programs' main.c.
-SQLCLI_SRC := $(filter-out sql/sql_%.c,$(wildcard sql/*.c))
+SQLCLI_SRC := $(wildcard sql/*.c)
 UNIT_EXTRA_OBJ := $(filter-out %/main.o,$(PRODUCER_SRC:%.c=$(OBJDIR)/%.o) $(CONSUMER_SRC:%.c=$(OBJDIR)/%.o) \
                   $(DEVBROKER_SRC:%.c=$(OBJDIR)/%.o) $(SQLCLI_SRC:%.c=$(OBJDIR)/%.o) \
                   $(PROCESSOR_SRC:%.c=$(OBJDIR)/%.o) $(SINK_SRC:%.c=$(OBJDIR)/%.o) \

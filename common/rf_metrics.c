@@ -12,10 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { KIND_COUNTER, KIND_GAUGE };
+enum kind { KIND_COUNTER, KIND_GAUGE, KIND_HISTOGRAM };
 
 struct entry {
     struct rf_metric metric; /* first, so a metric pointer is stable inside its entry */
+    struct rf_histogram hist; /* KIND_HISTOGRAM */
     enum kind kind;
     char *name, *labels, *help;
     struct entry *next;
@@ -98,6 +99,45 @@ struct rf_metric *rf_metrics_gauge(struct rf_metrics *m, const char *name, const
     return add(m, KIND_GAUGE, name, labels, help);
 }
 
+const double rf_histogram_bounds_ms[RF_HISTOGRAM_BUCKETS] = {1,   2.5,  5,    10,   25,   50,    100,
+                                                             250, 500,  1000, 2500, 5000, 10000, 30000};
+
+struct rf_histogram *rf_metrics_histogram(struct rf_metrics *m, const char *name, const char *labels, const char *help)
+{
+    struct rf_metric *h = add(m, KIND_HISTOGRAM, name, labels, help);
+    return h ? &((struct entry *)(void *)h)->hist : NULL;
+}
+
+void rf_histogram_observe_ms(struct rf_histogram *h, double ms)
+{
+    if (!h)
+        return;
+    int i = 0;
+    while (i < RF_HISTOGRAM_BUCKETS && ms > rf_histogram_bounds_ms[i])
+        i++;
+    atomic_fetch_add_explicit(&h->count[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->sum_us, (int64_t)(ms * 1000), memory_order_relaxed);
+}
+
+static void render_histogram(FILE *f, const struct entry *e)
+{
+    const char *sep = e->labels ? "," : "";
+    const char *labels = e->labels ? e->labels : "";
+    int64_t cum = 0;
+    for (int i = 0; i <= RF_HISTOGRAM_BUCKETS; i++) {
+        cum += atomic_load_explicit(&e->hist.count[i], memory_order_relaxed);
+        if (i < RF_HISTOGRAM_BUCKETS)
+            fprintf(f, "%s_bucket{%s%sle=\"%g\"} %lld\n", e->name, labels, sep, rf_histogram_bounds_ms[i] / 1000,
+                    (long long)cum);
+        else
+            fprintf(f, "%s_bucket{%s%sle=\"+Inf\"} %lld\n", e->name, labels, sep, (long long)cum);
+    }
+    const char *open = e->labels ? "{" : "", *close = e->labels ? "}" : "";
+    fprintf(f, "%s_sum%s%s%s %.6f\n", e->name, open, labels, close,
+            (double)atomic_load_explicit(&e->hist.sum_us, memory_order_relaxed) / 1e6);
+    fprintf(f, "%s_count%s%s%s %lld\n", e->name, open, labels, close, (long long)cum);
+}
+
 struct rf_metric *rf_metrics_gauge_fn(struct rf_metrics *m, const char *name, const char *labels, const char *help,
                                       double (*compute)(void *), void *arg)
 {
@@ -126,7 +166,11 @@ char *rf_metrics_render(struct rf_metrics *m)
             }
         if (first)
             fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", e->name, e->help, e->name,
-                    e->kind == KIND_COUNTER ? "counter" : "gauge");
+                    e->kind == KIND_COUNTER ? "counter" : e->kind == KIND_GAUGE ? "gauge" : "histogram");
+        if (e->kind == KIND_HISTOGRAM) {
+            render_histogram(f, e);
+            continue;
+        }
         fputs(e->name, f);
         if (e->labels)
             fprintf(f, "{%s}", e->labels);

@@ -53,6 +53,26 @@ static inline int64_t rf_metric_get(struct rf_metric *c)
     return c ? atomic_load_explicit(&c->value, memory_order_relaxed) : 0;
 }
 
+/* A histogram of durations in milliseconds, with fixed buckets (the
+ * Prometheus convention: cumulative counts per upper bound, +Inf, sum and
+ * count). Observing is lock-free and allocation-free (relaxed atomics), so
+ * it may be called per batch or per window from any thread. */
+#define RF_HISTOGRAM_BUCKETS 14
+struct rf_histogram {
+    _Atomic int64_t count[RF_HISTOGRAM_BUCKETS + 1]; /* per bucket (not cumulative); the last is +Inf */
+    _Atomic int64_t sum_us;                         /* the sum, in microseconds */
+};
+/* The bucket bounds (ms): 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500,
+ * 5000, 10000, 30000. */
+extern const double rf_histogram_bounds_ms[RF_HISTOGRAM_BUCKETS];
+/* Register a histogram (name without the _bucket/_sum/_count suffixes, in
+ * seconds as Prometheus prefers: name it ..._seconds; values are observed in
+ * ms and rendered in seconds). NULL only when out of memory; observing NULL
+ * does nothing. */
+struct rf_histogram *rf_metrics_histogram(struct rf_metrics *m, const char *name, const char *labels,
+                                          const char *help);
+void rf_histogram_observe_ms(struct rf_histogram *h, double ms);
+
 /* Render every metric in the Prometheus text exposition format (version
  * 0.0.4). Returns a malloc'd NUL-terminated string the caller frees, or NULL. */
 char *rf_metrics_render(struct rf_metrics *m);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int check_only; /* --check-config was given */
+
 #define FIELD(cfg, o, T) ((T *)((char *)(cfg) + (o)->offset))
 
 int rf_parse_duration_ms(const char *text, long long *ms)
@@ -203,6 +205,10 @@ int rf_opts_parse(const struct rf_cmd *cmd, void *cfg, int argc, char **argv, in
             const char *name = a + 2;
             const char *eq = strchr(name, '=');
             size_t len = eq ? (size_t)(eq - name) : strlen(name);
+            if (len == 12 && strncmp(name, "check-config", 12) == 0 && !eq) {
+                check_only = 1;
+                continue;
+            }
             if (len == 9 && strncmp(name, "log-level", 9) == 0) {
                 const char *lv = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
                 if (!lv || rf_log_set_level_name(lv) < 0)
@@ -298,9 +304,19 @@ void rf_opts_usage(const struct rf_cmd *cmd, FILE *out)
         fputc('\n', out);
     }
     fprintf(out, "%-34s %s\n", "      --log-level LEVEL", "debug|info|warn|error [default: info]");
+    fprintf(out, "%-34s %s\n", "      --check-config",
+            "check every option and input file, say what would run, exit 0 (or 2); connects to nothing");
     fprintf(out, "%-34s %s\n", "  -h, --help", "show this help and exit");
     if (cmd->epilog)
         fprintf(out, "\n%s", cmd->epilog);
+}
+
+int rf_opts_check_only(void) { return check_only; }
+
+int rf_opts_checked(const struct rf_cmd *cmd, const char *what)
+{
+    printf("%s: configuration ok: %s\n", cmd->program, what);
+    return 0;
 }
 
 int rf_opts_main(const struct rf_cmd *cmd, void *cfg, int argc, char **argv, int *first_arg)

@@ -81,6 +81,14 @@ int rf_opts_fail(const struct rf_cmd *cmd, const char *fmt, ...) __attribute__((
  * 2 after a bad command line). */
 int rf_opts_main(const struct rf_cmd *cmd, void *cfg, int argc, char **argv, int *first_arg);
 
+/* --check-config (built in, like --help): the program checks its options
+ * and input files as for a run, connects to nothing and exits 0 (or 2 for a
+ * bad command line). Used to validate deployments (compose.yaml) without
+ * their servers. 1 if it was given. */
+int rf_opts_check_only(void);
+/* Print "<program>: configuration ok: <what>" to stdout; returns 0 (the exit
+ * code). */
+int rf_opts_checked(const struct rf_cmd *cmd, const char *what);
 /* Release what parsing allocated in cfg (the rf_strlist arrays). */
 void rf_opts_free(const struct rf_cmd *cmd, void *cfg);
 

@@ -1,6 +1,7 @@
 /* format.c - record output for `consumer` (see format.h). */
 #include "format.h"
 #include "rf_json.h"
+#include "rf_table.h"
 #include "rf_time.h"
 
 #include <stdint.h>
@@ -192,7 +193,7 @@ static int col_index(struct fmt *f, const char *name, int add)
     f->cols[f->ncols] = strdup(name);
     if (!f->cols[f->ncols])
         return -1;
-    f->width[f->ncols] = (int)strlen(name);
+    f->width[f->ncols] = rf_table_chars(name);
     return f->ncols++;
 }
 
@@ -275,43 +276,11 @@ static int make_row(struct fmt *f, const struct fmt_record *r, struct row *row, 
     return 0;
 }
 
-static void csv_cell(FILE *out, const char *s)
-{
-    if (!s)
-        return;
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
-static void table_line(struct fmt *f, char **cells)
-{
-    for (int i = 0; i < f->ncols; i++) {
-        const char *s = cells[i] ? cells[i] : "";
-        if (i + 1 < f->ncols)
-            fprintf(f->out, "%-*s  ", f->width[i], s);
-        else
-            fputs(s, f->out);
-    }
-    fputc('\n', f->out);
-}
+#define CELLS(c) ((const char *const *)(c))
 
 static void table_header(struct fmt *f)
 {
-    table_line(f, f->cols);
-    for (int i = 0; i < f->ncols; i++) {
-        for (int k = 0; k < f->width[i]; k++)
-            fputc('-', f->out);
-        fputs(i + 1 < f->ncols ? "  " : "\n", f->out);
-    }
+    rf_table_header(f->out, CELLS(f->cols), f->width, f->ncols);
     f->header_done = 1;
 }
 
@@ -320,7 +289,7 @@ static void table_flush_rows(struct fmt *f)
     if (!f->header_done && f->ncols > 0)
         table_header(f);
     for (int r = 0; r < f->nrows; r++) {
-        table_line(f, f->rows[r].cells);
+        rf_table_line(f->out, CELLS(f->rows[r].cells), f->width, f->ncols);
         free_row(&f->rows[r], f->ncols);
     }
     f->nrows = 0;
@@ -335,20 +304,10 @@ int fmt_write(struct fmt *f, const struct fmt_record *r)
     if (f->kind == FMT_CSV) {
         make_row(f, r, &row, !f->header_done);
         if (!f->header_done) {
-            for (int i = 0; i < f->ncols; i++) {
-                if (i)
-                    fputc(',', f->out);
-                csv_cell(f->out, f->cols[i]);
-            }
-            fputc('\n', f->out);
+            rf_csv_line(f->out, CELLS(f->cols), f->ncols);
             f->header_done = 1;
         }
-        for (int i = 0; i < f->ncols; i++) {
-            if (i)
-                fputc(',', f->out);
-            csv_cell(f->out, row.cells[i]);
-        }
-        fputc('\n', f->out);
+        rf_csv_line(f->out, CELLS(row.cells), f->ncols);
         free_row(&row, f->ncols);
         return ferror(f->out) ? -1 : 0;
     }
@@ -357,9 +316,7 @@ int fmt_write(struct fmt *f, const struct fmt_record *r)
     int sampling = !f->header_done;
     make_row(f, r, &row, sampling);
     if (sampling) {
-        for (int i = 0; i < f->ncols; i++)
-            if (row.cells[i] && (int)strlen(row.cells[i]) > f->width[i])
-                f->width[i] = (int)strlen(row.cells[i]);
+        rf_table_fit(f->width, CELLS(row.cells), f->ncols);
         if (!f->rows && !(f->rows = calloc(TABLE_SAMPLE_ROWS, sizeof *f->rows))) {
             free_row(&row, f->ncols);
             return -1;
@@ -371,7 +328,7 @@ int fmt_write(struct fmt *f, const struct fmt_record *r)
             table_flush_rows(f);
         return ferror(f->out) ? -1 : 0;
     }
-    table_line(f, row.cells);
+    rf_table_line(f->out, CELLS(row.cells), f->width, f->ncols);
     free_row(&row, f->ncols);
     return ferror(f->out) ? -1 : 0;
 }

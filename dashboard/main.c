@@ -12,6 +12,7 @@
 #include "rf_kafka.h"
 #include "rf_log.h"
 #include "rf_opts.h"
+#include "rf_redisurl.h"
 #include "rf_signal.h"
 #include "server.h"
 
@@ -110,6 +111,26 @@ int main(int argc, char **argv)
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
     snprintf(sqlbin, sizeof sqlbin, "%s/sql", dirname(exe));
+    struct rf_redisurl ru;
+    if (cfg.redis && rf_redisurl_parse(cfg.redis, &ru, err, sizeof err) < 0) {
+        rf_opts_fail(&command, "--redis %s", err);
+        rf_opts_free(&command, &cfg);
+        return 2;
+    }
+    if (rf_opts_check_only()) {
+        const char *dir = cfg.static_dir ? cfg.static_dir : statics;
+        char what[PATH_MAX * 2];
+        if (access(dir, R_OK) != 0) {
+            rf_opts_fail(&command, "--static %s: cannot be read", dir);
+            rf_opts_free(&command, &cfg);
+            return 2;
+        }
+        snprintf(what, sizeof what, "the map on %s from %s and %s; Kafka at %s", cfg.listen, cfg.topic,
+                 cfg.summary_topic, cfg.brokers);
+        int rc = rf_opts_checked(&command, what);
+        rf_opts_free(&command, &cfg);
+        return rc;
+    }
     struct fleet_config fc = {cfg.brokers, &cfg.props, cfg.topic, cfg.summary_topic, &cfg.metrics_from,
                               (int)cfg.timeout_ms, cfg.forget_ms};
     struct fleet *fleet = fleet_start(&fc, err, sizeof err);

@@ -1,4 +1,7 @@
-/* server.c - HTTP, the JSON API and WebSocket over libevent (see server.h).
+/* server.c - HTTP connections, the routes of the page and the JSON API, and
+ * the tick that sends clients what changed, over libevent (see server.h;
+ * WebSocket clients are ws.c's, /api/query query.c's, /api/unicorn's Redis
+ * unicorn_redis.c's).
  *
  * HTTP is read by hand up to the end of the headers (16 KiB at most); each
  * response closes the connection, which is all a page and an API need. A
@@ -9,17 +12,13 @@
  * (the next tick sends the latest state of every unicorn changed since,
  * which replaces older positions), and a client that stays behind is closed
  * with 1008 and the reason. */
-#include "server.h"
-
-#include "http.h"
+#include "server_int.h"
 
 #include "rf_json.h"
 #include "rf_log.h"
 #include "rf_metrics.h"
-#include "rf_rediskey.h"
 #include "rf_signal.h"
 #include "rf_time.h"
-#include "sql.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -29,8 +28,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,55 +36,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <hiredis.h>
 #include <wslay/wslay.h>
-
-#define MAX_HEADER 16384
-#define SOFT_BACKLOG (256 * 1024)   /* skip ticks above this much unsent output */
-#define HARD_BACKLOG (4 * 1024 * 1024)
-#define BEHIND_LIMIT_MS 5000        /* close a client behind this long */
-#define PONG_LIMIT_MS 20000         /* close a client silent this long */
-
-struct server;
-
-struct conn {
-    struct server *srv;
-    struct bufferevent *bev;
-    int ws;                       /* upgraded */
-    int closing;                  /* free once the output is written */
-    wslay_event_context_ptr ctx;
-    uint64_t sent_seq;
-    int64_t last_seen_ms, behind_since_ms;
-    struct conn *prev, *next;         /* WebSocket clients */
-    struct conn *all_prev, *all_next; /* every connection */
-    /* a running query */
-    pid_t child;
-    struct event *child_out, *child_timer;
-    struct evbuffer *qout, *qerr;
-    int child_fd, child_errfd;
-    long long rows;
-    int truncated, timed_out;
-    int64_t started_ms;
-};
-
-struct server {
-    const struct server_config *cfg;
-    struct fleet *fleet;
-    struct event_base *base;
-    struct conn *clients; /* WebSocket clients */
-    int nclients;
-    int queries;          /* /api/query children running */
-    struct conn *all;
-    uint64_t tick_seq;
-    char *tick_msg;       /* the delta for clients that were in step */
-    size_t tick_len;
-};
-
-static void conn_free(struct conn *c);
 
 /* ---- HTTP responses ---------------------------------------------------------------- */
 
-static void respond(struct conn *c, int status, const char *type, const char *body, size_t len)
+void respond(struct conn *c, int status, const char *type, const char *body, size_t len)
 {
     static const struct {
         int code;
@@ -108,7 +61,7 @@ static void respond(struct conn *c, int status, const char *type, const char *bo
     c->closing = 1;
 }
 
-static void respond_error(struct conn *c, int status, const char *msg)
+void respond_error(struct conn *c, int status, const char *msg)
 {
     char *buf = NULL;
     size_t size = 0;
@@ -168,377 +121,6 @@ static void serve_file(struct conn *c, const char *dir, const char *rel)
     c->closing = 1;
 }
 
-/* ---- WebSocket --------------------------------------------------------------------------- */
-
-static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
-{
-    (void)flags;
-    struct conn *c = user;
-    int n = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
-    if (n <= 0) {
-        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-        return -1;
-    }
-    return n;
-}
-
-static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user)
-{
-    (void)flags;
-    struct conn *c = user;
-    if (bufferevent_write(c->bev, data, len) < 0) {
-        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-        return -1;
-    }
-    return (ssize_t)len;
-}
-
-static void ws_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
-{
-    (void)ctx;
-    struct conn *c = user;
-    c->last_seen_ms = rf_time_now_ms(); /* any message, pongs included, shows the client is there */
-    (void)arg;
-}
-
-static const struct wslay_event_callbacks ws_callbacks = {ws_recv, ws_send, NULL, NULL, NULL, NULL, ws_msg};
-
-static void ws_queue(struct conn *c, const char *msg, size_t len)
-{
-    struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)msg, len};
-    wslay_event_queue_msg(c->ctx, &m);
-}
-
-static void ws_close(struct conn *c, uint16_t code, const char *reason)
-{
-    wslay_event_queue_close(c->ctx, code, (const uint8_t *)reason, strlen(reason));
-}
-
-/* Drive wslay; free the connection when the WebSocket is done. */
-static void ws_pump(struct conn *c)
-{
-    if (wslay_event_send(c->ctx) != 0 || (!wslay_event_want_read(c->ctx) && !wslay_event_want_write(c->ctx))) {
-        c->closing = 1;
-        if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-            conn_free(c);
-    }
-}
-
-static void upgrade(struct conn *c, const struct request *r)
-{
-    struct server *s = c->srv;
-    if (strcasecmp(r->upgrade, "websocket") != 0 || !strcasestr(r->connection, "upgrade") || !r->key[0]) {
-        respond_error(c, 400, "a WebSocket upgrade needs Upgrade: websocket, Connection: Upgrade and Sec-WebSocket-Key");
-        return;
-    }
-    if (strcmp(r->version, "13") != 0) {
-        struct evbuffer *out = bufferevent_get_output(c->bev);
-        evbuffer_add_printf(out, "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n"
-                                 "Connection: close\r\n\r\n");
-        c->closing = 1;
-        return;
-    }
-    if (s->nclients >= s->cfg->max_clients) {
-        respond_error(c, 503, "too many clients");
-        return;
-    }
-    char in[256];
-    snprintf(in, sizeof in, "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", r->key);
-    unsigned char sha[SHA_DIGEST_LENGTH];
-    SHA1((const unsigned char *)in, strlen(in), sha);
-    unsigned char accept[64];
-    EVP_EncodeBlock(accept, sha, SHA_DIGEST_LENGTH);
-    evbuffer_add_printf(bufferevent_get_output(c->bev),
-                        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        "Sec-WebSocket-Accept: %s\r\n\r\n",
-                        accept);
-    if (wslay_event_context_server_init(&c->ctx, &ws_callbacks, c) != 0) {
-        c->closing = 1;
-        return;
-    }
-    wslay_event_config_set_max_recv_msg_length(c->ctx, (uint64_t)s->cfg->max_frame);
-    c->ws = 1;
-    c->last_seen_ms = rf_time_now_ms();
-    c->next = s->clients;
-    if (s->clients)
-        s->clients->prev = c;
-    s->clients = c;
-    s->nclients++;
-    size_t len;
-    char *snap = fleet_json_changes(s->fleet, "snapshot", 0, &c->sent_seq, &len);
-    if (snap) {
-        ws_queue(c, snap, len);
-        free(snap);
-    }
-    char *h = fleet_json_health(s->fleet, s->nclients, &len);
-    if (h) {
-        ws_queue(c, h, len);
-        free(h);
-    }
-    ws_pump(c);
-}
-
-/* ---- /api/query: bin/sql in a child process -------------------------------------------------- */
-
-static const struct sql_schema *any_topic(const char *name)
-{
-    return name ? sql_schema_for_topic(name) : NULL;
-}
-
-static void query_done(struct conn *c)
-{
-    if (c->child_out) {
-        event_free(c->child_out);
-        c->child_out = NULL;
-    }
-    if (c->child_timer) {
-        event_free(c->child_timer);
-        c->child_timer = NULL;
-    }
-    if (c->child > 0) {
-        kill(c->child, SIGKILL);
-        waitpid(c->child, NULL, 0);
-        c->child = 0;
-        c->srv->queries--;
-    }
-    if (c->child_fd >= 0)
-        close(c->child_fd);
-    c->child_fd = -1;
-    /* stderr was written to a pipe read at the end (small) */
-    char errtext[2048] = "";
-    if (c->child_errfd >= 0) {
-        ssize_t n = read(c->child_errfd, errtext, sizeof errtext - 1);
-        errtext[n > 0 ? n : 0] = '\0';
-        close(c->child_errfd);
-        c->child_errfd = -1;
-    }
-    struct evbuffer *body = evbuffer_new();
-    size_t outlen = evbuffer_get_length(c->qout);
-    if (c->timed_out || (outlen == 0 && errtext[0])) {
-        const char *msg = c->timed_out ? "the query ran out of time" : errtext;
-        if (!c->timed_out && strncmp(msg, "sql: ", 5) == 0)
-            msg += 5;
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&buf, &size);
-        fputs("{\"error\":", f);
-        rf_json_write_string(f, msg, strlen(msg));
-        fputc('}', f);
-        fclose(f);
-        evbuffer_add(body, buf, size);
-        free(buf);
-    } else {
-        /* bin/sql -F json prints one object per line: make them an array */
-        evbuffer_add_printf(body, "{\"rows\":[");
-        size_t n;
-        char *line;
-        int first = 1;
-        while ((line = evbuffer_readln(c->qout, &n, EVBUFFER_EOL_LF))) {
-            if (n) {
-                evbuffer_add_printf(body, "%s", first ? "" : ",");
-                evbuffer_add(body, line, n);
-                first = 0;
-            }
-            free(line);
-        }
-        evbuffer_add_printf(body, "],\"truncated\":%s,\"ms\":%lld}", c->truncated ? "true" : "false",
-                            (long long)(rf_time_now_ms() - c->started_ms));
-    }
-    size_t blen = evbuffer_get_length(body);
-    char *flat = malloc(blen ? blen : 1);
-    if (flat) {
-        evbuffer_remove(body, flat, blen);
-        respond(c, 200, "application/json", flat, blen);
-        free(flat);
-    }
-    evbuffer_free(body);
-    evbuffer_free(c->qout);
-    c->qout = NULL;
-    bufferevent_enable(c->bev, EV_WRITE);
-}
-
-static void query_readable(evutil_socket_t fd, short what, void *arg)
-{
-    (void)what;
-    struct conn *c = arg;
-    int n = evbuffer_read(c->qout, fd, 65536);
-    if (n > 0) {
-        /* count rows; beyond the limit, stop */
-        struct evbuffer_ptr p = evbuffer_search(c->qout, "\n", 1, NULL);
-        long long lines = 0;
-        while (p.pos >= 0) {
-            lines++;
-            evbuffer_ptr_set(c->qout, &p, 1, EVBUFFER_PTR_ADD);
-            p = evbuffer_search(c->qout, "\n", 1, &p);
-        }
-        if (lines > c->srv->cfg->max_rows) {
-            c->truncated = 1;
-            /* keep max_rows lines */
-            struct evbuffer_ptr q = evbuffer_search(c->qout, "\n", 1, NULL);
-            for (long long i = 1; i < c->srv->cfg->max_rows && q.pos >= 0; i++) {
-                evbuffer_ptr_set(c->qout, &q, 1, EVBUFFER_PTR_ADD);
-                q = evbuffer_search(c->qout, "\n", 1, &q);
-            }
-            if (q.pos >= 0) {
-                size_t keep = (size_t)q.pos + 1;
-                struct evbuffer *t = evbuffer_new();
-                evbuffer_remove_buffer(c->qout, t, keep);
-                evbuffer_free(c->qout);
-                c->qout = t;
-            }
-            query_done(c);
-        }
-        return;
-    }
-    query_done(c); /* EOF or error */
-}
-
-static void query_timeout(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd, (void)what;
-    struct conn *c = arg;
-    c->timed_out = 1;
-    query_done(c);
-}
-
-static void run_query(struct conn *c, const struct request *r)
-{
-    struct server *s = c->srv;
-    if (!s->cfg->archive) {
-        respond_error(c, 404, "no archive: start the dashboard with --archive");
-        return;
-    }
-    char q[4096];
-    if (http_param(r, "q", q, sizeof q) < 0 || !q[0]) {
-        respond_error(c, 400, "give the query as ?q=");
-        return;
-    }
-    /* Check it here: errors with line and column, and FROM must name a topic
-     * directory under the archive root, nothing else. */
-    struct sql_error err;
-    struct sql_query *compiled = sql_query_compile(q, any_topic, &err);
-    if (!compiled) {
-        char msg[2048];
-        sql_error_format(q, &err, msg, sizeof msg);
-        respond_error(c, 200, msg);
-        return;
-    }
-    const char *src = sql_query_source(compiled);
-    int safe = src && src[0] != '.' && strspn(src, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-                                           strlen(src);
-    sql_query_free(compiled);
-    if (!safe) {
-        respond_error(c, 200, "FROM must name a topic of the archive (letters, digits, '.', '_', '-')");
-        return;
-    }
-    if (s->queries >= s->cfg->max_queries) { /* each is a process: a flood must not fork without end */
-        respond_error(c, 429, "too many queries running at once (--max-queries): try again in a moment");
-        return;
-    }
-    int out[2], errp[2];
-    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-        respond_error(c, 500, "cannot run the query");
-        return;
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(out[1], 1);
-        dup2(errp[1], 2);
-        /* nothing else of the server's (client sockets, Kafka, the
-         * listener) reaches the query: close-on-exec is set where we open
-         * descriptors, and this closes what libraries opened */
-        close_range(3, ~0U, 0);
-        execl(s->cfg->sql_bin, "sql", "--archive", s->cfg->archive, "-F", "json", "--threads", "2", q, (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    close(errp[1]);
-    if (pid < 0) {
-        close(out[0]);
-        close(errp[0]);
-        respond_error(c, 500, "cannot run the query");
-        return;
-    }
-    c->child = pid;
-    s->queries++;
-    c->child_fd = out[0];
-    c->child_errfd = errp[0];
-    c->qout = evbuffer_new();
-    c->started_ms = rf_time_now_ms();
-    c->child_out = event_new(s->base, out[0], EV_READ | EV_PERSIST, query_readable, c);
-    c->child_timer = evtimer_new(s->base, query_timeout, c);
-    struct timeval tv = {c->srv->cfg->query_ms / 1000, (c->srv->cfg->query_ms % 1000) * 1000};
-    event_add(c->child_out, NULL);
-    event_add(c->child_timer, &tv);
-}
-
-/* ---- /api/unicorn with the sink's Redis ---------------------------------------------------------- */
-
-/* The unicorn's recent minutes from Redis (the sink's unicorn:<Name>:minutes),
- * as {"latest":...,"minutes":[...],"source":"redis"}; NULL when Redis cannot
- * answer (the caller falls back to what the dashboard saw on Kafka). */
-static char *redis_unicorn(struct server *s, const char *name, size_t *len)
-{
-    const char *url = s->cfg->redis;
-    if (!url || strncmp(url, "redis://", 8) != 0)
-        return NULL;
-    char host[256];
-    const char *h = url + 8, *colon = strrchr(h, ':');
-    if (!colon || (size_t)(colon - h) >= sizeof host)
-        return NULL;
-    memcpy(host, h, (size_t)(colon - h));
-    host[colon - h] = '\0';
-    struct timeval tv = {0, 500000};
-    redisContext *rc = redisConnectWithTimeout(host, atoi(colon + 1), tv);
-    if (!rc || rc->err) {
-        if (rc)
-            redisFree(rc);
-        return NULL;
-    }
-    redisSetTimeout(rc, tv);
-    char kname[3 * 256 + 1];
-    if (!rf_rediskey_name(name, strlen(name), kname, sizeof kname)) {
-        redisFree(rc);
-        return NULL;
-    }
-    redisReply *r = redisCommand(rc, "ZRANGE unicorn:%s:minutes 0 -1", kname); /* the sink's key (rf_rediskey.h) */
-    char *out = NULL;
-    size_t flen = 0;
-    char *latest = r && r->type == REDIS_REPLY_ARRAY ? fleet_json_unicorn(s->fleet, name, &flen) : NULL;
-    if (r && r->type == REDIS_REPLY_ARRAY && (r->elements > 0 || latest)) {
-        struct evbuffer *b = evbuffer_new();
-        /* "latest" from the live feed; minutes from Redis */
-        const char *l = latest ? strstr(latest, "\"latest\":") : NULL;
-        const char *e = l ? strstr(l, ",\"minutes\":") : NULL;
-        if (l && e)
-            evbuffer_add_printf(b, "{%.*s", (int)(e - l), l);
-        else
-            evbuffer_add_printf(b, "{\"latest\":null");
-        evbuffer_add_printf(b, ",\"minutes\":[");
-        for (size_t i = 0; i < r->elements; i++)
-            if (r->element[i]->type == REDIS_REPLY_STRING) {
-                if (i)
-                    evbuffer_add(b, ",", 1);
-                evbuffer_add(b, r->element[i]->str, r->element[i]->len);
-            }
-        evbuffer_add_printf(b, "],\"source\":\"redis\"}");
-        *len = evbuffer_get_length(b);
-        out = malloc(*len + 1);
-        if (out) {
-            evbuffer_remove(b, out, *len);
-            out[*len] = '\0';
-        }
-        evbuffer_free(b);
-    }
-    free(latest);
-    if (r)
-        freeReplyObject(r);
-    redisFree(rc);
-    return out;
-}
-
-/* ---- dispatch ----------------------------------------------------------------------------------- */
-
 static void handle(struct conn *c, const struct request *r)
 {
     struct server *s = c->srv;
@@ -571,7 +153,7 @@ static void handle(struct conn *c, const struct request *r)
                          s->cfg->tiles, s->cfg->max_rate, s->cfg->archive ? "true" : "false");
         respond(c, 200, "text/javascript; charset=utf-8", js, (size_t)n);
     } else if (strcmp(r->path, "/ws") == 0) {
-        upgrade(c, r);
+        ws_upgrade(c, r);
     } else if (strcmp(r->path, "/api/fleet") == 0 && (body = fleet_json_all(s->fleet, &len))) {
         respond(c, 200, "application/json", body, len);
         free(body);
@@ -582,14 +164,14 @@ static void handle(struct conn *c, const struct request *r)
         char name[256];
         if (http_param(r, "name", name, sizeof name) < 0)
             respond_error(c, 400, "give the unicorn as ?name=");
-        else if (!(body = redis_unicorn(s, name, &len)) && !(body = fleet_json_unicorn(s->fleet, name, &len)))
+        else if (!(body = unicorn_from_redis(s, name, &len)) && !(body = fleet_json_unicorn(s->fleet, name, &len)))
             respond_error(c, 404, "no such unicorn");
         else {
             respond(c, 200, "application/json", body, len);
             free(body);
         }
     } else if (strcmp(r->path, "/api/query") == 0) {
-        run_query(c, r);
+        query_run(c, r);
     } else {
         respond_error(c, 404, "not found");
     }
@@ -597,7 +179,7 @@ static void handle(struct conn *c, const struct request *r)
 
 /* ---- connections -------------------------------------------------------------------------------- */
 
-static void conn_free(struct conn *c)
+void conn_free(struct conn *c)
 {
     struct server *s = c->srv;
     if (c->child > 0 || c->child_out)

@@ -119,6 +119,16 @@ int main(int argc, char **argv)
         return 2;
     }
     free(text);
+    if (rf_opts_check_only()) {
+        char what[1024];
+        snprintf(what, sizeof what, "%d stream%s from %s; group %s, instance %s; Kafka at %s",
+                 sql_script_nstreams(cfg.script), sql_script_nstreams(cfg.script) == 1 ? "" : "s", cfg.file,
+                 cfg.group, cfg.instance, cfg.brokers);
+        int rc = rf_opts_checked(&command, what);
+        sql_script_free(cfg.script);
+        rf_opts_free(&command, &cfg);
+        return rc;
+    }
     rf_signal_install();
     int rc = processor_run(&cfg);
     sql_script_free(cfg.script);

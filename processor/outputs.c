@@ -52,6 +52,8 @@ static int on_result(void *arg, int stream, const char *key, size_t keylen, cons
     if (txn_produce(P->txn, d->topic, RD_KAFKA_PARTITION_UA, key, keylen, json, len, names, values, err, sizeof err) < 0)
         return proc_fail(P, err);
     P->results++;
+    if (!P->first_result_ns) /* one clock read per transaction, not per result */
+        P->first_result_ns = rf_time_mono_ns();
     rf_metric_add(P->m_out[stream], 1);
     return 0;
 }

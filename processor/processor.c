@@ -1,12 +1,9 @@
 /* processor.c - the processor's run loop (see processor.h).
  *
- * One thread. The consumer group assigns partitions eagerly (all revoked,
- * then a new set assigned); on assignment each partition's pstate is built
- * from its committed offset and metadata and the partition is read from
- * there (replaying up to where the last run got); on revocation the open
- * transaction is committed first. Results become visible when their
- * transaction commits: at once when results are waiting and the consumer
- * has nothing more at hand, else every --commit-interval. */
+ * One thread: poll, hand each message to its partition's pstate, tick the
+ * partitions (watermarks, idle partitions, markers), commit (commit.c) at
+ * once when results are waiting and the consumer has nothing more at hand,
+ * else every --commit-interval. Partitions and membership are parts.c's. */
 #include "processor_int.h"
 
 #include "rf_kafka.h"
@@ -21,290 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* ---- partitions ---------------------------------------------------------------- */
-
-/* Per-stream events in: the partitions' counters, added up as they grow
- * (each tick, not each event). */
-static void count_stream_events(struct proc *P)
-{
-    for (int i = 0; P->metrics && i < P->nparts; i++) {
-        struct part *pt = &P->parts[i];
-        for (int s = 0; s < sql_script_nstreams(P->cfg->script) && s < MAX_STREAMS; s++) {
-            int64_t in, out, late, wm;
-            pstate_stream_stats(pt->ps, s, &in, &out, &late, &wm);
-            rf_metric_add(P->m_in[s], in - pt->last_in[s]);
-            pt->last_in[s] = in;
-        }
-    }
-}
-
-static void drop_parts(struct proc *P)
-{
-    count_stream_events(P); /* what the partitions counted since the last tick */
-    for (int i = 0; i < P->nparts; i++) {
-        pstate_free(P->parts[i].ps);
-        free(P->parts[i].topic);
-    }
-    free(P->parts);
-    P->parts = NULL;
-    P->nparts = 0;
-    P->cur = NULL;
-}
-
-struct part *proc_find_part(struct proc *P, const char *topic, int32_t partition)
-{
-    for (int i = 0; i < P->nparts; i++)
-        if (P->parts[i].partition == partition && strcmp(P->parts[i].topic, topic) == 0)
-            return &P->parts[i];
-    return NULL;
-}
-
-static struct rf_metric *part_gauge(struct proc *P, const char *name, const char *help, const char *topic,
-                                    int32_t partition)
-{
-    /* registered once per partition ever assigned: the registry has no removal */
-    char labels[256];
-    snprintf(labels, sizeof labels, "topic=\"%s\",partition=\"%d\"", topic, (int)partition);
-    static struct {
-        char key[300];
-        struct rf_metric *m;
-    } seen[1024];
-    static int nseen;
-    char key[300];
-    snprintf(key, sizeof key, "%s{%s}", name, labels);
-    for (int i = 0; i < nseen; i++)
-        if (strcmp(seen[i].key, key) == 0)
-            return seen[i].m;
-    struct rf_metric *m = P->metrics ? rf_metrics_gauge(P->metrics, name, labels, help) : NULL;
-    if (nseen < 1024) {
-        snprintf(seen[nseen].key, sizeof seen[nseen].key, "%s", key);
-        seen[nseen++].m = m;
-    }
-    return m;
-}
-
-/* Build the state of each partition in list from its committed offset and
- * metadata, set where to read from, and assign. */
-static int load_parts(struct proc *P, rd_kafka_topic_partition_list_t *list)
-{
-    drop_parts(P);
-    /* The group coordinator may be restarting or moving, or a transaction
-     * of a killed predecessor may still hold the offsets until Kafka
-     * aborts it (UNSTABLE_OFFSET_COMMIT): retriable, so retried for as long
-     * as the processor runs. */
-    rd_kafka_resp_err_t e;
-    for (int attempt = 0;; attempt++) {
-        e = rd_kafka_committed(P->c, list, (int)P->cfg->timeout_ms);
-        if (!e || !rf_kafka_err_retriable(e) || !rf_running())
-            break;
-        if (attempt == 0 || attempt % 10 == 0)
-            rf_warn("cannot read committed offsets yet: %s: retrying", rd_kafka_err2str(e));
-        rd_kafka_poll(P->c, attempt < 5 ? 100 * (1 << attempt) : 2000);
-    }
-    if (e) {
-        snprintf(P->err, sizeof P->err, "cannot read committed offsets: %s", rd_kafka_err2str(e));
-        return -1;
-    }
-    P->parts = calloc((size_t)(list->cnt ? list->cnt : 1), sizeof *P->parts);
-    if (!P->parts)
-        return proc_fail(P, "out of memory");
-    struct pstate_sink sink = proc_outputs(P);
-    for (int i = 0; i < list->cnt; i++) {
-        rd_kafka_topic_partition_t *tp = &list->elems[i];
-        int64_t committed = tp->offset >= 0 ? tp->offset : -1;
-        static char meta[65536];
-        meta[0] = '\0';
-        if (tp->metadata && tp->metadata_size > 0 && tp->metadata_size < sizeof meta) {
-            memcpy(meta, tp->metadata, tp->metadata_size);
-            meta[tp->metadata_size] = '\0';
-        }
-        struct pstate_conf conf = {
-            .script = P->cfg->script,
-            .topic = tp->topic,
-            .partition = tp->partition,
-            .max_groups = P->cfg->max_groups,
-            .idle_ms = P->cfg->idle_ms,
-            .processing_time = strcmp(P->cfg->time, "processing") == 0,
-            .max_future_ms = P->cfg->max_future_ms,
-            .inputs = P->inputs,
-        };
-        const char *warning;
-        char err[256] = "out of memory";
-        struct part *pt = &P->parts[P->nparts];
-        if (!(pt->topic = strdup(tp->topic)) ||
-            !(pt->ps = pstate_new(&conf, &sink, committed, meta, &warning, err, sizeof err))) {
-            free(pt->topic);
-            pt->topic = NULL;
-            snprintf(P->err, sizeof P->err, "partition %s [%d]: %s", tp->topic, (int)tp->partition, err);
-            return -1;
-        }
-        if (warning)
-            rf_warn("partition %s [%d]: %s", tp->topic, (int)tp->partition, warning);
-        pt->partition = tp->partition;
-        pt->eof_at = pt->stale_eof = -1;
-        pt->merged = pstate_merged(pt->ps);
-        pt->m_lag = part_gauge(P, "rydeflow_processor_lag", "messages behind the end of the partition", tp->topic,
-                               tp->partition);
-        pt->m_watermark = part_gauge(P, "rydeflow_processor_max_event_time_ms",
-                                     "the largest event time seen on the partition (ms since the epoch)", tp->topic,
-                                     tp->partition);
-        P->nparts++;
-        rf_info("partition %s [%d]: %s", tp->topic, (int)tp->partition,
-                committed >= 0 ? (meta[0] ? "resuming from its commit (replaying open windows)"
-                                          : "resuming from its committed offset")
-                               : "starting afresh");
-        tp->offset = committed >= 0 ? committed
-                     : strcmp(P->cfg->from, "end") == 0 ? RD_KAFKA_OFFSET_END
-                                                         : RD_KAFKA_OFFSET_BEGINNING;
-    }
-    e = rd_kafka_assign(P->c, list);
-    if (e) {
-        snprintf(P->err, sizeof P->err, "cannot assign partitions: %s", rd_kafka_err2str(e));
-        return -1;
-    }
-    return 0;
-}
-
-/* ---- committing ---------------------------------------------------------------- */
-
-/* Rebuild every assigned partition from the last commit (after the open
- * transaction was aborted: its outputs are gone, so its work is redone). */
-static int rewind_parts(struct proc *P)
-{
-    rd_kafka_topic_partition_list_t *list = NULL;
-    if (rd_kafka_assignment(P->c, &list) || load_parts(P, list) < 0) {
-        if (list)
-            rd_kafka_topic_partition_list_destroy(list);
-        return proc_fail(P, P->err[0] ? P->err : "cannot rewind after an aborted transaction");
-    }
-    rd_kafka_topic_partition_list_destroy(list);
-    return 0;
-}
-
-/* After a fatal error: if it is the producer's fencing while this member
- * still holds its partitions, start a new producer and redo the work since
- * the last commit (as Kafka Streams does). The usual cause is Kafka away
- * for longer than transaction.timeout.ms: the coordinator aborts the open
- * transaction and bumps the epoch. A real twin (the same group.instance.id
- * twice) is fenced out of the group too and stops; three renewals without
- * a commit between them stop as well, so two twins cannot take turns for
- * ever. 0 if renewed (P no longer failed), -1 if P stays failed. */
-static int renew_fenced(struct proc *P)
-{
-    if (!P->txn || !txn_fenced(P->txn) || rd_kafka_fatal_error(P->c, NULL, 0) || P->renewals >= 3)
-        return -1;
-    rf_warn("%s: the transaction was fenced (Kafka away for longer than transaction.timeout.ms?): starting a new "
-            "producer and redoing the work since the last commit", P->err);
-    char err[512];
-    txn_free(P->txn);
-    if (!(P->txn = txn_new(P->cfg->brokers, &P->cfg->props, P->txn_id, (int)P->cfg->timeout_ms, err, sizeof err))) {
-        snprintf(P->err, sizeof P->err, "%s", err);
-        return -1;
-    }
-    P->renewals++;
-    P->failed = 0;
-    P->err[0] = '\0';
-    P->aborts++;
-    rf_metric_add(P->m_aborts, 1);
-    return rewind_parts(P);
-}
-
-/* Make everything so far durable: EMIT CHANGES rows, then the outputs and
- * every partition's commit point in one transaction. After an abort, every
- * partition is rebuilt from the last commit. 0, or -1 (fatal). */
-static int commit(struct proc *P)
-{
-    if (!txn_open(P->txn))
-        return 0;
-    char err[512];
-    for (int i = 0; i < P->nparts; i++) {
-        P->cur = &P->parts[i];
-        if (pstate_flush_changes(P->parts[i].ps, err, sizeof err) < 0)
-            return proc_fail(P, err);
-    }
-    if (P->failed)
-        return -1;
-    rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(P->nparts ? P->nparts : 1);
-    static char meta[65536];
-    for (int i = 0; i < P->nparts; i++) {
-        int64_t off;
-        if (pstate_commit_point(P->parts[i].ps, &off, meta, sizeof meta) < 0 ||
-            strlen(meta) > (size_t)P->cfg->metadata_max) {
-            /* a cut metadata would resume wrongly: stop and say so */
-            snprintf(err, sizeof err,
-                     "partition %s [%d]: its commit metadata takes %zu bytes, more than --metadata-max-bytes (%lld, "
-                     "the brokers' offset.metadata.max.bytes): raise both", P->parts[i].topic,
-                     (int)P->parts[i].partition, strlen(meta), P->cfg->metadata_max);
-            rd_kafka_topic_partition_list_destroy(offsets);
-            return proc_fail(P, err);
-        }
-        if (off < 0)
-            continue;
-        rd_kafka_topic_partition_t *tp =
-            rd_kafka_topic_partition_list_add(offsets, P->parts[i].topic, P->parts[i].partition);
-        tp->offset = off;
-        tp->metadata = strdup(meta);
-        tp->metadata_size = strlen(meta);
-    }
-    rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(P->c);
-    int64_t t0 = rf_time_mono_ns();
-    enum txn_result r = txn_commit(P->txn, offsets, cgmd, rf_running, 30000, err, sizeof err);
-    rf_debug("commit: %d partitions, %.1f ms", offsets->cnt, (double)(rf_time_mono_ns() - t0) / 1e6);
-    rd_kafka_consumer_group_metadata_destroy(cgmd);
-    rd_kafka_topic_partition_list_destroy(offsets);
-    if (r == TXN_FATAL)
-        return proc_fail(P, err);
-    if (r == TXN_ABORTED) {
-        P->aborts++;
-        rf_metric_add(P->m_aborts, 1);
-        return rewind_parts(P);
-    }
-    P->commits++;
-    P->renewals = 0;
-    rf_metric_add(P->m_commits, 1);
-    for (int i = 0; i < P->nparts; i++)
-        if (P->parts[i].fed) { /* what it was fed is there to read now */
-            P->parts[i].at_end = P->parts[i].fed = 0;
-            /* An end-of-partition event fetched before this commit became
-             * visible (read_committed) may still be on its way: it says
-             * nothing of what was just written after it. */
-            P->parts[i].stale_eof = P->parts[i].eof_at;
-        }
-    return 0;
-}
-
-static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *list, void *opaque)
-{
-    struct proc *P = opaque;
-    if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        const char *mine[2 * MAX_STREAMS];
-        int n = 0;
-        for (int i = 0; i < sql_script_nstreams(P->cfg->script) && i < MAX_STREAMS; i++) {
-            mine[n++] = P->inputs[i];
-            mine[n++] = sql_script_stream(P->cfg->script, i)->source_topic;
-        }
-        char err[512];
-        if (rf_kafka_check_assignment(list, mine, n, err, sizeof err) < 0) {
-            proc_fail(P, err);
-            return;
-        }
-        if (load_parts(P, list) < 0)
-            P->failed = 1;
-        return;
-    }
-    /* revoked (or lost): finish what was done with these partitions */
-    if (e == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !P->failed)
-        commit(P);
-    else {
-        char err[512];
-        txn_abort(P->txn, err, sizeof err);
-    }
-    drop_parts(P);
-    rd_kafka_assign(rk, NULL);
-}
-
-/* ---- status and metrics ----------------------------------------------------------- */
 
 static void status(struct proc *P, int64_t now, int final)
 {
@@ -370,6 +83,11 @@ static int setup_metrics(struct proc *P)
     P->m_dead = rf_metrics_counter(m, "rydeflow_processor_dead_letters_total", NULL, "events sent to the dead-letter topic");
     P->m_commits = rf_metrics_counter(m, "rydeflow_processor_commits_total", NULL, "transactions committed");
     P->m_aborts = rf_metrics_counter(m, "rydeflow_processor_aborts_total", NULL, "transactions aborted and redone");
+    P->h_result_delay = rf_metrics_histogram(m, "rydeflow_processor_result_delay_seconds", NULL,
+                                             "from a transaction's first result (a window closing) to its commit "
+                                             "(the results readable, read_committed)");
+    P->h_commit = rf_metrics_histogram(m, "rydeflow_processor_commit_seconds", NULL,
+                                       "time to commit a transaction (offsets and outputs)");
     P->m_open_windows = rf_metrics_gauge(m, "rydeflow_processor_open_windows", NULL, "windows (or sessions) open");
     P->m_open_groups = rf_metrics_gauge(m, "rydeflow_processor_open_groups", NULL, "groups held in open windows");
     rf_metrics_gauge_fn(m, "rydeflow_processor_resident_bytes", NULL, "resident memory", rss_bytes, NULL);
@@ -391,8 +109,6 @@ static int setup_metrics(struct proc *P)
     rf_info("metrics on http://%s/metrics", P->cfg->metrics);
     return 0;
 }
-
-/* ---- the loop ------------------------------------------------------------------------ */
 
 /* The partition count of topic, waiting up to --timeout for it to appear
  * (a source about to be created, or a topic just created, which takes a
@@ -472,24 +188,6 @@ static int setup_topics(struct proc *P, rd_kafka_t *admin)
     return 0;
 }
 
-static int subscribe(struct proc *P)
-{
-    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(4);
-    for (int i = 0; i < sql_script_nstreams(P->cfg->script); i++) {
-        const char *src[] = {P->inputs[i], sql_script_stream(P->cfg->script, i)->source_topic};
-        for (int k = 0; k < 2; k++)
-            if (!rd_kafka_topic_partition_list_find(topics, src[k], RD_KAFKA_PARTITION_UA))
-                rd_kafka_topic_partition_list_add(topics, src[k], RD_KAFKA_PARTITION_UA);
-    }
-    rd_kafka_resp_err_t e = rd_kafka_subscribe(P->c, topics);
-    rd_kafka_topic_partition_list_destroy(topics);
-    if (e) {
-        snprintf(P->err, sizeof P->err, "cannot subscribe: %s", rd_kafka_err2str(e));
-        return -1;
-    }
-    return 0;
-}
-
 static void handle(struct proc *P, rd_kafka_message_t *m, int64_t now)
 {
     /* A consumer-wide error (all brokers down, say) has no topic. */
@@ -542,71 +240,6 @@ static void handle(struct proc *P, rd_kafka_message_t *m, int64_t now)
     rf_metric_add(P->m_events, 1);
 }
 
-
-/* The group member: static membership (group.instance.id), so an instance
- * restarted after a crash takes its partitions back at once instead of
- * waiting out the dead member's session. Eager assignment: all revoked,
- * then assigned. NULL with err. */
-static rd_kafka_t *new_consumer(struct proc *P, char *err, size_t errlen)
-{
-    char member[512];
-    snprintf(member, sizeof member, "group.instance.id=%s", P->cfg->instance);
-    const char *const consumer_defaults[] = {
-        "enable.auto.commit=false", "isolation.level=read_committed", "enable.partition.eof=true",
-        "auto.offset.reset=earliest", "partition.assignment.strategy=range,roundrobin", member,
-        /* keep up to a million messages queued: with the default (100,000) a
-         * consumer that works on each message hits the threshold and the
-         * fetcher backs off for a second (fetch.queue.backoff.ms) */
-        "queued.min.messages=1000000", NULL};
-    return rf_kafka_consumer_new(P->cfg->brokers, P->cfg->group, &P->cfg->props, consumer_defaults, rebalance, P,
-                                 err, errlen);
-}
-
-/* After a fatal error: if the consumer was fenced as a static member
- * (rf_kafka.h: usually by its own join replayed after a coordinator
- * stall), leave with what is not committed aborted and join again with a
- * new consumer (and, if it was fenced too, a new producer); the work since
- * the last commit is redone. Within rf_fence_budget; a real twin stops
- * this one. Otherwise the producer's fencing (renew_fenced). 0 if renewed. */
-static int renew(struct proc *P)
-{
-    if (!P->c)
-        return -1;
-    if (!rf_kafka_instance_fenced(P->c))
-        return renew_fenced(P);
-    if (!rf_fence_budget_take(&P->fences, rf_time_now_ms())) {
-        rf_error("%s", P->err);
-        snprintf(P->err, sizeof P->err, "fenced as a static member %d times in %d minutes: is another processor "
-                 "running with --group %.200s --instance %.200s?", RF_FENCE_MAX + 1, RF_FENCE_WINDOW_MS / 60000,
-                 P->cfg->group, P->cfg->instance);
-        return -1;
-    }
-    rf_warn("%s: joining the group again with a new consumer and redoing the work since the last commit", P->err);
-    char err[512];
-    rd_kafka_consumer_close(P->c); /* revokes: the open transaction is aborted (P is failed) */
-    rd_kafka_destroy(P->c);
-    drop_parts(P);
-    if (txn_open(P->txn) && txn_abort(P->txn, err, sizeof err) != TXN_OK) {
-        txn_free(P->txn); /* fenced too: a new producer takes the transactional.id over */
-        if (!(P->txn = txn_new(P->cfg->brokers, &P->cfg->props, P->txn_id, (int)P->cfg->timeout_ms, err, sizeof err))) {
-            P->c = NULL;
-            snprintf(P->err, sizeof P->err, "%s", err);
-            return -1;
-        }
-    }
-    P->failed = 0;
-    P->err[0] = '\0';
-    P->aborts++;
-    rf_metric_add(P->m_aborts, 1);
-    if (!(P->c = new_consumer(P, err, sizeof err)))
-        return proc_fail(P, err);
-    if (subscribe(P) < 0) {
-        P->failed = 1;
-        return -1;
-    }
-    return 0;
-}
-
 int processor_run(const struct processor_config *cfg)
 {
     struct proc P = {.cfg = cfg};
@@ -615,7 +248,7 @@ int processor_run(const struct processor_config *cfg)
         P.any_changes |= !sql_script_stream(cfg->script, i)->emit_final;
     if (setup_metrics(&P) < 0)
         goto out;
-    if (!(P.c = new_consumer(&P, err, sizeof err))) {
+    if (!(P.c = proc_new_consumer(&P, err, sizeof err))) {
         proc_fail(&P, err);
         goto out;
     }
@@ -633,7 +266,7 @@ int processor_run(const struct processor_config *cfg)
         goto out;
     }
     P.max_value = rf_kafka_max_value(txn_handle(P.txn));
-    if (subscribe(&P) < 0) {
+    if (proc_subscribe(&P) < 0) {
         P.failed = 1;
         goto out;
     }
@@ -644,7 +277,7 @@ int processor_run(const struct processor_config *cfg)
         commit_every = cfg->emit_ms;
     int64_t now = rf_time_now_ms(), results_since = 0;
     unsigned polls = 0;
-    while (rf_running() && (!P.failed || renew(&P) == 0)) {
+    while (rf_running() && (!P.failed || proc_renew(&P) == 0)) {
         /* with results waiting, take only what is at hand, then commit */
         int waiting = txn_open(P.txn) && txn_records(P.txn) > 0;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(P.c, waiting ? 0 : 100);
@@ -663,7 +296,7 @@ int processor_run(const struct processor_config *cfg)
                     proc_send_markers(&P, &P.parts[i], now);
             }
             P.last_tick_ms = now;
-            count_stream_events(&P);
+            proc_count_stream_events(&P);
             status(&P, now, 0);
         }
         if (P.failed)
@@ -677,7 +310,7 @@ int processor_run(const struct processor_config *cfg)
             results_since = now = rf_time_now_ms();
         if (txn_open(P.txn) && ((waiting && (!m || now - results_since >= 20)) ||
                                 now - txn_open_since_ms(P.txn) >= commit_every))
-            commit(&P);
+            proc_commit(&P);
         if (cfg->exit_at_end && P.nparts > 0 && !m) {
             int all = 1;
             for (int i = 0; i < P.nparts && all; i++)
@@ -699,9 +332,9 @@ int processor_run(const struct processor_config *cfg)
         }
     }
     if (P.failed) /* fenced as the stop came: renewed, the next run redoes what is not committed */
-        renew(&P);
+        proc_renew(&P);
     if (!P.failed) {
-        commit(&P);
+        proc_commit(&P);
         rf_info("stopping: committed; leaving the group");
     }
 out:
@@ -712,7 +345,7 @@ out:
     if (P.failed && P.txn)
         txn_abort(P.txn, err, sizeof err);
     txn_free(P.txn);
-    drop_parts(&P);
+    proc_drop_parts(&P);
     if (P.last_ns > P.first_ns) /* the rate of the work itself, without start-up, joining and leaving */
         rf_info("processed %" PRId64 " events; from the first: %.0f events/s", P.events,
                 (double)(P.last_ns_events - 1) / ((double)(P.last_ns - P.first_ns) / 1e9));

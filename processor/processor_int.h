@@ -58,6 +58,8 @@ struct proc {
     char txn_id[512];
     int renewals; /* producers renewed after a fencing since the last commit */
     struct rf_fence_budget fences; /* consumers renewed after a static member's fencing */
+    int64_t first_result_ns;       /* when the open transaction's first result was produced, or 0 */
+    struct rf_histogram *h_result_delay, *h_commit;
     char err[512];
 };
 
@@ -72,7 +74,31 @@ struct pstate_sink proc_outputs(struct proc *P);
 int proc_send_markers(struct proc *P, struct part *pt, int64_t now);
 /* The origin a record of an internal topic carries: 0, or -1 if none. */
 int proc_record_origin(const rd_kafka_message_t *m, struct pstate_origin *o);
-/* The partition state of (topic, partition), or NULL (processor.c). */
+/* The partition state of (topic, partition), or NULL (parts.c). */
 struct part *proc_find_part(struct proc *P, const char *topic, int32_t partition);
+
+/* parts.c: partitions and membership. */
+/* The group member (static membership, eager assignment, read_committed),
+ * with rebalance callbacks that build partitions on assignment and commit
+ * on revocation. NULL with err. */
+rd_kafka_t *proc_new_consumer(struct proc *P, char *err, size_t errlen);
+/* Subscribe P->c to every stream's source and internal topics. 0, or -1
+ * with P->err. */
+int proc_subscribe(struct proc *P);
+/* Add the partitions' per-stream event counts to the metrics (each tick). */
+void proc_count_stream_events(struct proc *P);
+/* Free every partition's state (uncommitted work goes with it). */
+void proc_drop_parts(struct proc *P);
+/* Rebuild every assigned partition from the last commit. 0, or -1 (P failed). */
+int proc_rewind_parts(struct proc *P);
+
+/* commit.c: durability and recovery. */
+/* Commit the open transaction with every partition's commit point; after
+ * an abort, rewind. 0, or -1 (P failed). */
+int proc_commit(struct proc *P);
+/* After a failure, renew what Kafka fenced (the consumer as a static
+ * member, or the producer), within bounds. 0 if renewed (P no longer
+ * failed), -1 if P stays failed. */
+int proc_renew(struct proc *P);
 
 #endif

@@ -1,6 +1,8 @@
 /* main.c - `producer`: simulate the unicorn fleet, or forward NDJSON, into Kafka. */
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "producer.h"
 #include "rf_kafka.h"
@@ -72,6 +74,19 @@ int main(int argc, char **argv)
         rf_opts_fail(&command, "%s", bad);
         rf_opts_free(&command, &cfg);
         return 2;
+    }
+    if (rf_opts_check_only()) {
+        char what[1024];
+        snprintf(what, sizeof what, "%s to %s; Kafka at %s", cfg.input ? cfg.input : "the simulated fleet", cfg.topic,
+                 cfg.brokers);
+        if (cfg.input && access(cfg.input, R_OK) != 0 && strcmp(cfg.input, "-") != 0) {
+            rf_opts_fail(&command, "--input %s: cannot be read", cfg.input);
+            rf_opts_free(&command, &cfg);
+            return 2;
+        }
+        int rc = rf_opts_checked(&command, what);
+        rf_opts_free(&command, &cfg);
+        return rc;
     }
     rf_signal_install();
     int rc = producer_run(&cfg);

@@ -4,7 +4,7 @@
  * RD_KAFKA_MSG_F_COPY, on a full queue poll and retry, flush with a timeout at
  * exit, and report what was left undelivered. */
 #include "producer.h"
-#include "fleet.h"
+#include "sim.h"
 #include "rf_event.h"
 #include "rf_kafka.h"
 #include "rf_log.h"
@@ -127,7 +127,7 @@ static int emit(struct run *r, const char *key, size_t klen, const char *val, si
     return 0;
 }
 
-static int parse_bbox(const char *text, struct fleet_config *fc)
+static int parse_bbox(const char *text, struct sim_config *fc)
 {
     char extra;
     if (sscanf(text, "%lf,%lf,%lf,%lf%c", &fc->min_lat, &fc->min_lon, &fc->max_lat, &fc->max_lon, &extra) != 4)
@@ -141,7 +141,7 @@ static int parse_bbox(const char *text, struct fleet_config *fc)
 static int simulate(struct run *r)
 {
     const struct producer_config *c = r->cfg;
-    struct fleet_config fc = {
+    struct sim_config fc = {
         .unicorns = (int)c->unicorns,
         .seed = (uint64_t)c->seed,
         .disorder_ms = c->disorder_ms,
@@ -163,7 +163,7 @@ static int simulate(struct run *r)
     } else {
         fc.start_ms = rf_time_now_ms() / 1000 * 1000;
     }
-    struct fleet *f = fleet_new(&fc);
+    struct sim *f = sim_new(&fc);
     if (!f) {
         rf_error("cannot create the fleet (out of memory?)");
         return -1;
@@ -175,23 +175,23 @@ static int simulate(struct run *r)
     int rc = 0;
     struct rf_event ev;
     char buf[RF_EVENT_ENCODE_MAX];
-    while (rf_running() && (limit == 0 || fleet_generated(f) < limit)) {
-        if (fleet_generate(f) < 0) {
+    while (rf_running() && (limit == 0 || sim_generated(f) < limit)) {
+        if (sim_generate(f) < 0) {
             rf_error("out of memory holding events back for --disorder-ms/--late-fraction");
             rc = -1;
             break;
         }
-        while (fleet_pop(f, &ev, 0)) {
+        while (sim_pop(f, &ev, 0)) {
             size_t n = rf_event_encode(&ev, buf, sizeof buf);
             emit(r, ev.name, ev.name_len, buf, n);
         }
     }
     /* Events held back for disorder were generated: send them too. */
-    while (fleet_pop(f, &ev, 1)) {
+    while (sim_pop(f, &ev, 1)) {
         size_t n = rf_event_encode(&ev, buf, sizeof buf);
         emit(r, ev.name, ev.name_len, buf, n);
     }
-    fleet_free(f);
+    sim_free(f);
     return rc;
 }
 

@@ -36,6 +36,7 @@ DEBS=(
     "libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
     "chromium:/usr/bin/chromium"
     "redis-tools:/usr/bin/redis-benchmark"
+    "docker-compose:/usr/bin/docker-compose"
 )
 command -v java >/dev/null || DEBS+=("openjdk-17-jre-headless:/usr/bin/java")
 command -v mvn >/dev/null || DEBS+=("maven:/usr/bin/mvn")

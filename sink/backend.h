@@ -58,6 +58,9 @@ struct backend;
 struct backend_ops {
     const char *name; /* for logs and metrics: "postgresql", "redis", "archive" */
     int (*matches)(const char *url);
+    /* Check the URL as open would, connecting to nothing (--check-config and
+     * start-up): 0, or -1 with err. NULL: matches is the whole check. */
+    int (*check)(const char *url, char *err, size_t errlen);
     struct backend *(*open)(const char *url, const struct sink_options *opt, char *err, size_t errlen);
     /* Write a batch. Records a backend cannot take are marked dead (and left
      * out); that never fails the batch. */

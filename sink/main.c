@@ -80,6 +80,11 @@ int main(int argc, char **argv)
                      cfg.to.v[i]);
             bad = msg;
         }
+    for (int i = 0; !bad && i < cfg.to.n; i++) {
+        const struct backend_ops *ops = backend_for(cfg.to.v[i]);
+        if (ops->check && ops->check(cfg.to.v[i], msg, sizeof msg) < 0)
+            bad = msg;
+    }
     if (!bad && rf_kafka_validate_props(&cfg.props, err, sizeof err) < 0)
         bad = err;
     if (bad) {
@@ -107,6 +112,18 @@ int main(int argc, char **argv)
                 n += (size_t)snprintf(ident + n, sizeof ident - n, " %s", cfg.to.v[i]);
         }
         cfg.group = rf_kafka_job_group(group, sizeof group, "sink", what, ident);
+    }
+    if (rf_opts_check_only()) {
+        char what[2048];
+        size_t w = (size_t)snprintf(what, sizeof what, "%s to", cfg.topic);
+        for (int i = 0; i < cfg.to.n && w < sizeof what; i++)
+            w += (size_t)snprintf(what + w, sizeof what - w, " %s", backend_for(cfg.to.v[i])->name);
+        if (w < sizeof what)
+            snprintf(what + w, sizeof what - w, "; group %s, instance %s; Kafka at %s", cfg.group, cfg.instance,
+                     cfg.brokers);
+        int rc = rf_opts_checked(&command, what);
+        rf_opts_free(&command, &cfg);
+        return rc;
     }
     rf_signal_install();
     int rc = sink_run(&cfg);

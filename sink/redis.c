@@ -23,6 +23,7 @@
 #include "backend.h"
 
 #include "rf_rediskey.h"
+#include "rf_redisurl.h"
 
 #include <hiredis.h>
 #include <stdio.h>
@@ -57,15 +58,20 @@ static const char script[] =
     "return n\n";
 
 struct backend {
-    char host[256];
-    int port;
-    char url[300];
+    struct rf_redisurl u;
+    char url[600]; /* for messages: without the password */
     redisContext *c;
     char sha[64];
     int64_t rows, bytes;
 };
 
-static int matches(const char *url) { return strncmp(url, "redis://", 8) == 0; }
+static int matches(const char *url) { return strncmp(url, "redis://", 8) == 0 || strncmp(url, "rediss://", 9) == 0; }
+
+static int check_redis(const char *url, char *err, size_t errlen)
+{
+    struct rf_redisurl u;
+    return rf_redisurl_parse(url, &u, err, errlen);
+}
 
 static struct backend *open_redis(const char *url, const struct sink_options *opt, char *err, size_t errlen)
 {
@@ -75,17 +81,11 @@ static struct backend *open_redis(const char *url, const struct sink_options *op
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    snprintf(b->url, sizeof b->url, "%s", url);
-    const char *h = url + 8, *colon = strrchr(h, ':');
-    char *end = NULL;
-    b->port = colon ? (int)strtol(colon + 1, &end, 10) : 6379;
-    size_t hl = colon ? (size_t)(colon - h) : strcspn(h, "/");
-    if (hl == 0 || hl >= sizeof b->host || b->port <= 0 || b->port > 65535 || (end && *end && *end != '/')) {
-        snprintf(err, errlen, "%s: expected redis://HOST:PORT", url);
+    if (rf_redisurl_parse(url, &b->u, err, errlen) < 0) {
         free(b);
         return NULL;
     }
-    memcpy(b->host, h, hl);
+    snprintf(b->url, sizeof b->url, "%s", b->u.shown);
     return b;
 }
 
@@ -101,14 +101,8 @@ static enum sink_rc connect_redis(struct backend *b, char *err, size_t errlen)
     if (b->c && !b->c->err)
         return SINK_OK;
     drop(b);
-    struct timeval tv = {5, 0};
-    b->c = redisConnectWithTimeout(b->host, b->port, tv);
-    if (!b->c || b->c->err) {
-        snprintf(err, errlen, "Redis %s: %s", b->url, b->c ? b->c->errstr : "cannot connect");
-        drop(b);
+    if (!(b->c = rf_redisurl_connect(&b->u, 5000, err, errlen)))
         return SINK_RETRY;
-    }
-    redisSetTimeout(b->c, tv);
     redisReply *r = redisCommand(b->c, "SCRIPT LOAD %s", script);
     if (!r || r->type != REDIS_REPLY_STRING) {
         snprintf(err, errlen, "Redis %s: cannot load the write script: %s", b->url,
@@ -322,6 +316,7 @@ static void stats_redis(struct backend *b, int64_t *written, int64_t *bytes)
 const struct backend_ops backend_redis = {
     .name = "redis",
     .matches = matches,
+    .check = check_redis,
     .open = open_redis,
     .write = write_redis,
     .flush = flush_redis,

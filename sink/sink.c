@@ -51,6 +51,7 @@ struct run {
     struct rf_fence_budget fences; /* consumers renewed after a static member's fencing */
     struct rf_metrics *metrics;
     struct rf_metric *m_records, *m_dead, *m_batch_ms, *m_lag;
+    struct rf_histogram *h_batch;
 };
 
 static int grow_parts(struct run *r, int32_t p)
@@ -246,6 +247,7 @@ static int write_batch(struct run *r, struct sink_batch *batch)
     r->batches++;
     rf_metric_add(r->m_records, batch->n);
     rf_metric_set(r->m_batch_ms, (rf_time_mono_ns() - t0) / 1000000);
+    rf_histogram_observe_ms(r->h_batch, (double)(rf_time_mono_ns() - t0) / 1e6);
     return 0;
 }
 
@@ -264,6 +266,11 @@ static int commit_cut(struct run *r)
             if (attempt > 0)
                 rf_info("offsets committed after %d attempts: writing again", attempt + 1);
             return 0;
+        }
+        char fe[512];
+        if (rd_kafka_fatal_error(r->c, fe, sizeof fe)) { /* fenced: no retry helps; renewed or stopped */
+            snprintf(r->err, sizeof r->err, "Kafka: %s", fe);
+            return -1;
         }
         if (attempt == 0)
             rf_warn("an archive object was cut by age and its offsets cannot be committed: retrying "
@@ -371,6 +378,8 @@ static int setup_metrics(struct run *r)
     r->m_records = rf_metrics_counter(r->metrics, "rydeflow_sink_records_total", NULL, "records consumed and written");
     r->m_dead = rf_metrics_counter(r->metrics, "rydeflow_sink_dead_letters_total", NULL, "records sent to the dead-letter topic");
     r->m_batch_ms = rf_metrics_gauge(r->metrics, "rydeflow_sink_batch_ms", NULL, "time to write the last batch everywhere");
+    r->h_batch = rf_metrics_histogram(r->metrics, "rydeflow_sink_batch_seconds", NULL,
+                                      "time to write a batch to every destination (dead letters delivered)");
     r->m_lag = rf_metrics_gauge(r->metrics, "rydeflow_sink_lag", NULL, "messages behind the end of the topic");
     for (int i = 0; i < r->nd; i++) {
         char labels[128];

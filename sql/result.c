@@ -2,6 +2,7 @@
 #include "result.h"
 #include "rf_event.h"
 #include "rf_json.h"
+#include "rf_table.h"
 #include "rf_time.h"
 
 #include <inttypes.h>
@@ -28,31 +29,9 @@ struct result_writer *result_writer_new(enum result_format fmt, FILE *out, const
     w->out = out;
     w->names = names;
     w->n = n;
-    if (fmt == RESULT_CSV) {
-        for (int i = 0; i < n; i++) {
-            if (i)
-                fputc(',', out);
-            fputs(names[i], out);
-        }
-        fputc('\n', out);
-    }
+    if (fmt == RESULT_CSV)
+        rf_csv_line(out, names, n);
     return w;
-}
-
-static void csv_field(FILE *out, const char *s, size_t n)
-{
-    int quote = memchr(s, ',', n) || memchr(s, '"', n) || memchr(s, '\n', n) || memchr(s, '\r', n);
-    if (!quote) {
-        fwrite(s, 1, n, out);
-        return;
-    }
-    fputc('"', out);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            fputc('"', out);
-        fputc(s[i], out);
-    }
-    fputc('"', out);
 }
 
 int result_writer_row(void *writer, const struct sql_value *v, int n)
@@ -87,7 +66,7 @@ int result_writer_row(void *writer, const struct sql_value *v, int n)
             if (v[i].type != SQL_NULL) {
                 const char *t = sql_value_text(&v[i], buf, sizeof buf, &len);
                 char *fixed = rf_utf8_valid(t, len) ? NULL : rf_utf8_repair(t, len, &len);
-                csv_field(w->out, fixed ? fixed : t, len);
+                rf_csv_field(w->out, fixed ? fixed : t, len);
                 free(fixed);
             }
         }
@@ -99,52 +78,18 @@ int result_writer_row(void *writer, const struct sql_value *v, int n)
     return ferror(w->out) ? -1 : 0;
 }
 
-/* Columns line up by characters, not bytes (UTF-8). */
-static int chars(const char *s)
-{
-    int n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
-/* One table cell padded to width characters and two spaces; width -1: the
- * last of its row. */
-static void cell(FILE *out, const char *s, int width)
-{
-    fputs(s, out);
-    if (width < 0) {
-        fputc('\n', out);
-        return;
-    }
-    for (int k = chars(s); k < width + 2; k++)
-        fputc(' ', out);
-}
-
 int result_writer_finish(struct result_writer *w)
 {
     if (w->fmt == RESULT_TABLE && w->n > 0) {
         int *width = calloc((size_t)w->n, sizeof *width);
         if (!width)
             return -1;
-        for (int c = 0; c < w->n; c++)
-            width[c] = chars(w->names[c]);
-        for (size_t i = 0; i < w->ncells; i++) {
-            int len = chars(w->cells[i]);
-            if (len > width[i % (size_t)w->n])
-                width[i % (size_t)w->n] = len;
-        }
-        for (int c = 0; c < w->n; c++)
-            cell(w->out, w->names[c], c + 1 < w->n ? width[c] : -1);
-        for (int c = 0; c < w->n; c++) {
-            for (int k = 0; k < width[c]; k++)
-                fputc('-', w->out);
-            fputs(c + 1 < w->n ? "  " : "\n", w->out);
-        }
-        for (size_t i = 0; i < w->ncells; i++) {
-            int c = (int)(i % (size_t)w->n);
-            cell(w->out, w->cells[i], c + 1 < w->n ? width[c] : -1);
-        }
+        rf_table_fit(width, w->names, w->n);
+        for (size_t i = 0; i < w->ncells; i += (size_t)w->n)
+            rf_table_fit(width, (const char *const *)w->cells + i, w->n);
+        rf_table_header(w->out, w->names, width, w->n);
+        for (size_t i = 0; i < w->ncells; i += (size_t)w->n)
+            rf_table_line(w->out, (const char *const *)w->cells + i, width, w->n);
         fprintf(w->out, "(%lld row%s)\n", w->rows, w->rows == 1 ? "" : "s");
         free(width);
     }

@@ -112,6 +112,28 @@ check_match "  it used a multipart upload" "$(grep multipart "$W/big.err")" "mul
 check_eq "  and the object reads back whole" \
     "$("$RF_BIN/sql" --archive "s3://rydeflow/t18big-$$" --endpoint "$RF_S3_ENDPOINT" -F csv "SELECT COUNT(*) FROM \"$BIG\"" 2>&1 | tail -1)" 540000
 
+# 7. A Redis with a password (an ACL user too), in database 2.
+AUTH_PORT=$(_rf_free_port)
+redis-server --port "$AUTH_PORT" --bind 127.0.0.1 --save '' --appendonly no --requirepass 'p@ss:w0rd' \
+    --daemonize no --logfile "$W/redis-auth.log" &
+on_exit "kill $!"
+wait_for 20 "the Redis with a password" redis-cli -p "$AUTH_PORT" -a 'p@ss:w0rd' --no-auth-warning ping
+redis-cli -p "$AUTH_PORT" -a 'p@ss:w0rd' --no-auth-warning ACL SETUSER fleet on '>fleetpw' '~*' '&*' '+@all' >/dev/null
+timeout 60 "$RF_BIN/sink" "${S[@]/#"$RF_REDIS_URL"/redis://:p%40ss%3Aw0rd@127.0.0.1:$AUTH_PORT/2}" -G "g7-$SUM" \
+    2>"$W/sink-auth.err"
+check_eq "a sink writes to a Redis with a password, in database 2 (exit 0)" "$?" 0
+check_eq "  the unicorns are in database 2" \
+    "$(redis-cli -p "$AUTH_PORT" -a 'p@ss:w0rd' --no-auth-warning -n 2 SCARD unicorns)" 26
+check_eq "  and not in database 0" "$(redis-cli -p "$AUTH_PORT" -a 'p@ss:w0rd' --no-auth-warning EXISTS unicorns)" 0
+timeout 60 "$RF_BIN/sink" "${S[@]/#"$RF_REDIS_URL"/redis://fleet:fleetpw@127.0.0.1:$AUTH_PORT/3}" -G "g8-$SUM" \
+    2>"$W/sink-acl.err"
+check_eq "an ACL user (redis://USER:PASSWORD@...) works too" \
+    "$(redis-cli -p "$AUTH_PORT" -a 'p@ss:w0rd' --no-auth-warning -n 3 SCARD unicorns)" 26
+timeout 5 "$RF_BIN/sink" "${S[@]/#"$RF_REDIS_URL"/redis://:wrong@127.0.0.1:$AUTH_PORT}" -G "g9-$SUM" 2>"$W/sink-wrong.err"
+check_match "a wrong password: the sink says so and waits (retrying)" "$(cat "$W/sink-wrong.err")" \
+    "Redis redis://:\\*\\*\\*@127.0.0.1:$AUTH_PORT/0: authentication failed: (WRONGPASS|ERR invalid password)"
+check "  without showing the password" bash -c "! grep -q wrong '$W/sink-wrong.err'"
+check_exit "rediss:// is refused as a usage error, saying why (exit 2)" 2 "$RF_BIN/sink" -t x --to rediss://cache:6380
 check_exit "no --to is a usage error (exit 2)" 2 "$RF_BIN/sink" -b "$RF_BROKERS"
 check_exit "an unknown destination is a usage error (exit 2)" 2 "$RF_BIN/sink" --to ftp://x
 check_exit "a bad table name is refused" 1 timeout 20 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$SUM" --to "$RF_PG_URL?table=x;drop" --exit-at-end

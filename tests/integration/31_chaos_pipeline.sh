@@ -135,7 +135,9 @@ check "the processor was killed -9 and restarted (${kills[proc]:-0})" test "${ki
 check "  the summary sink too (${kills[sum]:-0})" test "${kills[sum]:-0}" -ge 2
 check "  the archive sink too (${kills[arch]:-0})" test "${kills[arch]:-0}" -ge 2
 check_eq "no program stopped on its own (${!self_exits[*]}:${self_exits[*]:-})" "${#self_exits[@]}" 0
-check "every node is back" test "$(timeout 10 kcat -b "$B" -L -m 5 2>/dev/null | grep -c ' at 127.0.0.1:')" = 3
+# A node resumed after a pause registers with the controller again first.
+all_back() { [ "$(timeout 10 kcat -b "$B" -L -m 5 2>/dev/null | grep -c ' at 127.0.0.1:')" = 3 ]; }
+check "every node is back in the cluster" wait_for 90 "every node" all_back
 
 send_sentinels "$B" wildrydes 40
 timeout 300 "$RF_BIN/processor" "${P[@]}" --exit-at-end 2>>"$W/proc.err"

@@ -30,6 +30,39 @@ static void test_render(void)
     rf_metrics_free(m);
 }
 
+/* Histograms: cumulative buckets in seconds, +Inf, sum and count; a value
+ * on a bound falls in that bound's bucket. */
+static void test_histogram(void)
+{
+    struct rf_metrics *m = rf_metrics_new();
+    struct rf_histogram *h = rf_metrics_histogram(m, "lat_seconds", "stream=\"s\"", "Latency");
+    const double obs[] = {0.5, 1, 7, 100, 40000};
+    for (size_t i = 0; i < sizeof obs / sizeof *obs; i++)
+        rf_histogram_observe_ms(h, obs[i]);
+    rf_histogram_observe_ms(NULL, 1); /* tolerated */
+    char *text = rf_metrics_render(m);
+    CHECK(strstr(text, "# TYPE lat_seconds histogram\n") != NULL);
+    const char *want[] = {"lat_seconds_bucket{stream=\"s\",le=\"0.001\"} 2\n",
+                          "lat_seconds_bucket{stream=\"s\",le=\"0.005\"} 2\n",
+                          "lat_seconds_bucket{stream=\"s\",le=\"0.01\"} 3\n",
+                          "lat_seconds_bucket{stream=\"s\",le=\"0.1\"} 4\n",
+                          "lat_seconds_bucket{stream=\"s\",le=\"30\"} 4\n",
+                          "lat_seconds_bucket{stream=\"s\",le=\"+Inf\"} 5\n",
+                          "lat_seconds_sum{stream=\"s\"} 40.108500\n", "lat_seconds_count{stream=\"s\"} 5\n"};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        if (!CHECK(strstr(text, want[i]) != NULL))
+            fprintf(stderr, "  missing: %s", want[i]);
+    free(text);
+    struct rf_metrics *bare = rf_metrics_new();
+    rf_histogram_observe_ms(rf_metrics_histogram(bare, "b_seconds", NULL, "No labels"), 3);
+    text = rf_metrics_render(bare);
+    CHECK(strstr(text, "b_seconds_bucket{le=\"0.005\"} 1\nb_seconds_bucket{le=\"0.01\"} 1\n") != NULL);
+    CHECK(strstr(text, "b_seconds_sum 0.003000\nb_seconds_count 1\n") != NULL);
+    free(text);
+    rf_metrics_free(bare);
+    rf_metrics_free(m);
+}
+
 static void test_http(void)
 {
     struct rf_metrics *m = rf_metrics_new();
@@ -69,4 +102,4 @@ static void test_hostport(void)
     CHECK(rf_split_hostport("h:99999", h, sizeof h, &p) == -1);
 }
 
-TEST_MAIN("test_metrics", test_render, test_http, test_hostport)
+TEST_MAIN("test_metrics", test_render, test_histogram, test_http, test_hostport)

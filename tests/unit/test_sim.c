@@ -1,41 +1,41 @@
-/* test_fleet.c - the simulator: determinism, the workshop's ranges, the
+/* test_sim.c - the simulator: determinism, the workshop's ranges, the
  * bounding box, disorder bounds and the late share. */
-#include "fleet.h"
+#include "sim.h"
 #include "test.h"
 
 #include <math.h>
 #include <stdlib.h>
 
-static struct fleet_config base(void)
+static struct sim_config base(void)
 {
-    struct fleet_config c = {.unicorns = 50, .seed = 7, .start_ms = 1795305600000LL,
+    struct sim_config c = {.unicorns = 50, .seed = 7, .start_ms = 1795305600000LL,
                              .min_lat = 40.700, .min_lon = -74.020, .max_lat = 40.880, .max_lon = -73.910};
     return c;
 }
 
 /* Generate n events and collect them in send order. */
-static struct rf_event *run(struct fleet_config c, int n)
+static struct rf_event *run(struct sim_config c, int n)
 {
-    struct fleet *f = fleet_new(&c);
+    struct sim *f = sim_new(&c);
     struct rf_event *out = calloc((size_t)n, sizeof *out);
     int k = 0;
-    while (fleet_generated(f) < (uint64_t)n) {
-        fleet_generate(f);
-        while (k < n && fleet_pop(f, &out[k], 0))
+    while (sim_generated(f) < (uint64_t)n) {
+        sim_generate(f);
+        while (k < n && sim_pop(f, &out[k], 0))
             k++;
     }
-    while (k < n && fleet_pop(f, &out[k], 1))
+    while (k < n && sim_pop(f, &out[k], 1))
         k++;
     CHECK_INT(k, n);
-    CHECK_INT(fleet_held(f), 0);
-    fleet_free(f);
+    CHECK_INT(sim_held(f), 0);
+    sim_free(f);
     return out;
 }
 
 static void test_deterministic(void)
 {
     struct rf_event *a = run(base(), 5000), *b = run(base(), 5000);
-    struct fleet_config c = base();
+    struct sim_config c = base();
     c.seed = 8;
     struct rf_event *d = run(c, 5000);
     int same = 1, differs = 0;
@@ -76,7 +76,7 @@ static void test_workshop_ranges(void)
 
 static void test_disorder_bounded(void)
 {
-    struct fleet_config c = base();
+    struct sim_config c = base();
     c.disorder_ms = 3000;
     int n = 50 * 600;
     struct rf_event *e = run(c, n);
@@ -98,7 +98,7 @@ static void test_disorder_bounded(void)
 
 static void test_late_fraction(void)
 {
-    struct fleet_config c = base();
+    struct sim_config c = base();
     c.late_fraction = 0.05;
     c.late_ms = 120000;
     int n = 50 * 1200;
@@ -120,22 +120,22 @@ static void test_late_fraction(void)
 static void test_names_unique(void)
 {
     char a[64], b[64];
-    fleet_unicorn_name(0, a);
+    sim_unicorn_name(0, a);
     CHECK_STR(a, "Shadowfax");
-    fleet_unicorn_name(32, b);
+    sim_unicorn_name(32, b);
     CHECK_STR(b, "Shadowfax-2");
     int dup = 0;
     for (int i = 0; i < 2000; i += 7)
         for (int j = i + 1; j < 2000; j += 13) {
-            fleet_unicorn_name(i, a);
-            fleet_unicorn_name(j, b);
+            sim_unicorn_name(i, a);
+            sim_unicorn_name(j, b);
             dup += strcmp(a, b) == 0;
         }
     CHECK_INT(dup, 0);
-    struct fleet_config c = base();
+    struct sim_config c = base();
     c.unicorns = 0;
-    CHECK(fleet_new(&c) == NULL);
+    CHECK(sim_new(&c) == NULL);
 }
 
-TEST_MAIN("test_fleet", test_deterministic, test_workshop_ranges, test_disorder_bounded, test_late_fraction,
+TEST_MAIN("test_sim", test_deterministic, test_workshop_ranges, test_disorder_bounded, test_late_fraction,
           test_names_unique)

@@ -1,5 +1,5 @@
-/* fleet.c - deterministic unicorn fleet simulation (see fleet.h). */
-#include "fleet.h"
+/* sim.c - deterministic unicorn fleet simulation (see sim.h). */
+#include "sim.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -25,8 +25,8 @@ struct held {
     struct rf_event ev;
 };
 
-struct fleet {
-    struct fleet_config cfg;
+struct sim {
+    struct sim_config cfg;
     struct unicorn *u;
     uint64_t disorder_rng;
     uint64_t generated;
@@ -44,7 +44,7 @@ static const char *const base_names[] = {
     "Nova",      "Sirocco",    "Lumen",     "Saffron",   "Cobalt",    "Halcyon",   "Wildfire", "Seraphine"};
 #define NBASE ((int)(sizeof base_names / sizeof base_names[0]))
 
-void fleet_unicorn_name(int i, char *out)
+void sim_unicorn_name(int i, char *out)
 {
     if (i < NBASE)
         snprintf(out, 64, "%s", base_names[i]);
@@ -65,12 +65,12 @@ static double next_unit(uint64_t *s) { return (double)(next_u64(s) >> 11) * (1.0
 
 static double clamp(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-struct fleet *fleet_new(const struct fleet_config *cfg)
+struct sim *sim_new(const struct sim_config *cfg)
 {
     if (cfg->unicorns < 1 || cfg->late_fraction < 0 || cfg->late_fraction > 1 || cfg->disorder_ms < 0 ||
         !(cfg->min_lat < cfg->max_lat) || !(cfg->min_lon < cfg->max_lon))
         return NULL;
-    struct fleet *f = calloc(1, sizeof *f);
+    struct sim *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
     f->cfg = *cfg;
@@ -82,7 +82,7 @@ struct fleet *fleet_new(const struct fleet_config *cfg)
     f->disorder_rng = cfg->seed ^ 0xd1b54a32d192ed03ULL;
     for (int i = 0; i < cfg->unicorns; i++) {
         struct unicorn *u = &f->u[i];
-        fleet_unicorn_name(i, u->name);
+        sim_unicorn_name(i, u->name);
         u->name_len = strlen(u->name);
         /* Each unicorn's stream depends only on (seed, i), not on the fleet size. */
         u->rng = cfg->seed * 0x2545f4914f6cdd1dULL + (uint64_t)i * 0x9e3779b97f4a7c15ULL;
@@ -98,7 +98,7 @@ struct fleet *fleet_new(const struct fleet_config *cfg)
     return f;
 }
 
-void fleet_free(struct fleet *f)
+void sim_free(struct sim *f)
 {
     if (!f)
         return;
@@ -107,10 +107,10 @@ void fleet_free(struct fleet *f)
     free(f);
 }
 
-uint64_t fleet_generated(const struct fleet *f) { return f->generated; }
-uint64_t fleet_held(const struct fleet *f) { return f->heap_len; }
+uint64_t sim_generated(const struct sim *f) { return f->generated; }
+uint64_t sim_held(const struct sim *f) { return f->heap_len; }
 
-static void step(const struct fleet_config *c, struct unicorn *u, double dist)
+static void step(const struct sim_config *c, struct unicorn *u, double dist)
 {
     if (next_unit(&u->rng) < 0.1)
         u->bearing = fmod(u->bearing + (next_unit(&u->rng) - 0.5) * 120.0 + 360.0, 360.0);
@@ -158,7 +158,7 @@ static int held_before(const struct held *a, const struct held *b)
     return a->due < b->due || (a->due == b->due && a->seq < b->seq);
 }
 
-static int heap_reserve(struct fleet *f)
+static int heap_reserve(struct sim *f)
 {
     if (f->heap_len < f->heap_cap)
         return 0;
@@ -172,7 +172,7 @@ static int heap_reserve(struct fleet *f)
 }
 
 /* Room must have been reserved with heap_reserve(). */
-static void heap_push(struct fleet *f, const struct held *h)
+static void heap_push(struct sim *f, const struct held *h)
 {
     size_t i = f->heap_len++;
     while (i > 0) {
@@ -185,7 +185,7 @@ static void heap_push(struct fleet *f, const struct held *h)
     f->heap[i] = *h;
 }
 
-static void heap_pop(struct fleet *f, struct held *out)
+static void heap_pop(struct sim *f, struct held *out)
 {
     *out = f->heap[0];
     struct held last = f->heap[--f->heap_len];
@@ -206,12 +206,12 @@ static void heap_pop(struct fleet *f, struct held *out)
         f->heap[i] = last;
 }
 
-int fleet_generate(struct fleet *f)
+int sim_generate(struct sim *f)
 {
     /* Reserve first, so running out of memory changes nothing and loses nothing. */
     if (heap_reserve(f) < 0)
         return -1;
-    const struct fleet_config *c = &f->cfg;
+    const struct sim_config *c = &f->cfg;
     struct unicorn *u = &f->u[f->next_unicorn];
     struct held h;
     memset(&h.ev, 0, sizeof h.ev);
@@ -247,7 +247,7 @@ int fleet_generate(struct fleet *f)
     return 0;
 }
 
-int fleet_pop(struct fleet *f, struct rf_event *ev, int flush)
+int sim_pop(struct sim *f, struct rf_event *ev, int flush)
 {
     if (f->heap_len == 0 || (!flush && f->heap[0].due > f->now_ms))
         return 0;

@@ -1,4 +1,4 @@
-/* fleet.h - the unicorn fleet simulator behind `producer`.
+/* sim.h - the unicorn fleet simulator behind `producer`.
  *
  * A deterministic function of its configuration: the same seed, fleet size and
  * start time give the same events in the same send order, so tests can
@@ -14,14 +14,14 @@
  * Disorder: with disorder_ms > 0 each event is held back a random 0..disorder
  * ms of event time before it is sent; with late_fraction > 0 that share of
  * events is held back late_ms more, so it arrives far behind the watermark. */
-#ifndef FLEET_H
-#define FLEET_H
+#ifndef SIM_H
+#define SIM_H
 
 #include <stdint.h>
 
 #include "rf_event.h"
 
-struct fleet_config {
+struct sim_config {
     int unicorns;         /* >= 1 */
     uint64_t seed;
     int64_t start_ms;     /* event time of tick 0 */
@@ -31,28 +31,28 @@ struct fleet_config {
     double min_lat, min_lon, max_lat, max_lon; /* bounding box */
 };
 
-struct fleet;
+struct sim;
 
 /* Create a fleet. Returns NULL if out of memory or cfg is invalid. */
-struct fleet *fleet_new(const struct fleet_config *cfg);
-void fleet_free(struct fleet *f);
+struct sim *sim_new(const struct sim_config *cfg);
+void sim_free(struct sim *f);
 
 /* Generate the next event in event-time order (unicorn by unicorn, tick by
  * tick) into the send queue (which grows only with the disorder window).
  * Returns 0, or -1 if out of memory, in which case nothing changed. */
-int fleet_generate(struct fleet *f);
+int sim_generate(struct sim *f);
 
 /* Take the next event due for sending into ev. With flush = 0 an event is due
  * once generation has passed its send moment; with flush = 1 every held event
  * is due (end of run). Returns 1 if ev was filled, 0 if nothing is due. */
-int fleet_pop(struct fleet *f, struct rf_event *ev, int flush);
+int sim_pop(struct sim *f, struct rf_event *ev, int flush);
 
 /* Events generated so far, and events currently held back. */
-uint64_t fleet_generated(const struct fleet *f);
-uint64_t fleet_held(const struct fleet *f);
+uint64_t sim_generated(const struct sim *f);
+uint64_t sim_held(const struct sim *f);
 
 /* The name of unicorn i (0-based) in a fleet: "Shadowfax", "Bucephalus", ...,
  * then "Shadowfax-2", ... Writes at most 64 bytes including the NUL. */
-void fleet_unicorn_name(int i, char *out);
+void sim_unicorn_name(int i, char *out);
 
 #endif

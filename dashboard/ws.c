@@ -1,0 +1,123 @@
+/* ws.c - the dashboard's WebSocket clients (see server_int.h): the
+ * handshake's accept key is SHA-1 + base64 (OpenSSL); frames, masking,
+ * fragmentation, ping/pong and close are wslay's. */
+#include "server_int.h"
+
+#include "rf_json.h"
+#include "rf_log.h"
+#include "rf_time.h"
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
+{
+    (void)flags;
+    struct conn *c = user;
+    int n = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
+    if (n <= 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    return n;
+}
+
+static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user)
+{
+    (void)flags;
+    struct conn *c = user;
+    if (bufferevent_write(c->bev, data, len) < 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+        return -1;
+    }
+    return (ssize_t)len;
+}
+
+static void ws_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
+{
+    (void)ctx;
+    struct conn *c = user;
+    c->last_seen_ms = rf_time_now_ms(); /* any message, pongs included, shows the client is there */
+    (void)arg;
+}
+
+static const struct wslay_event_callbacks ws_callbacks = {ws_recv, ws_send, NULL, NULL, NULL, NULL, ws_msg};
+
+void ws_queue(struct conn *c, const char *msg, size_t len)
+{
+    struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)msg, len};
+    wslay_event_queue_msg(c->ctx, &m);
+}
+
+void ws_close(struct conn *c, uint16_t code, const char *reason)
+{
+    wslay_event_queue_close(c->ctx, code, (const uint8_t *)reason, strlen(reason));
+}
+
+/* Drive wslay; free the connection when the WebSocket is done. */
+void ws_pump(struct conn *c)
+{
+    if (wslay_event_send(c->ctx) != 0 || (!wslay_event_want_read(c->ctx) && !wslay_event_want_write(c->ctx))) {
+        c->closing = 1;
+        if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+            conn_free(c);
+    }
+}
+
+void ws_upgrade(struct conn *c, const struct request *r)
+{
+    struct server *s = c->srv;
+    if (strcasecmp(r->upgrade, "websocket") != 0 || !strcasestr(r->connection, "upgrade") || !r->key[0]) {
+        respond_error(c, 400, "a WebSocket upgrade needs Upgrade: websocket, Connection: Upgrade and Sec-WebSocket-Key");
+        return;
+    }
+    if (strcmp(r->version, "13") != 0) {
+        struct evbuffer *out = bufferevent_get_output(c->bev);
+        evbuffer_add_printf(out, "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n"
+                                 "Connection: close\r\n\r\n");
+        c->closing = 1;
+        return;
+    }
+    if (s->nclients >= s->cfg->max_clients) {
+        respond_error(c, 503, "too many clients");
+        return;
+    }
+    char in[256];
+    snprintf(in, sizeof in, "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", r->key);
+    unsigned char sha[SHA_DIGEST_LENGTH];
+    SHA1((const unsigned char *)in, strlen(in), sha);
+    unsigned char accept[64];
+    EVP_EncodeBlock(accept, sha, SHA_DIGEST_LENGTH);
+    evbuffer_add_printf(bufferevent_get_output(c->bev),
+                        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        "Sec-WebSocket-Accept: %s\r\n\r\n",
+                        accept);
+    if (wslay_event_context_server_init(&c->ctx, &ws_callbacks, c) != 0) {
+        c->closing = 1;
+        return;
+    }
+    wslay_event_config_set_max_recv_msg_length(c->ctx, (uint64_t)s->cfg->max_frame);
+    c->ws = 1;
+    c->last_seen_ms = rf_time_now_ms();
+    c->next = s->clients;
+    if (s->clients)
+        s->clients->prev = c;
+    s->clients = c;
+    s->nclients++;
+    size_t len;
+    char *snap = fleet_json_changes(s->fleet, "snapshot", 0, &c->sent_seq, &len);
+    if (snap) {
+        ws_queue(c, snap, len);
+        free(snap);
+    }
+    char *h = fleet_json_health(s->fleet, s->nclients, &len);
+    if (h) {
+        ws_queue(c, h, len);
+        free(h);
+    }
+    ws_pump(c);
+}
