@@ -197,7 +197,6 @@ row "processor latency p99 (ms)" "$l99" "" "" ""
 # (raw events of T1) to a directory and to the S3 server.
 echo "bench: sink ..." >&2
 env_need redis postgres s3
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 SUMN=${SUM_ROWS:-200000}
 { python3 tests/lib/make_summaries.py 2000 100 2>/dev/null || true; } | head -n "$SUMN" >"$OUT/summaries.tsv"  # head may cut it short
 ST=bench-$RUN-sum; create "$ST"
@@ -236,7 +235,7 @@ bin/sink -b "$B" -t "$T1" --to "s3://rydeflow/bench-$RUN" --endpoint "$RF_S3_END
 ss3=$(elapsed "$t")
 rm -rf "$OUT/archive-$RUN"
 row "sink -> archive, file:// (MB/s)" "$(python3 -c "print(f'{$rawmb / $sfile:.0f}')")" "target 100 MB/s" "$(python3 -c "print(f'{$rawmb / $sfile / 100:.2f}')")x" ">= 1.0x"
-row "sink -> archive, S3 server (MB/s)" "$(python3 -c "print(f'{$rawmb / $ss3:.0f}')")" "(s3rver, Node.js)" "" ""
+row "sink -> archive, S3 server (MB/s)" "$(python3 -c "print(f'{$rawmb / $ss3:.0f}')")" "(SeaweedFS, signatures checked)" "" ""
 
 # 8. dashboard: 1,000 WebSocket clients following 1,000 unicorns that report
 # 10 times a second each (10,000 events/s): the dashboard's CPU, and the delay

@@ -1,5 +1,6 @@
 /* rf_s3.c - the S3 client (see rf_s3.h). */
 #include "rf_s3.h"
+#include "rf_sigv4.h"
 
 #include "rf_log.h"
 
@@ -9,13 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct rf_s3 {
     char endpoint[512]; /* without trailing '/' */
     char bucket[256];
     char prefix[1024];
-    char sigv4[128];    /* "aws:amz:REGION:s3" */
-    char userpwd[512];  /* "KEY:SECRET" */
+    char region[64];
+    char host[512];     /* the endpoint's host[:port], as sent in Host */
+    char base[512];     /* the endpoint's path, if any ("" usually) */
+    char key[256], secret[256]; /* "" when anonymous */
     char token[2048];   /* session token, or "" */
 };
 
@@ -65,10 +69,17 @@ struct rf_s3 *rf_s3_new(const char *url, const char *endpoint, const char **pref
         snprintf(s->endpoint, sizeof s->endpoint, "https://s3.%s.amazonaws.com", region);
     for (size_t n = strlen(s->endpoint); n > 0 && s->endpoint[n - 1] == '/'; n--)
         s->endpoint[n - 1] = '\0';
-    snprintf(s->sigv4, sizeof s->sigv4, "aws:amz:%s:s3", region);
+    snprintf(s->region, sizeof s->region, "%s", region);
+    const char *hs = strstr(s->endpoint, "://");
+    hs = hs ? hs + 3 : s->endpoint;
+    const char *path = strchr(hs, '/');
+    snprintf(s->host, sizeof s->host, "%.*s", (int)(path ? path - hs : (long)strlen(hs)), hs);
+    snprintf(s->base, sizeof s->base, "%s", path ? path : "");
     const char *key = env("AWS_ACCESS_KEY_ID", NULL, NULL), *secret = env("AWS_SECRET_ACCESS_KEY", NULL, NULL);
-    if (key && secret)
-        snprintf(s->userpwd, sizeof s->userpwd, "%s:%s", key, secret);
+    if (key && secret) {
+        snprintf(s->key, sizeof s->key, "%s", key);
+        snprintf(s->secret, sizeof s->secret, "%s", secret);
+    }
     snprintf(s->token, sizeof s->token, "%s", env("AWS_SESSION_TOKEN", NULL, ""));
     *prefix = s->prefix;
     return s;
@@ -159,6 +170,35 @@ static void error_code(const char *body, char *out, size_t outlen)
     }
 }
 
+/* Sign a request (rf_sigv4.h): add Host, x-amz-date, x-amz-content-sha256,
+ * x-amz-security-token (with a session token) and Authorization to
+ * *headers. path: the URI-encoded key, or NULL for the bucket. */
+static int sign(const struct rf_s3 *s, const char *method, const char *path, const char *query, const char *payload,
+                struct curl_slist **headers, char *err, size_t errlen)
+{
+    char amz_date[32], uri[4096];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(amz_date, sizeof amz_date, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(uri, sizeof uri, "%s/%s%s%s", s->base, s->bucket, path ? "/" : "", path ? path : "");
+    struct rf_sigv4_header h[4] = {{"host", s->host}, {"x-amz-content-sha256", payload}, {"x-amz-date", amz_date},
+                                   {"x-amz-security-token", s->token}};
+    struct rf_sigv4_request r = {method, uri, query, h, s->token[0] ? 4 : 3, payload, amz_date, s->region, "s3"};
+    char auth[1024], line[2200];
+    if (rf_sigv4_authorization(&r, s->key, s->secret, auth, sizeof auth) < 0) {
+        snprintf(err, errlen, "%s s3://%s/%s: the request is too long to sign", method, s->bucket, path ? path : "");
+        return -1;
+    }
+    for (int i = 0; i < r.nheaders; i++) {
+        snprintf(line, sizeof line, "%s: %s", i == 0 ? "Host" : h[i].name, h[i].value);
+        *headers = curl_slist_append(*headers, line);
+    }
+    snprintf(line, sizeof line, "Authorization: %s", auth);
+    *headers = curl_slist_append(*headers, line);
+    return 0;
+}
+
 /* One request. method: GET, PUT, POST, DELETE; key may be NULL (the
  * bucket); query without '?'. body/bodylen: the request body (PUT/POST).
  * The response body goes to resp (may be NULL). Returns the HTTP status,
@@ -177,18 +217,14 @@ static long request(const struct rf_s3 *s, const char *method, const char *key, 
         return -1;
     }
     struct curl_slist *headers = NULL;
-    /* S3 wants the payload's SHA-256 in x-amz-content-sha256 (libcurl 7.88
-     * signs the header but does not add it). */
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)(body ? body : ""), body ? bodylen : 0, md);
-    char sha[100] = "x-amz-content-sha256: ";
+    char payload[2 * SHA256_DIGEST_LENGTH + 1];
     for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
-        snprintf(sha + 22 + 2 * i, 3, "%02x", md[i]);
-    headers = curl_slist_append(headers, sha);
-    char tok[2100];
-    if (s->token[0]) {
-        snprintf(tok, sizeof tok, "x-amz-security-token: %s", s->token);
-        headers = curl_slist_append(headers, tok);
+        snprintf(payload + 2 * i, 3, "%02x", md[i]);
+    if (s->key[0] && sign(s, method, key ? path : NULL, query, payload, &headers, err, errlen) < 0) {
+        curl_easy_cleanup(c);
+        return -1;
     }
     struct buf sink = {0};
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -196,10 +232,6 @@ static long request(const struct rf_s3 *s, const char *method, const char *key, 
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L); /* a stalled transfer fails after 60 s */
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-    if (s->userpwd[0]) {
-        curl_easy_setopt(c, CURLOPT_AWS_SIGV4, s->sigv4);
-        curl_easy_setopt(c, CURLOPT_USERPWD, s->userpwd);
-    }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, resp ? resp : &sink);
     if (hdr) {
@@ -228,8 +260,13 @@ static long request(const struct rf_s3 *s, const char *method, const char *key, 
     if (status >= 300) {
         char code[128];
         error_code(resp ? resp->data : sink.data, code, sizeof code);
-        snprintf(err, errlen, "%s s3://%s/%s: HTTP %ld%s%s", method, s->bucket, key ? key : "", status,
-                 code[0] ? " " : "", code);
+        /* Name the endpoint (which server said no) and, for a refusal, what to check. */
+        const char *hint = status == 403 && (strstr(code, "Signature") || strstr(code, "AccessKey") ||
+                                             strstr(code, "AccessDenied") || strstr(code, "InvalidToken"))
+                               ? " (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for this endpoint)"
+                               : "";
+        snprintf(err, errlen, "%s s3://%s/%s at %s: HTTP %ld%s%s%s", method, s->bucket, key ? key : "",
+                 s->endpoint, status, code[0] ? " " : "", code, hint);
     }
     free(sink.data);
     curl_slist_free_all(headers);

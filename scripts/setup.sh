@@ -61,7 +61,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     done
 fi
 
-# npm packages (local S3 server, WebSocket client, browser driver) from the lock file.
+# npm packages (the map's Leaflet, a WebSocket client, the browser driver) from the lock file.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     echo "setup: installing npm packages from package-lock.json" >&2
     npm ci --no-audit --no-fund --loglevel=error >/dev/null
@@ -73,6 +73,27 @@ if [ ! -f var/venv/.complete ] || [ scripts/requirements.txt -nt var/venv/.compl
     python3 -m venv var/venv
     var/venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
     touch var/venv/.complete
+fi
+
+# SeaweedFS (Apache-2.0): the S3 server of the tests, which checks SigV4
+# signatures. Built once per machine from the Go module proxy at a pinned
+# version into var/seaweedfs (its module's replace directives rule out
+# `go install pkg@version`, so its source is copied and built in place).
+SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6
+if [ "$(cat var/seaweedfs/.version 2>/dev/null)" != "$SEAWEEDFS_VERSION" ] || [ ! -x var/seaweedfs/weed ]; then
+    command -v go >/dev/null || { echo "setup: go not found (Go 1.26 builds SeaweedFS for the S3 tests)" >&2; exit 1; }
+    echo "setup: building SeaweedFS $SEAWEEDFS_VERSION from the Go module proxy into var/seaweedfs (once; minutes) ..." >&2
+    export GOPATH="$ROOT/var/go" GOFLAGS=-mod=mod
+    rm -rf var/seaweedfs && mkdir -p var/seaweedfs
+    go mod download -json "github.com/seaweedfs/seaweedfs@$SEAWEEDFS_VERSION" >var/seaweedfs/download.json \
+        || { echo "setup: cannot download SeaweedFS" >&2; exit 1; }
+    src=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["Dir"])' var/seaweedfs/download.json)
+    cp -r "$src" var/seaweedfs/src && chmod -R u+w var/seaweedfs/src
+    (cd var/seaweedfs/src && go build -o ../weed ./weed) >var/seaweedfs/build.log 2>&1 \
+        || { tail -20 var/seaweedfs/build.log >&2; echo "setup: building SeaweedFS failed" >&2; exit 1; }
+    rm -rf var/seaweedfs/src
+    go clean -modcache # 2 GB of sources, not needed once built
+    echo "$SEAWEEDFS_VERSION" >var/seaweedfs/.version
 fi
 
 scripts/kafka.sh fetch

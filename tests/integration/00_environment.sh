@@ -14,7 +14,7 @@ out=$(bash -c '
     echo "dir $RF_ENV_DIR"
     redis-cli -u "$RF_REDIS_URL" ping
     psql "$RF_PG_URL" -tAc "SELECT version()" | cut -c1-13
-    curl -sf "$RF_S3_ENDPOINT/rydeflow" >/dev/null && echo "s3 bucket ok"
+    s3_curl -sf "$RF_S3_ENDPOINT/rydeflow" >/dev/null && echo "s3 bucket ok"
     "$RF_BIN/producer" -b "$RF_DEVBROKER" -t envcheck -c 3 --start-time 2026-11-22 2>/dev/null && echo "devbroker ok"
 ' 2>&1); rc=$?
 check_eq "the environment comes up" "$rc" 0

@@ -1,5 +1,6 @@
-# 17_sql_s3_prune: bin/sql reads an archive on S3 (s3rver; requests signed
-# with SigV4 by libcurl) with the same results as from a directory; in an
+# 17_sql_s3_prune: bin/sql reads an archive on S3 (SeaweedFS, which checks
+# the SigV4 signatures libcurl makes) with the same results as from a
+# directory, and says clearly when the secret is wrong; in an
 # archive partitioned by event time (the marker) it skips objects by hour
 # when the WHERE bounds the event time, with the same rows as without
 # pruning; it never prunes an archive whose objects straddle hours (no
@@ -9,7 +10,6 @@ source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
 env_need s3
 test_workdir W
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
 A="$W/archive"
 PREFIX="t17-$$-$RANDOM"
 "$RF_BIN/producer" --print -n 40 --start-time "2026-11-22 06:00:00" -d 4h --seed 17 2>/dev/null |
@@ -20,7 +20,7 @@ STRADDLE="$W/straddle"
 upload() { # upload DIR PREFIX: every file, keyed by its path below DIR
     local f ok=0
     while IFS= read -r f; do
-        curl -sf -T "$1/$f" "$RF_S3_ENDPOINT/rydeflow/$2/$f" >/dev/null || ok=1
+        s3_put "$1/$f" "$2/$f" || ok=1
     done < <(cd "$1" && find . -type f | sed 's|^\./||')
     return $ok
 }
@@ -82,7 +82,7 @@ check_match "--no-prune reads it" "$("$RF_BIN/sql" --archive "$B" --no-prune -F 
 
 # 4. Bad input on S3.
 printf 'this is not gzip' >"$W/corrupt.gz"
-curl -sf -T "$W/corrupt.gz" "$RF_S3_ENDPOINT/rydeflow/$PREFIX/wildrydes/year=2026/month=11/day=22/hour=23/wildrydes+0+00000000000000099999.ndjson.gz"
+s3_put "$W/corrupt.gz" "$PREFIX/wildrydes/year=2026/month=11/day=22/hour=23/wildrydes+0+00000000000000099999.ndjson.gz"
 out=$("$RF_BIN/sql" "${S3[@]}" "SELECT COUNT(*) FROM wildrydes" 2>&1); rc=$?
 check_eq "a corrupt object on S3 fails the query" "$rc" 1
 check_match "  naming it" "$out" "s3://rydeflow/$PREFIX/wildrydes/year=2026/.*hour=23/wildrydes\\+0\\+0+99999\\.ndjson\\.gz: line 1: truncated or corrupt gzip"
@@ -92,6 +92,13 @@ check_match "  saying where it looked" "$out" "no archive for 'wildrydes' at s3:
 out=$("$RF_BIN/sql" --archive "s3://rydeflow/$PREFIX" --endpoint "http://127.0.0.1:1" "SELECT COUNT(*) FROM wildrydes" 2>&1); rc=$?
 check_eq "an unreachable S3 endpoint fails" "$rc" 1
 check_match "  with curl's reason" "$out" "127.0.0.1:1.*(onnect|refused)"
+out=$(AWS_SECRET_ACCESS_KEY=not-the-secret "$RF_BIN/sql" "${S3[@]}" "SELECT COUNT(*) FROM wildrydes" 2>&1); rc=$?
+check_eq "a wrong secret fails the query (the server checks signatures)" "$rc" 1
+check_match "  naming the endpoint, the 403 and what to check" "$out" \
+    "s3://rydeflow/.* at $RF_S3_ENDPOINT: HTTP 403 SignatureDoesNotMatch \\(check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+out=$(AWS_ACCESS_KEY_ID=nobody "$RF_BIN/sql" "${S3[@]}" "SELECT COUNT(*) FROM wildrydes" 2>&1); rc=$?
+check_eq "an unknown access key fails too" "$rc" 1
+check_match "  with the server's 403" "$out" "at $RF_S3_ENDPOINT: HTTP 403 "
 # 5. The prompt: queries one after another; a bad one is reported and the
 # prompt goes on; \q leaves.
 printf 'SELECT COUNT(*) AS n FROM wildrydes;\nSELECT Nmae\n  FROM wildrydes;\n\nSELECT COUNT(*) AS m FROM wildrydes\nWHERE HealthPoints < 0;\n\\q\nSELECT 1;\n' |

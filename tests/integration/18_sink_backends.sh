@@ -7,7 +7,6 @@ source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
 env_need kafka redis postgres s3
 test_workdir W
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 SUM=$(uniq_topic summary); RAW=$(uniq_topic raw); DLQ="$SUM-dead"
 PG="$RF_PG_URL?table=t18_$$"
 REDIS_PORT=${RF_REDIS_URL##*:}
@@ -134,6 +133,16 @@ check_match "a wrong password: the sink says so and waits (retrying)" "$(cat "$W
     "Redis redis://:\\*\\*\\*@127.0.0.1:$AUTH_PORT/0: authentication failed: (WRONGPASS|ERR invalid password)"
 check "  without showing the password" bash -c "! grep -q wrong '$W/sink-wrong.err'"
 check_exit "rediss:// is refused as a usage error, saying why (exit 2)" 2 "$RF_BIN/sink" -t x --to rediss://cache:6380
+# 8. S3 with a wrong secret: the archive sink says which endpoint refused and
+# why, and keeps retrying (consumption paused) instead of losing anything.
+AWS_SECRET_ACCESS_KEY=not-the-secret timeout 8 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$RAW" --to "s3://rydeflow/t18bad-$$" \
+    --endpoint "$RF_S3_ENDPOINT" -G "g-bad-$RAW" --batch-seconds 1s --status-interval 1h 2>"$W/s3bad.err"
+check_match "a wrong S3 secret: the sink names the endpoint and the 403" "$(cat "$W/s3bad.err")" \
+    "at $RF_S3_ENDPOINT: HTTP 403 SignatureDoesNotMatch \\(check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+check_match "  and retries, writing nothing" "$(cat "$W/s3bad.err")" "retrying"
+check_match "  nothing was written under that prefix" \
+    "$("$RF_BIN/sql" --archive "s3://rydeflow/t18bad-$$" --endpoint "$RF_S3_ENDPOINT" "SELECT COUNT(*) FROM \"$RAW\"" 2>&1)" \
+    "no objects under s3://rydeflow/t18bad-$$/"
 check_exit "no --to is a usage error (exit 2)" 2 "$RF_BIN/sink" -b "$RF_BROKERS"
 check_exit "an unknown destination is a usage error (exit 2)" 2 "$RF_BIN/sink" --to ftp://x
 check_exit "a bad table name is refused" 1 timeout 20 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$SUM" --to "$RF_PG_URL?table=x;drop" --exit-at-end

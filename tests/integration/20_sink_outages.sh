@@ -10,7 +10,6 @@ case $RF_BIN in *asan*) OUTAGE=${OUTAGE:-10} ;; *) OUTAGE=${OUTAGE:-30} ;; esac
 RF_REDIS_URL= RF_PG_URL= RF_S3_ENDPOINT=
 env_need kafka redis postgres s3
 test_workdir W
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 SUM=$(uniq_topic summary); RAW=$(uniq_topic raw)
 REDIS_PORT=${RF_REDIS_URL##*:}
 S3_PORT=${RF_S3_ENDPOINT##*:}
@@ -31,12 +30,8 @@ start_pg() {
     _rf_as_pg "$PGBIN/pg_ctl" -D "$_rf_pg_dir" -l "$RF_ENV_DIR/pg/restart.log" -w -t 60 \
         -o "-p $PGPORT -k $RF_ENV_DIR/pg -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
 }
-stop_s3() { pkill -f "s3rver.js .* -p $S3_PORT" ; }
-start_s3() {
-    node "$RF_ROOT/node_modules/s3rver/bin/s3rver.js" -d "$RF_ENV_DIR/s3" -a 127.0.0.1 -p "$S3_PORT" -s \
-        --configure-bucket rydeflow >>"$RF_ENV_DIR/s3.log" 2>&1 &
-    extra+=($!); wait_for 30 s3rver curl -sf "$RF_S3_ENDPOINT/rydeflow"
-}
+stop_s3() { s3_stop; }
+start_s3() { s3_start; }
 # feed CHUNK: 50 unicorns x 2 minutes of summaries, and 2 minutes of raw events
 feed() {
     local h; h=$(printf '%02d' $((7 + $1)))
@@ -47,14 +42,18 @@ feed() {
 }
 "$RF_BIN/producer" -b "$RF_BROKERS" -t "$SUM" -p 2 --input /dev/null 2>/dev/null
 feed 0
+M1=$(_rf_free_port); M2=$(_rf_free_port)
 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$SUM" --to "$RF_PG_URL?table=t20" --to "$RF_REDIS_URL" -G "g-$SUM" \
-    --status-interval 1h --deadletter-topic "$SUM-dead" 2>"$W/sum.err" &
+    --status-interval 1h --deadletter-topic "$SUM-dead" --metrics "127.0.0.1:$M1" 2>"$W/sum.err" &
 s1=$!
 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$RAW" --to "s3://rydeflow/t20" --endpoint "$RF_S3_ENDPOINT" -G "g-$RAW" \
-    --batch-seconds 1s --status-interval 1h --deadletter-topic "$RAW-dead" 2>"$W/raw.err" &
+    --batch-seconds 1s --status-interval 1h --deadletter-topic "$RAW-dead" --metrics "127.0.0.1:$M2" 2>"$W/raw.err" &
 s2=$!
 extra+=("$s1" "$s2")
-sleep 3
+# written PORT N: the sink at metrics PORT has written N records everywhere.
+written() { [ "$(curl -s "http://127.0.0.1:$1/metrics" | awk '/^rydeflow_sink_records_total/ {print $2}')" -ge "$2" ] 2>/dev/null; }
+wait_for 60 "the first summaries written" written "$M1" 100
+wait_for 60 "the first events written" written "$M2" 6000
 
 chunk=1
 for svc in redis pg s3; do
@@ -69,11 +68,13 @@ for svc in redis pg s3; do
     name=$svc; [ "$svc" = pg ] && name=postgresql; [ "$svc" = s3 ] && name=archive
     check_match "  it says what is wrong" "$(cat "$log")" "$name unavailable: .*retrying every .* \\(consumption paused\\)"
     "start_$svc"
-    sleep 6
+    # (the sink backs off up to 6.4 s between attempts)
+    wait_for 30 "$name back" grep -q "$name is back" "$log"
     check_match "  and resumes when $svc is back" "$(cat "$log")" "$name is back"
 done
 feed "$chunk"
-sleep 5
+wait_for 60 "every summary written" written "$M1" 500
+wait_for 60 "every event written" written "$M2" 30000
 kill -TERM "$s1" "$s2"; wait "$s1"; r1=$?; wait "$s2"; r2=$?
 check_eq "both sinks stop cleanly on SIGTERM" "$r1 $r2" "0 0"
 

@@ -14,7 +14,11 @@
 #                         (or use devbroker_cmd "down 1"); RF_DEVBROKER_PID is its pid
 #   RF_REDIS_URL          redis://127.0.0.1:PORT (redis)
 #   RF_PG_URL             postgresql://postgres@127.0.0.1:PORT/rydeflow (postgres)
-#   RF_S3_ENDPOINT        http://127.0.0.1:PORT, bucket "rydeflow" created (s3)
+#   RF_S3_ENDPOINT        http://127.0.0.1:PORT, bucket "rydeflow" created (s3): SeaweedFS, which
+#                         checks SigV4 signatures; AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+#                         AWS_REGION are exported for it; s3_curl signs curl requests,
+#                         s3_put FILE KEY uploads;
+#                         s3_stop / s3_start stop it and start it again
 # A service already exported by the caller (tests/run.sh starts one shared
 # set for the whole suite) is reused, not started again. Everything this file
 # started is stopped on exit, failure or Ctrl-C; logs stay in $RF_ENV_DIR when
@@ -121,15 +125,54 @@ _rf_start_postgres() {
     export RF_PG_URL
 }
 
+# The S3 server: SeaweedFS (var/seaweedfs/weed, built by scripts/setup.sh),
+# which checks every request's SigV4 signature against one identity.
+_rf_s3_cmd=()
 _rf_start_s3() {
-    local port; port=$(_rf_free_port)
-    mkdir -p "$RF_ENV_DIR/s3"
-    node "$RF_ROOT/node_modules/s3rver/bin/s3rver.js" -d "$RF_ENV_DIR/s3" -a 127.0.0.1 -p "$port" -s \
-        --configure-bucket rydeflow >"$RF_ENV_DIR/s3.log" 2>&1 &
-    _rf_pids+=($!)
-    wait_for 30 "s3rver" curl -sf "http://127.0.0.1:$port/rydeflow" || return 1
+    local dir="$RF_ENV_DIR/s3" port p
+    local weed="$RF_ROOT/var/seaweedfs/weed"
+    [ -x "$weed" ] || { echo "env: $weed is missing (scripts/setup.sh builds it)" >&2; return 1; }
+    mkdir -p "$dir/data"
+    export AWS_ACCESS_KEY_ID=rydeflow AWS_SECRET_ACCESS_KEY=rydeflow-secret AWS_REGION=us-east-1
+    printf '{"identities":[{"name":"rydeflow","credentials":[{"accessKey":"%s","secretKey":"%s"}],"actions":["Admin","Read","Write","List","Tagging"]}]}\n' \
+        "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" >"$dir/s3.json"
+    port=$(_rf_free_port)
+    _rf_s3_cmd=("$weed" mini -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.port="$port" -s3.config="$dir/s3.json"
+                -bucket=rydeflow -webdav=false -admin.ui=false -admin.port.legacy=0 -s3.port.lance=0 -s3.port.iceberg=0
+                -master.telemetry=false -master.volumeSizeLimitMB=64)
+    for p in master.port master.port.grpc volume.port volume.port.grpc filer.port filer.port.grpc s3.port.grpc \
+             admin.port admin.port.grpc; do
+        _rf_s3_cmd+=("-$p=$(_rf_free_port)")
+    done
     RF_S3_ENDPOINT="http://127.0.0.1:$port"
     export RF_S3_ENDPOINT
+    s3_start
+}
+
+# s3_curl CURL_ARGS...: curl with the request signed (SigV4) as the test
+# environment's S3 identity, e.g. s3_curl -sf -T file "$RF_S3_ENDPOINT/rydeflow/key".
+s3_curl() {
+    curl --aws-sigv4 "aws:amz:${AWS_REGION:-us-east-1}:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$@"
+}
+
+# s3_put FILE KEY: upload FILE to the bucket "rydeflow" as KEY, signed (the
+# key percent-encoded: curl's SigV4 signs '=' and '+' in a path wrongly).
+s3_put() {
+    local path; path=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe="/-_.~"))' "$2")
+    s3_curl -sf -T "$1" "$RF_S3_ENDPOINT/rydeflow/$path" >/dev/null
+}
+
+# s3_stop / s3_start: stop the S3 server, and start it again on the same
+# ports and data (outage tests).
+s3_stop() {
+    [ -n "${RF_S3_PID:-}" ] && kill "$RF_S3_PID" 2>/dev/null && wait "$RF_S3_PID" 2>/dev/null
+    RF_S3_PID=""
+}
+s3_start() {
+    "${_rf_s3_cmd[@]}" >>"$RF_ENV_DIR/s3.log" 2>&1 &
+    RF_S3_PID=$!
+    _rf_pids+=($!)
+    wait_for 60 "SeaweedFS (S3)" s3_curl -sf "$RF_S3_ENDPOINT/rydeflow" || { tail -20 "$RF_ENV_DIR/s3.log" >&2; return 1; }
 }
 
 env_need() {
