@@ -86,7 +86,7 @@ if [ $UNIT_ONLY = 0 ]; then
                 name=integration/$(basename "$t" .sh)
                 [ -n "$PATTERN" ] && [[ "$name" != *$PATTERN* ]] && continue
                 RF_BIN=$(bindir "$build") RF_BUILD=$build run_one "$build" "$name" "$LOGS/$build/$(basename "$t" .sh).log" \
-                    timeout --kill-after=10 600 bash "$t"
+                    timeout --kill-after=10 "${RF_TEST_TIMEOUT:-600}" bash "$t"
             done
         done
     fi

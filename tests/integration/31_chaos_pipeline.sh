@@ -12,7 +12,8 @@
 # PostgreSQL and Redis, and every event archived once.
 #
 # RF_CHAOS_SECONDS (default 70) is how long the faults go on; the long form
-# is RF_CHAOS_SECONDS=1800. RF_CHAOS_SEED replays a run's choices.
+# is RF_CHAOS_SECONDS=1800 (with RF_TEST_TIMEOUT=3000 under tests/run.sh).
+# RF_CHAOS_SEED replays a run's choices.
 source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
 source "$(dirname "$0")/../lib/stream.sh"
