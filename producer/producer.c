@@ -4,6 +4,7 @@
  * RD_KAFKA_MSG_F_COPY, on a full queue poll and retry, flush with a timeout at
  * exit, and report what was left undelivered. */
 #include "producer.h"
+#include "redeliver.h"
 #include "sim.h"
 #include "rf_event.h"
 #include "rf_kafka.h"
@@ -27,8 +28,11 @@ struct run {
     rd_kafka_t *rk;
     FILE *out; /* --print */
     struct rf_metrics *metrics;
-    struct rf_metric *m_sent, *m_delivered, *m_failed, *m_invalid;
+    struct rf_metric *m_sent, *m_delivered, *m_failed, *m_invalid, *m_renewals, *m_resent;
     uint64_t sent, delivered, failed, invalid, bytes;
+    struct redeliver pending;     /* failed by a fatally broken producer: for the next one */
+    struct rf_fence_budget renewals; /* new producers after fatal errors, limited */
+    int broken;                   /* out of renewals: stop */
     uint64_t dead_failed; /* dead letters not delivered */
     size_t max_value;     /* the largest record Kafka takes */
     int delivery_errors_logged;
@@ -39,10 +43,17 @@ struct run {
 
 static char dead_mark; /* the opaque of dead letters: their deliveries are counted apart */
 
+/* Topic numbers of struct redeliver_msg.topic. */
+enum { TOPIC_EVENTS, TOPIC_DEAD };
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
-    (void)rk;
     struct run *r = opaque;
+    /* Failed because the producer is fatally broken, not because of the
+     * message: kept for the next producer (see recover()). */
+    if (m->err && redeliver_wants(rk, m->err) &&
+        redeliver_add(&r->pending, m->_private == &dead_mark ? TOPIC_DEAD : TOPIC_EVENTS, m) == 0)
+        return;
     if (m->_private == &dead_mark) {
         if (m->err)
             r->dead_failed++;
@@ -88,10 +99,143 @@ static void pace(struct run *r)
     }
 }
 
+static size_t count_topic(const struct redeliver *l, int topic)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < l->len; i++)
+        n += l->msgs[i].topic == topic;
+    return n;
+}
+
+/* Enqueue the kept messages on the (new) producer, in their order. Returns
+ * 0, or -1 if the producer failed fatally again (the messages not enqueued
+ * are kept for the next one). */
+static int resend(struct run *r, struct redeliver *todo)
+{
+    const char *topics[2] = {r->cfg->topic, r->cfg->dead_topic};
+    size_t i = 0;
+    for (; i < todo->len; i++) {
+        struct redeliver_msg *q = &todo->msgs[i];
+        rd_kafka_resp_err_t e;
+        while ((e = rd_kafka_producev(r->rk, RD_KAFKA_V_TOPIC(topics[q->topic]), RD_KAFKA_V_PARTITION(q->partition),
+                                      RD_KAFKA_V_KEY(q->key, q->key_len), RD_KAFKA_V_VALUE(q->value, q->value_len),
+                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(q->opaque),
+                                      RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(r->rk, 10);
+        if (e)
+            break;
+        if (q->topic == TOPIC_EVENTS)
+            rf_metric_add(r->m_resent, 1);
+    }
+    for (size_t k = 0; k < i; k++) {
+        free(todo->msgs[k].key);
+        free(todo->msgs[k].value);
+    }
+    /* what was not enqueued goes back to the list (ownership moves) */
+    int rc = 0;
+    for (; i < todo->len; i++, rc = -1) {
+        struct redeliver *l = &r->pending;
+        if (l->len == l->cap) {
+            size_t cap = l->cap ? l->cap * 2 : 1024;
+            struct redeliver_msg *n = realloc(l->msgs, cap * sizeof *n);
+            if (!n) { /* cannot keep it: lost, and counted */
+                free(todo->msgs[i].key);
+                free(todo->msgs[i].value);
+                if (todo->msgs[i].topic == TOPIC_EVENTS)
+                    r->failed++;
+                else
+                    r->dead_failed++;
+                continue;
+            }
+            l->msgs = n;
+            l->cap = cap;
+        }
+        l->msgs[l->len++] = todo->msgs[i];
+    }
+    free(todo->msgs);
+    memset(todo, 0, sizeof *todo);
+    return rc;
+}
+
+/* Count the kept messages as failed and drop them (no producer left). */
+static void give_up_pending(struct run *r)
+{
+    size_t dead = count_topic(&r->pending, TOPIC_DEAD);
+    r->failed += r->pending.len - dead;
+    rf_metric_add(r->m_failed, r->pending.len - dead);
+    r->dead_failed += dead;
+    redeliver_free(&r->pending);
+}
+
+/* The idempotent producer failed fatally (librdkafka gives up on ordering
+ * after, e.g., a broker lost track of its sequence numbers): let its last
+ * requests answer, replace it by a new one, drop from the kept messages those
+ * that reached the log anyway, and send the rest again. Up to RF_FENCE_MAX
+ * times in RF_FENCE_WINDOW_MS; past that, or if no new producer can be made,
+ * the run stops (exit 1, the failures counted). Returns 0 or -1. */
+static int recover(struct run *r)
+{
+    const struct producer_config *c = r->cfg;
+    char reason[512], err[512];
+    while (!r->broken && rd_kafka_fatal_error(r->rk, reason, sizeof reason)) {
+        if (!rf_fence_budget_take(&r->renewals, rf_time_now_ms())) {
+            rf_error("the Kafka producer failed fatally %d times in %d s; stopping (last: %s)", RF_FENCE_MAX,
+                     RF_FENCE_WINDOW_MS / 1000, reason);
+            break;
+        }
+        rf_warn("the Kafka producer failed fatally (%s); starting a new one and sending again what it had not "
+                "delivered", reason);
+        rf_metric_add(r->m_renewals, 1);
+        /* Let requests already sent be answered, so that nothing lands
+         * after the read-back below; then drop the rest. */
+        rd_kafka_purge(r->rk, RD_KAFKA_PURGE_F_QUEUE);
+        int64_t until = rf_time_mono_ns() / 1000000 + c->flush_timeout_ms;
+        while (rd_kafka_outq_len(r->rk) > 0 && rf_time_mono_ns() / 1000000 < until)
+            rd_kafka_poll(r->rk, 100);
+        rd_kafka_purge(r->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_poll(r->rk, 0);
+        rd_kafka_destroy(r->rk);
+        r->rk = rf_kafka_producer_new(c->brokers, &c->props, on_delivery, r, err, sizeof err);
+        if (!r->rk) {
+            rf_error("%s", err);
+            break;
+        }
+        const char *topics[2] = {c->topic, c->dead_topic};
+        size_t events = count_topic(&r->pending, TOPIC_EVENTS), kept = r->pending.len;
+        long found = redeliver_prune(&r->pending, topics, 2, c->brokers, &c->props, (int)c->timeout_ms, err,
+                                     sizeof err);
+        if (found < 0) {
+            rf_warn("cannot read back what the failed producer may have written (%s); sending all %zu again: some "
+                    "may be duplicated", err, kept);
+        } else {
+            size_t landed = events - count_topic(&r->pending, TOPIC_EVENTS);
+            r->delivered += landed;
+            rf_metric_add(r->m_delivered, landed);
+            rf_info("%zu of the %zu undelivered records were in the log after all; sending %zu again", (size_t)found,
+                    kept, r->pending.len);
+        }
+        struct redeliver todo;
+        redeliver_take(&r->pending, &todo);
+        resend(r, &todo); /* a new fatal error: the loop goes round */
+    }
+    if (!r->rk || rd_kafka_fatal_error(r->rk, NULL, 0)) {
+        r->broken = 1;
+        give_up_pending(r);
+        rf_signal_stop();
+        return -1;
+    }
+    return 0;
+}
+
 /* Send one record. Returns 0, or -1 if it could not be enqueued (counted). */
 static int emit(struct run *r, const char *key, size_t klen, const char *val, size_t vlen)
 {
     pace(r);
+    if (r->broken) { /* no producer left (see recover()) */
+        r->failed++;
+        rf_metric_add(r->m_failed, 1);
+        return -1;
+    }
     if (r->out) {
         if (fwrite(val, 1, vlen, r->out) != vlen || fputc('\n', r->out) == EOF) {
             r->failed++;
@@ -104,6 +248,8 @@ static int emit(struct run *r, const char *key, size_t klen, const char *val, si
                 RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
             if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
                 break;
+            if (e == RD_KAFKA_RESP_ERR__FATAL && !r->broken && recover(r) == 0)
+                continue;
             if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && rf_running()) {
                 /* Back-pressure: let deliveries drain the queue, then retry
                  * (not once asked to stop: the record is then counted as
@@ -203,13 +349,21 @@ static void dead_letter(struct run *r, const char *path, uint64_t lineno, const 
     struct rf_deadletter d = {.program = "producer", .stage = "decode", .error = reason, .input = path,
                               .line = (int64_t)lineno, .payload = line, .len = len};
     size_t n;
+    if (r->broken) {
+        r->dead_failed++;
+        return;
+    }
     char *v = rf_deadletter_encode(&d, &n);
     rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__FAIL;
     while (v && (e = rd_kafka_producev(r->rk, RD_KAFKA_V_TOPIC(r->cfg->dead_topic), RD_KAFKA_V_VALUE(v, n),
                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_OPAQUE(&dead_mark),
-                                       RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL &&
-           rf_running())
+                                       RD_KAFKA_V_END)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (e == RD_KAFKA_RESP_ERR__FATAL && !r->broken && recover(r) == 0)
+            continue;
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || !rf_running())
+            break;
         rd_kafka_poll(r->rk, 10);
+    }
     if (e) {
         free(v);
         r->dead_failed++;
@@ -284,6 +438,9 @@ static int setup_kafka(struct run *r, char *err, size_t errlen)
     if (c->partitions > 0 &&
         rf_kafka_ensure_topic(r->rk, c->topic, (int)c->partitions, -1, (int)c->timeout_ms, err, errlen) < 0)
         return -1;
+    char ferr[512];
+    if (redeliver_set_floors(&r->pending, r->rk, TOPIC_EVENTS, c->topic, (int)c->timeout_ms, ferr, sizeof ferr) < 0)
+        rf_debug("where %s ends: %s", c->topic, ferr); /* only narrows a read-back after a fatal error */
     return 0;
 }
 
@@ -299,6 +456,10 @@ static void setup_metrics(struct run *r)
                                      "Records that could not be delivered");
     r->m_invalid = rf_metrics_counter(r->metrics, "rydeflow_producer_invalid_input_total", labels,
                                       "Input lines rejected by validation (--input)");
+    r->m_renewals = rf_metrics_counter(r->metrics, "rydeflow_producer_renewals_total", labels,
+                                       "New Kafka producers started after a fatal error");
+    r->m_resent = rf_metrics_counter(r->metrics, "rydeflow_producer_resent_total", labels,
+                                     "Records sent again by a new producer after a fatal error");
 }
 
 int producer_run(const struct producer_config *c)
@@ -341,11 +502,19 @@ int producer_run(const struct producer_config *c)
             r.failed++;
         r.delivered = r.sent - r.failed;
     } else {
-        rd_kafka_resp_err_t fe = rd_kafka_flush(r.rk, (int)c->flush_timeout_ms);
-        if (fe != RD_KAFKA_RESP_ERR_NO_ERROR)
-            rf_error("flush: %s", rd_kafka_err2str(fe));
-        undelivered = (uint64_t)rd_kafka_outq_len(r.rk);
-        rd_kafka_poll(r.rk, 0);
+        rd_kafka_resp_err_t fe = RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (!r.broken)
+            fe = rd_kafka_flush(r.rk, (int)c->flush_timeout_ms);
+        /* a fatal error during the flush: a new producer sends the rest */
+        while (!r.broken && rd_kafka_fatal_error(r.rk, NULL, 0) && recover(&r) == 0)
+            fe = rd_kafka_flush(r.rk, (int)c->flush_timeout_ms);
+        if (r.rk && !r.broken) {
+            if (fe != RD_KAFKA_RESP_ERR_NO_ERROR && !r.broken)
+                rf_error("flush: %s", rd_kafka_err2str(fe));
+            undelivered = (uint64_t)rd_kafka_outq_len(r.rk);
+            rd_kafka_poll(r.rk, 0);
+        }
+        give_up_pending(&r); /* kept by a last fatal error with no renewal left */
     }
     rf_progress_done(&r.progress);
     double secs = rf_progress_elapsed(&r.progress);
@@ -362,6 +531,7 @@ int producer_run(const struct producer_config *c)
 out:
     if (r.rk)
         rd_kafka_destroy(r.rk);
+    redeliver_free(&r.pending);
     rf_metrics_free(r.metrics);
     return rc;
 }

@@ -40,6 +40,29 @@ for b in 1 2 3; do devbroker_cmd "up $b" >/dev/null; done
 "$RF_BIN/producer" -b "$B" -t faults -c 10 --start-time 2026-11-22 2>/dev/null; rc=$?
 check_eq "brokers back: producer delivers again" "$rc" 0
 
+# The idempotent producer fails fatally (librdkafka gives up when a broker's
+# sequence numbers disagree with its own, as after a broker restart): a new
+# producer sends what the old one had not delivered, once.
+check_eq "a topic for fatal errors" "$(devbroker_cmd 'topic fatal 4')" ok
+P=(-n 5 --start-time "2026-11-22 07:00:00" -d 1m)
+"$RF_BIN/producer" "${P[@]}" --print 2>/dev/null | sort >"$W/fatal.want"
+check_eq "a sequence error on the next produce request" \
+    "$(devbroker_cmd 'error Produce OUT_OF_ORDER_SEQUENCE_NUMBER 1')" ok
+"$RF_BIN/producer" -b "$B" -t fatal "${P[@]}" 2>"$W/fatal.err"; rc=$?
+check_eq "the producer renews itself and exits 0" "$rc" 0
+check_match "  saying why" "$(cat "$W/fatal.err")" \
+    "the Kafka producer failed fatally \(.*sequence.*\); starting a new one"
+check_match "  and what it sent again" "$(cat "$W/fatal.err")" "[0-9]+ of the [1-9][0-9]* undelivered records were in the log after all; sending [1-9]"
+check_eq "  every event is in the topic exactly once" \
+    "$("$RF_BIN/consumer" -b "$B" -t fatal 2>/dev/null | sort | cmp - "$W/fatal.want" && echo same)" same
+check_eq "every produce request fails" "$(devbroker_cmd 'error Produce OUT_OF_ORDER_SEQUENCE_NUMBER 100000')" ok
+"$RF_BIN/producer" -b "$B" -t fatal "${P[@]}" 2>"$W/fatal2.err"; rc=$?
+devbroker_cmd clear-errors >/dev/null
+check_eq "ten renewals in five minutes, then the producer stops: exit 1" "$rc" 1
+check_match "  saying so" "$(cat "$W/fatal2.err")" "failed fatally 10 times in 300 s; stopping"
+check_match "  and counting every event it could not deliver" "$(cat "$W/fatal2.err")" \
+    "sent 300 events .* delivered 0, failed 300, undelivered 0"
+
 # SIGTERM stops the dev broker cleanly.
 pid=$RF_DEVBROKER_PID
 kill -TERM "$pid"; wait "$pid" 2>/dev/null; rc=$?
