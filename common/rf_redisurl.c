@@ -1,9 +1,11 @@
 /* rf_redisurl.c - Redis URLs and connections (see rf_redisurl.h). */
 #include "rf_redisurl.h"
+#include "rf_tlspipe.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Percent-decode src[0..n) into out (cap bytes). -1 when it does not fit or
  * an escape is malformed. */
@@ -33,23 +35,56 @@ static int pct_decode(const char *src, size_t n, char *out, size_t cap)
     return 0;
 }
 
+/* rediss:// options: cacert=FILE&cert=FILE&key=FILE. */
+static int parse_query(const char *q, struct rf_redisurl *u, char *err, size_t errlen)
+{
+    while (*q) {
+        const char *amp = strchr(q, '&'), *end = amp ? amp : q + strlen(q);
+        const char *eq = memchr(q, '=', (size_t)(end - q));
+        char *dst = NULL;
+        size_t cap = 0;
+        if (eq && eq - q == 6 && strncmp(q, "cacert", 6) == 0)
+            dst = u->cacert, cap = sizeof u->cacert;
+        else if (eq && eq - q == 4 && strncmp(q, "cert", 4) == 0)
+            dst = u->cert, cap = sizeof u->cert;
+        else if (eq && eq - q == 3 && strncmp(q, "key", 3) == 0)
+            dst = u->key, cap = sizeof u->key;
+        if (!dst || pct_decode(eq + 1, (size_t)(end - eq - 1), dst, cap) < 0 || !dst[0]) {
+            snprintf(err, errlen, "%s: unknown or empty option '%.*s' (rediss:// takes cacert=FILE, cert=FILE, key=FILE)",
+                     u->shown, (int)(end - q), q);
+            return -1;
+        }
+        q = amp ? amp + 1 : end;
+    }
+    if (u->key[0] && !u->cert[0]) {
+        snprintf(err, errlen, "%s: key= without cert=", u->shown);
+        return -1;
+    }
+    return 0;
+}
+
 int rf_redisurl_parse(const char *url, struct rf_redisurl *u, char *err, size_t errlen)
 {
     memset(u, 0, sizeof *u);
     u->port = 6379;
-    const char *expect = "expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]";
-    if (strncmp(url, "rediss://", 9) == 0) {
-        const char *at = strrchr(url, '@'); /* never echo a password */
-        snprintf(err, errlen, "rediss://%.300s: TLS (rediss://) is not supported: this hiredis (%d.%d) has no TLS; "
-                              "use redis:// through a TLS tunnel (stunnel, spiped)", at ? at + 1 : url + 9,
-                 HIREDIS_MAJOR, HIREDIS_MINOR);
-        return -1;
-    }
-    if (strncmp(url, "redis://", 8) != 0) {
+    const char *expect = "expected redis[s]://[[USER]:PASSWORD@]HOST[:PORT][/DB]";
+    u->tls = strncmp(url, "rediss://", 9) == 0;
+    const char *scheme = u->tls ? "rediss://" : "redis://";
+    if (!u->tls && strncmp(url, "redis://", 8) != 0) {
         snprintf(err, errlen, "%.300s: %s", url, expect);
         return -1;
     }
-    const char *p = url + 8, *at = strrchr(p, '@');
+    /* the options after '?' (never in a password: that would be %3F) */
+    char body[1024];
+    const char *p0 = url + strlen(scheme), *query = strchr(p0, '?');
+    size_t blen = query ? (size_t)(query - p0) : strlen(p0);
+    if (blen >= sizeof body) {
+        snprintf(err, errlen, "%s...: URL too long", scheme);
+        return -1;
+    }
+    memcpy(body, p0, blen);
+    body[blen] = '\0';
+    const char *p = body, *at = strrchr(p, '@');
     const char *hostpart = p;
     if (at) {
         const char *colon = memchr(p, ':', (size_t)(at - p));
@@ -58,8 +93,8 @@ int rf_redisurl_parse(const char *url, struct rf_redisurl *u, char *err, size_t 
             (colon && pct_decode(colon + 1, (size_t)(at - colon - 1), u->password, sizeof u->password) < 0))
             goto bad;
         if (!colon) { /* redis://PASSWORD@HOST is not a form anyone agrees on: user only */
-            snprintf(err, errlen, "redis://%.200s@...: a user without a password (write redis://:PASSWORD@HOST for a "
-                                  "password)", u->user);
+            snprintf(err, errlen, "%s%.200s@...: a user without a password (write %s:PASSWORD@HOST for a "
+                                  "password)", scheme, u->user, scheme);
             return -1;
         }
         hostpart = at + 1;
@@ -89,12 +124,16 @@ int rf_redisurl_parse(const char *url, struct rf_redisurl *u, char *err, size_t 
             goto bad;
         u->db = (int)db;
     }
-    snprintf(u->shown, sizeof u->shown, "redis://%s%s%s%s:%d/%d", u->user, u->password[0] ? ":***" : "",
+    snprintf(u->shown, sizeof u->shown, "%s%s%s%s%s:%d/%d", scheme, u->user, u->password[0] ? ":***" : "",
              at ? "@" : "", u->host, u->port, u->db);
-    return 0;
+    if (query && !u->tls) {
+        snprintf(err, errlen, "%s: options after '?' are for rediss:// (TLS) only", u->shown);
+        return -1;
+    }
+    return query ? parse_query(query + 1, u, err, errlen) : 0;
 bad:
     /* never echo a password back */
-    snprintf(err, errlen, "redis://%.300s: %s", at ? at + 1 : url + 8, expect);
+    snprintf(err, errlen, "%s%.300s: %s", scheme, at ? at + 1 : body, expect);
     return -1;
 }
 
@@ -114,7 +153,22 @@ static int command_ok(redisContext *c, redisReply *r, const char *what, const st
 redisContext *rf_redisurl_connect(const struct rf_redisurl *u, int timeout_ms, char *err, size_t errlen)
 {
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    redisContext *c = redisConnectWithTimeout(u->host, u->port, tv);
+    redisContext *c;
+    if (u->tls) {
+        struct rf_tls_config t = {u->cacert[0] ? u->cacert : NULL, u->cert[0] ? u->cert : NULL,
+                                  u->key[0] ? u->key : NULL};
+        char why[512];
+        int fd = rf_tlspipe_open(u->host, u->port, &t, timeout_ms, why, sizeof why);
+        if (fd < 0) {
+            snprintf(err, errlen, "Redis %s: %s", u->shown, why);
+            return NULL;
+        }
+        c = redisConnectFd(fd); /* hiredis speaks plain RESP to the relay */
+        if (!c)
+            close(fd);
+    } else {
+        c = redisConnectWithTimeout(u->host, u->port, tv);
+    }
     if (!c || c->err) {
         snprintf(err, errlen, "Redis %s: %s", u->shown, c ? c->errstr : "cannot connect");
         if (c)

@@ -3,13 +3,17 @@
  * reads).
  *
  *   redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]
+ *   rediss://[[USER]:PASSWORD@]HOST[:PORT][/DB][?cacert=FILE&cert=FILE&key=FILE]
  *
  * PORT defaults to 6379 and DB to 0; USER and PASSWORD are percent-decoded
  * (a password with '@' or ':' is written %40, %3A). With a password the
  * connection authenticates (AUTH PASSWORD, or AUTH USER PASSWORD for an ACL
- * user); with a DB it selects it. rediss:// (TLS) is refused with a clear
- * message: Debian 12's hiredis (0.14) has no TLS. Functions fill err and
- * return -1 / NULL; they never exit. */
+ * user); with a DB it selects it. rediss:// is TLS (rf_tlspipe.h, since
+ * Debian 12's hiredis has none): the server's certificate must chain to
+ * cacert (default: the system's CAs) and name HOST; cert and key are a
+ * client certificate for servers that ask for one (Redis's default
+ * tls-auth-clients). Functions fill err and return -1 / NULL; they never
+ * exit. */
 #ifndef RF_REDISURL_H
 #define RF_REDISURL_H
 
@@ -22,6 +26,8 @@ struct rf_redisurl {
     int db;
     char user[128];     /* "" for the default user */
     char password[256]; /* "" for none */
+    int tls;            /* rediss:// */
+    char cacert[512], cert[512], key[512]; /* "" when not given */
     char shown[600];    /* the URL without the password, for messages */
 };
 

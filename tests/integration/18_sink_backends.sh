@@ -132,7 +132,47 @@ timeout 5 "$RF_BIN/sink" "${S[@]/#"$RF_REDIS_URL"/redis://:wrong@127.0.0.1:$AUTH
 check_match "a wrong password: the sink says so and waits (retrying)" "$(cat "$W/sink-wrong.err")" \
     "Redis redis://:\\*\\*\\*@127.0.0.1:$AUTH_PORT/0: authentication failed: (WRONGPASS|ERR invalid password)"
 check "  without showing the password" bash -c "! grep -q wrong '$W/sink-wrong.err'"
-check_exit "rediss:// is refused as a usage error, saying why (exit 2)" 2 "$RF_BIN/sink" -t x --to rediss://cache:6380
+
+# 7b. Redis over TLS (rediss://): the server's certificate checked against a
+# CA and its address, a client certificate presented (Redis asks for one by
+# default), a large batch pipelined through the relay.
+tls_cert() { # NAME SUBJECT [EXT]: a key and a certificate signed by the test CA
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$W/$1.key" -out "$W/$1.csr" \
+        -subj "$2" 2>/dev/null &&
+        openssl x509 -req -in "$W/$1.csr" -CA "$W/ca.pem" -CAkey "$W/ca.key" -CAcreateserial -days 2 \
+            -out "$W/$1.pem" ${3:+-extfile <(printf '%s' "$3")} 2>/dev/null
+}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$W/ca.key" -out "$W/ca.pem" \
+    -days 2 -subj /CN=rydeflow-test-ca 2>/dev/null
+tls_cert server /CN=127.0.0.1 subjectAltName=IP:127.0.0.1
+tls_cert client /CN=fleet
+TLS_PORT=$(_rf_free_port)
+redis-server --port 0 --tls-port "$TLS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+    --tls-cert-file "$W/server.pem" --tls-key-file "$W/server.key" --tls-ca-cert-file "$W/ca.pem" \
+    --daemonize no --logfile "$W/redis-tls.log" &
+on_exit "kill $!"
+tcli() { redis-cli --tls --cacert "$W/ca.pem" --cert "$W/client.pem" --key "$W/client.key" -p "$TLS_PORT" "$@"; }
+wait_for 20 "the Redis with TLS" tcli ping
+TLS_URL="rediss://127.0.0.1:$TLS_PORT/1?cacert=$W/ca.pem&cert=$W/client.pem&key=$W/client.key"
+timeout 60 "$RF_BIN/sink" "${S[@]/#"$RF_REDIS_URL"/"$TLS_URL"}" -G "g10-$SUM" 2>"$W/sink-tls.err"
+check_eq "a sink writes to Redis over TLS (rediss://, exit 0)" "$?" 0
+check_eq "  every unicorn is in database 1" "$(tcli -n 1 SCARD unicorns)" 26
+BULK=$(uniq_topic bulk)
+python3 "$RF_ROOT/tests/lib/make_summaries.py" 3000 20 >"$W/bulk.tsv"
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$BULK" -p 3 --input /dev/null 2>/dev/null
+kcat -P -b "$RF_BROKERS" -t "$BULK" -K $'\t' <"$W/bulk.tsv"
+timeout 120 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$BULK" --to "${TLS_URL/\/1\?//2?}" --exit-at-end --status-interval 1h \
+    -G "g-$BULK" 2>"$W/sink-bulk.err"
+check_eq "  60,000 summaries in large pipelined batches through TLS (exit 0)" "$?" 0
+check_eq "  all 3000 unicorns arrived" "$(tcli -n 2 SCARD unicorns)" 3000
+timeout 5 "$RF_BIN/sink" "${S[@]/#"$RF_REDIS_URL"/rediss://127.0.0.1:$TLS_PORT/1}" -G "g11-$SUM" 2>"$W/sink-untrusted.err"
+check_match "a server certificate the system's CAs do not know: refused, saying why" "$(cat "$W/sink-untrusted.err")" \
+    "Redis rediss://127.0.0.1:$TLS_PORT/1: TLS handshake with 127.0.0.1:$TLS_PORT failed: the server's certificate is not trusted: (self.signed|unable to get local issuer)"
+timeout 5 "$RF_BIN/sink" "${S[@]/#"$RF_REDIS_URL"/"rediss://localhost:$TLS_PORT/1?cacert=$W/ca.pem&cert=$W/client.pem&key=$W/client.key"}" \
+    -G "g12-$SUM" 2>"$W/sink-name.err"
+check_match "a certificate for another name (localhost is not 127.0.0.1): refused" "$(cat "$W/sink-name.err")" \
+    "the server's certificate is not trusted: [Hh]ostname mismatch"
+check_exit "an unknown rediss:// option is a usage error (exit 2)" 2 "$RF_BIN/sink" -t x --to 'rediss://cache:6380?verify=no'
 # 8. S3 with a wrong secret: the archive sink says which endpoint refused and
 # why, and keeps retrying (consumption paused) instead of losing anything.
 AWS_SECRET_ACCESS_KEY=not-the-secret timeout 8 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$RAW" --to "s3://rydeflow/t18bad-$$" \

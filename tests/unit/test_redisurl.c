@@ -18,6 +18,9 @@ static void test_forms(void)
         {"redis://cache:7000/", "cache", 7000, 0, "", "", "redis://cache:7000/0"},
         {"redis://:s3cret@cache:7000/2", "cache", 7000, 2, "", "s3cret", "redis://:***@cache:7000/2"},
         {"redis://fleet:p%40ss%3Aw@10.0.0.5", "10.0.0.5", 6379, 0, "fleet", "p@ss:w", "redis://fleet:***@10.0.0.5:6379/0"},
+        {"rediss://cache:6380", "cache", 6380, 0, "", "", "rediss://cache:6380/0"},
+        {"rediss://:pw@cache/4?cacert=/etc/ca%20bundle.pem", "cache", 6379, 4, "", "pw", "rediss://:***@cache:6379/4"},
+        {"rediss://cache?cacert=ca.pem&cert=me.pem&key=me.key", "cache", 6379, 0, "", "", "rediss://cache:6379/0"},
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         struct rf_redisurl u;
@@ -32,7 +35,17 @@ static void test_forms(void)
         CHECK_STR(u.user, ok[i].user);
         CHECK_STR(u.password, ok[i].password);
         CHECK_STR(u.shown, ok[i].shown);
+        CHECK_INT(u.tls, strncmp(ok[i].url, "rediss:", 7) == 0);
     }
+    struct rf_redisurl u;
+    char err[512] = "";
+    CHECK(rf_redisurl_parse("rediss://:pw@cache/4?cacert=/etc/ca%20bundle.pem", &u, err, sizeof err) == 0);
+    CHECK_STR(u.cacert, "/etc/ca bundle.pem");
+    CHECK_STR(u.cert, "");
+    CHECK(rf_redisurl_parse("rediss://cache?cacert=ca.pem&cert=me.pem&key=me.key", &u, err, sizeof err) == 0);
+    CHECK_STR(u.cacert, "ca.pem");
+    CHECK_STR(u.cert, "me.pem");
+    CHECK_STR(u.key, "me.key");
 }
 
 static void test_refused(void)
@@ -40,15 +53,19 @@ static void test_refused(void)
     static const struct {
         const char *url, *says;
     } bad[] = {
-        {"http://cache:6379", "expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]"},
-        {"redis://", "expected redis://"},
-        {"redis://cache:0", "expected redis://"},
-        {"redis://cache:99999", "expected redis://"},
-        {"redis://cache:12x", "expected redis://"},
-        {"redis://cache/db1", "expected redis://"},
-        {"redis://:bad%4@cache", "expected redis://"},
+        {"http://cache:6379", "expected redis[s]://[[USER]:PASSWORD@]HOST[:PORT][/DB]"},
+        {"redis://", "expected redis[s]://"},
+        {"redis://cache:0", "expected redis[s]://"},
+        {"redis://cache:99999", "expected redis[s]://"},
+        {"redis://cache:12x", "expected redis[s]://"},
+        {"redis://cache/db1", "expected redis[s]://"},
+        {"redis://:bad%4@cache", "expected redis[s]://"},
+        {"rediss://:pw@", "expected redis[s]://"},
         {"redis://onlyuser@cache", "a user without a password"},
-        {"rediss://:pw@cache:6380", "TLS (rediss://) is not supported"},
+        {"redis://:pw@cache?cacert=ca.pem", "redis://:***@cache:6379/0: options after '?' are for rediss:// (TLS) only"},
+        {"rediss://:pw@cache?verify=no", "unknown or empty option 'verify=no'"},
+        {"rediss://:pw@cache?cacert=", "unknown or empty option 'cacert='"},
+        {"rediss://:pw@cache?key=me.key", "key= without cert="},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         struct rf_redisurl u;
