@@ -30,6 +30,7 @@ DEBS=(
     "kcat:/usr/bin/kcat"
     "curl:/usr/bin/curl"
     "python3:/usr/bin/python3"
+    "ca-certificates:/etc/ssl/certs/ca-certificates.crt"
     "python3-venv:/usr/lib/python3.11/venv/scripts/common/activate"
     "procps:/usr/bin/pgrep"
     "clang:/usr/bin/clang"
@@ -37,6 +38,7 @@ DEBS=(
     "chromium:/usr/bin/chromium"
     "redis-tools:/usr/bin/redis-benchmark"
     "docker-compose:/usr/bin/docker-compose"
+    "openssl:/usr/bin/openssl"
 )
 command -v java >/dev/null || DEBS+=("openjdk-17-jre-headless:/usr/bin/java")
 command -v mvn >/dev/null || DEBS+=("maven:/usr/bin/mvn")
