@@ -151,6 +151,20 @@ static void relay_free(struct relay *r)
     free(r);
 }
 
+/* After an SSL call returned n <= 0: the poll events it waits for, added to
+ * *want, or -1 when the session is over. */
+static int ssl_wants(SSL *ssl, int n, short *want)
+{
+    int e = SSL_get_error(ssl, n);
+    if (e == SSL_ERROR_WANT_READ)
+        *want |= POLLIN;
+    else if (e == SSL_ERROR_WANT_WRITE)
+        *want |= POLLOUT;
+    else
+        return -1;
+    return 0;
+}
+
 /* One pass of every transfer that can make progress without blocking.
  * Returns 1 if any did, 0 if none could, -1 when the relay is over. *want
  * gets the poll events each descriptor needs before the next pass. */
@@ -180,14 +194,8 @@ static int relay_pass(struct relay *r, short *want_tcp, short *want_local)
             r->up_off += (size_t)n;
             r->up_len -= (size_t)n;
             moved = 1;
-        } else {
-            int e = SSL_get_error(r->ssl, n);
-            if (e == SSL_ERROR_WANT_READ)
-                *want_tcp |= POLLIN;
-            else if (e == SSL_ERROR_WANT_WRITE)
-                *want_tcp |= POLLOUT;
-            else
-                return -1;
+        } else if (ssl_wants(r->ssl, n, want_tcp) < 0) {
+            return -1;
         }
     }
     /* server -> buffer */
@@ -197,14 +205,8 @@ static int relay_pass(struct relay *r, short *want_tcp, short *want_local)
             r->down_off = 0;
             r->down_len = (size_t)n;
             moved = 1;
-        } else {
-            int e = SSL_get_error(r->ssl, n);
-            if (e == SSL_ERROR_WANT_READ)
-                *want_tcp |= POLLIN;
-            else if (e == SSL_ERROR_WANT_WRITE)
-                *want_tcp |= POLLOUT;
-            else
-                return -1; /* the server closed, or the session failed */
+        } else if (ssl_wants(r->ssl, n, want_tcp) < 0) {
+            return -1; /* the server closed, or the session failed */
         }
     }
     /* buffer -> local */
