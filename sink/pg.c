@@ -1,9 +1,12 @@
 /* pg.c - the PostgreSQL destination: the workshop's DynamoDB table
  * UnicornSensorData as unicorn_sensor_data, primary key (name, status_time).
  *
- * A batch is one transaction: COPY into a temporary staging table, then one
- * INSERT ... ON CONFLICT (name, status_time) DO UPDATE, so replaying a batch
- * changes nothing. Values travel as data (COPY text with escaping, or
+ * A batch is one transaction in two round trips: "BEGIN; COPY" into a
+ * temporary staging table, then "INSERT ... ON CONFLICT (name, status_time)
+ * DO UPDATE ... WHERE the values differ; COMMIT", so replaying a batch
+ * changes nothing and writes nothing. Of several summaries of one key in a
+ * batch only the last is staged (decided in C: the INSERT may touch a row
+ * once). Values travel as data (COPY text with escaping, or
  * parameters), never inside SQL text. When the batch fails on a value the
  * database rejects (a number out of range, say), the batch is written again
  * row by row, each under a savepoint, and the rejected rows are marked dead
@@ -23,6 +26,10 @@ struct backend {
     char url[1024]; /* for messages, without the query */
     PGconn *conn;
     int staged;     /* the staging table exists on this connection */
+    unsigned char *superseded; /* per record of the batch (mark_superseded), kept between batches */
+    int *slot;
+    int cap;
+    size_t nslot;
     int64_t rows, bytes;
 };
 
@@ -125,7 +132,7 @@ static enum sink_rc connect_pg(struct backend *b, char *err, size_t errlen)
              " min_magic_points integer, max_magic_points integer,"
              " min_health_points integer, max_health_points integer,"
              " PRIMARY KEY (name, status_time));"
-             "CREATE TEMP TABLE IF NOT EXISTS rf_stage (seq integer, name text, status_time timestamptz,"
+             "CREATE TEMP TABLE IF NOT EXISTS rf_stage (name text, status_time timestamptz,"
              " distance double precision, min_magic_points bigint, max_magic_points bigint,"
              " min_health_points bigint, max_health_points bigint) ON COMMIT DELETE ROWS",
              b->table);
@@ -159,29 +166,35 @@ static const char *upsert_sql(struct backend *b, char *sql, size_t len)
     snprintf(sql, len,
              "INSERT INTO %s (name, status_time, distance, min_magic_points, max_magic_points,"
              " min_health_points, max_health_points)"
-             " SELECT DISTINCT ON (name, status_time) name, status_time, distance, min_magic_points,"
+             " SELECT name, status_time, distance, min_magic_points,"
              " max_magic_points, min_health_points, max_health_points FROM rf_stage"
-             " ORDER BY name, status_time, seq DESC"
              " ON CONFLICT (name, status_time) DO UPDATE SET distance = EXCLUDED.distance,"
              " min_magic_points = EXCLUDED.min_magic_points, max_magic_points = EXCLUDED.max_magic_points,"
-             " min_health_points = EXCLUDED.min_health_points, max_health_points = EXCLUDED.max_health_points",
-             b->table);
+             " min_health_points = EXCLUDED.min_health_points, max_health_points = EXCLUDED.max_health_points"
+             /* a replayed row that changes nothing writes nothing (no new row version, no WAL) */
+             " WHERE (%s.distance, %s.min_magic_points, %s.max_magic_points, %s.min_health_points,"
+             " %s.max_health_points) IS DISTINCT FROM (EXCLUDED.distance, EXCLUDED.min_magic_points,"
+             " EXCLUDED.max_magic_points, EXCLUDED.min_health_points, EXCLUDED.max_health_points)",
+             b->table, b->table, b->table, b->table, b->table, b->table);
     return sql;
 }
 
-/* Stage rows [from, to) of the batch (only those decoded) with COPY. */
-static int stage(struct backend *b, struct sink_batch *batch, const struct summary *s, int from, int to, char *err,
-                 size_t errlen, char *state)
+/* Stage rows [from, to) of the batch (those decoded and not superseded by a
+ * later summary of the same key) with COPY, after `before` (e.g. "BEGIN;"),
+ * which goes in the same round trip. */
+static int stage(struct backend *b, struct sink_batch *batch, const struct summary *s, const unsigned char *superseded,
+                 int from, int to, const char *before, char *err, size_t errlen, char *state)
 {
-    if (exec(b, "COPY rf_stage FROM STDIN", err, errlen, state) < 0)
+    char sql[64];
+    snprintf(sql, sizeof sql, "%sCOPY rf_stage FROM STDIN", before);
+    if (exec(b, sql, err, errlen, state) < 0)
         return -1;
     char line[2048];
     int rc = 0;
     for (int i = from; i < to && rc == 0; i++) {
-        if (batch->r[i].dead)
+        if (batch->r[i].dead || (superseded && superseded[i]))
             continue;
-        size_t n = (size_t)snprintf(line, sizeof line, "%d\t", i);
-        n += copy_text(line + n, s[i].name);
+        size_t n = copy_text(line, s[i].name);
         n += (size_t)snprintf(line + n, sizeof line - n, "\t%s+00\t%.17g\t%lld\t%lld\t%lld\t%lld\n", s[i].status_time,
                               s[i].distance, s[i].min_magic, s[i].max_magic, s[i].min_health, s[i].max_health);
         if (PQputCopyData(b->conn, line, (int)n) != 1)
@@ -200,6 +213,50 @@ static int stage(struct backend *b, struct sink_batch *batch, const struct summa
     while ((r = PQgetResult(b->conn)))
         PQclear(r);
     return rc;
+}
+
+/* Mark in b->superseded each decoded record followed, later in the batch,
+ * by a summary of the same (name, status_time): the INSERT takes one row
+ * per key, and the last one is what a sequence of upserts would leave. */
+static void mark_superseded(struct backend *b, const struct sink_batch *batch, const struct summary *s)
+{
+    size_t nslot = 16;
+    while (nslot < (size_t)batch->n * 2)
+        nslot <<= 1;
+    if (b->cap < batch->n || b->nslot < nslot) {
+        unsigned char *sup = realloc(b->superseded, (size_t)batch->n);
+        int *slot = realloc(b->slot, nslot * sizeof *slot);
+        if (sup)
+            b->superseded = sup;
+        if (slot)
+            b->slot = slot;
+        if (!sup || !slot) { /* no memory: stage everything; a duplicate key then fails the batch (retried) */
+            b->cap = 0;
+            b->nslot = 0;
+            return;
+        }
+        b->cap = batch->n;
+        b->nslot = nslot;
+    }
+    memset(b->superseded, 0, (size_t)batch->n);
+    memset(b->slot, 0, nslot * sizeof *b->slot);
+    for (int i = batch->n - 1; i >= 0; i--) { /* from the end: the first seen is the one kept */
+        if (batch->r[i].dead)
+            continue;
+        uint64_t h = 1469598103934665603ull ^ (uint64_t)s[i].status_ms;
+        for (const char *p = s[i].name; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        size_t k = (size_t)h & (nslot - 1);
+        for (; b->slot[k]; k = (k + 1) & (nslot - 1)) {
+            const struct summary *o = &s[b->slot[k] - 1];
+            if (o->status_ms == s[i].status_ms && strcmp(o->name, s[i].name) == 0) {
+                b->superseded[i] = 1;
+                break;
+            }
+        }
+        if (!b->superseded[i])
+            b->slot[k] = i + 1;
+    }
 }
 
 /* Class 08 (connection), 57 (operator intervention: shutdown), 53
@@ -227,7 +284,7 @@ static enum sink_rc classify(struct backend *b, const char *state)
 static enum sink_rc row_by_row(struct backend *b, struct sink_batch *batch, const struct summary *s, char *err,
                                size_t errlen)
 {
-    char state[8] = "", sql[1024];
+    char state[8] = "", sql[2048];
     if (exec(b, "BEGIN", err, errlen, state) < 0)
         return SINK_RETRY;
     for (int i = 0; i < batch->n; i++) {
@@ -235,7 +292,7 @@ static enum sink_rc row_by_row(struct backend *b, struct sink_batch *batch, cons
             continue;
         if (exec(b, "SAVEPOINT r", err, errlen, state) < 0)
             return SINK_RETRY;
-        if (stage(b, batch, s, i, i + 1, err, errlen, state) < 0 ||
+        if (stage(b, batch, s, NULL, i, i + 1, "", err, errlen, state) < 0 ||
             exec(b, upsert_sql(b, sql, sizeof sql), err, errlen, state) < 0) {
             if (conn_lost(b) || !data_error(state))
                 return classify(b, state);
@@ -271,12 +328,14 @@ static enum sink_rc write_pg(struct backend *b, struct sink_batch *batch, char *
         else
             live++;
     }
-    char state[8] = "", sql[1024];
+    char state[8] = "", sql[2048];
     rc = SINK_OK;
     if (live > 0) {
-        if (exec(b, "BEGIN", err, errlen, state) < 0 || stage(b, batch, s, 0, batch->n, err, errlen, state) < 0 ||
-            exec(b, upsert_sql(b, sql, sizeof sql), err, errlen, state) < 0 ||
-            exec(b, "COMMIT", err, errlen, state) < 0) {
+        mark_superseded(b, batch, s);
+        upsert_sql(b, sql, sizeof sql);
+        strcat(sql, "; COMMIT");
+        if (stage(b, batch, s, b->superseded, 0, batch->n, "BEGIN; ", err, errlen, state) < 0 ||
+            exec(b, sql, err, errlen, state) < 0) {
             if (conn_lost(b))
                 rc = SINK_RETRY;
             else {
@@ -316,6 +375,8 @@ static void close_pg(struct backend *b)
     if (!b)
         return;
     drop_conn(b);
+    free(b->superseded);
+    free(b->slot);
     free(b);
 }
 

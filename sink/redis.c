@@ -12,14 +12,20 @@
  *                           the latest 60 minutes
  *   unicorns                set of every Name seen
  *   channel rydeflow:summaries   each summary's JSON is published here as written
- * Every write is idempotent (a Lua script does, per record, the compare and
- * the per-minute replace atomically); a script call carries up to 256
- * records and a batch is one pipeline of such calls. Errors: a lost
- * connection or an error reply that means the server is away or busy
- * (LOADING, BUSY, NOSCRIPT, OOM, ...) is an outage (RETRY); any other error
- * reply is about the data (WRONGTYPE on a key someone else wrote, say):
- * the records of that call are written one by one and those Redis still
- * rejects become dead letters. */
+ * Every write is idempotent. A batch is coalesced in C and written in two
+ * pipelines: first, per unicorn, its latest summary of the batch through a
+ * small Lua script (the never-move-back compare: HSET only if the stored
+ * StatusTime is not later), per record ZREMRANGEBYSCORE + ZADD of its
+ * minute, per unicorn one trim to the latest 60; then, once all of that
+ * succeeded, one SADD of the batch's names and a PUBLISH per record. So a
+ * record costs Redis two plain commands and a publish, not seven calls
+ * inside Lua. Errors: a lost connection or an error reply that means the
+ * server is away or busy (LOADING, BUSY, NOSCRIPT, OOM, ...) is an outage
+ * (RETRY); any other error reply is about the data (WRONGTYPE on a key
+ * someone else wrote, say): the batch is then written again record by
+ * record with the full per-record script (what it wrote already is written
+ * again, idempotently), and the records Redis still rejects become dead
+ * letters. */
 #include "backend.h"
 
 #include "rf_rediskey.h"
@@ -57,11 +63,47 @@ static const char script[] =
     "end\n"
     "return n\n";
 
+/* The coalesced path's hash update. KEYS: unicorn:<Name> per unicorn. ARGV:
+ * per unicorn Name, StatusTime, Distance, MinMagicPoints, MaxMagicPoints,
+ * MinHealthPoints, MaxHealthPoints. */
+static const char hash_script[] =
+    "for i = 1, #KEYS do\n"
+    "  local a = (i - 1) * 7\n"
+    "  local cur = redis.call('HGET', KEYS[i], 'StatusTime')\n"
+    "  if (not cur) or cur <= ARGV[a + 2] then\n"
+    "    redis.call('HSET', KEYS[i], 'Name', ARGV[a + 1], 'StatusTime', ARGV[a + 2], 'Distance', ARGV[a + 3],\n"
+    "      'MinMagicPoints', ARGV[a + 4], 'MaxMagicPoints', ARGV[a + 5], 'MinHealthPoints', ARGV[a + 6],\n"
+    "      'MaxHealthPoints', ARGV[a + 7])\n"
+    "  end\n"
+    "end\n"
+    "return #KEYS\n";
+
+/* A batch's unicorns, kept between batches so that a batch allocates
+ * nothing once the arrays have grown to the batch size. */
+struct unicorn {
+    int latest;       /* index of its latest summary in the batch */
+    size_t hkey, zkey; /* offsets of "unicorn:<Name>" and "unicorn:<Name>:minutes" in keys */
+};
+struct coalesce {
+    struct summary *s;   /* decoded, per record */
+    int *live;           /* indexes of the decoded records */
+    int *uni_of;         /* per record: its unicorn */
+    struct unicorn *uni;
+    int *slot;           /* name hash table: unicorn + 1, 0 = empty */
+    size_t nslot;
+    char *keys;
+    size_t keys_len, keys_cap;
+    char (*num)[6][32];  /* per record: score, Distance and the four points as text */
+    int cap;             /* records the arrays hold */
+};
+
 struct backend {
     struct rf_redisurl u;
     char url[600]; /* for messages: without the password */
     redisContext *c;
-    char sha[64];
+    char sha[64], hash_sha[64];
+    struct coalesce co;
+    struct call *call; /* argument vectors, allocated once */
     int64_t rows, bytes;
 };
 
@@ -103,17 +145,21 @@ static enum sink_rc connect_redis(struct backend *b, char *err, size_t errlen)
     drop(b);
     if (!(b->c = rf_redisurl_connect(&b->u, 5000, err, errlen)))
         return SINK_RETRY;
-    redisReply *r = redisCommand(b->c, "SCRIPT LOAD %s", script);
-    if (!r || r->type != REDIS_REPLY_STRING) {
-        snprintf(err, errlen, "Redis %s: cannot load the write script: %s", b->url,
-                 r && r->type == REDIS_REPLY_ERROR ? r->str : b->c->errstr);
-        if (r)
-            freeReplyObject(r);
-        drop(b);
-        return SINK_RETRY;
+    const char *src[2] = {script, hash_script};
+    char *sha[2] = {b->sha, b->hash_sha};
+    for (int i = 0; i < 2; i++) {
+        redisReply *r = redisCommand(b->c, "SCRIPT LOAD %s", src[i]);
+        if (!r || r->type != REDIS_REPLY_STRING) {
+            snprintf(err, errlen, "Redis %s: cannot load the write script: %s", b->url,
+                     r && r->type == REDIS_REPLY_ERROR ? r->str : b->c->errstr);
+            if (r)
+                freeReplyObject(r);
+            drop(b);
+            return SINK_RETRY;
+        }
+        snprintf(sha[i], sizeof b->sha, "%s", r->str);
+        freeReplyObject(r);
     }
-    snprintf(b->sha, sizeof b->sha, "%s", r->str);
-    freeReplyObject(r);
     return SINK_OK;
 }
 
@@ -216,11 +262,12 @@ static enum sink_rc read_replies(struct backend *b, int n, int *failed, char (*w
     return rc;
 }
 
-static enum sink_rc write_redis(struct backend *b, struct sink_batch *batch, char *err, size_t errlen)
+/* The batch record by record with the full per-record script (calls of up
+ * to PER_CALL records, then one record per call for a call that failed on
+ * its data): the path for batches Redis rejects part of. */
+static enum sink_rc write_each(struct backend *b, struct sink_batch *batch, char *err, size_t errlen)
 {
-    enum sink_rc rc = connect_redis(b, err, errlen);
-    if (rc != SINK_OK)
-        return rc;
+    enum sink_rc rc = SINK_OK;
     struct call *call = malloc(sizeof *call);
     struct summary *s = malloc(sizeof *s * (size_t)(batch->n ? batch->n : 1));
     int *idx = malloc(sizeof *idx * (size_t)(batch->n ? batch->n : 1));
@@ -279,17 +326,269 @@ static enum sink_rc write_redis(struct backend *b, struct sink_batch *batch, cha
         if (rc != SINK_OK)
             goto out;
     }
-    for (int i = 0; i < batch->n; i++)
-        if (!batch->r[i].dead) {
-            b->rows++;
-            b->bytes += (int64_t)batch->r[i].len;
-        }
 out:
     free(call);
     free(s);
     free(idx);
     free(failed);
     free(first);
+    return rc;
+}
+
+static uint64_t name_hash(const char *p)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h;
+}
+
+static int co_grow(struct coalesce *co, int n)
+{
+    if (n <= co->cap)
+        return 0;
+    size_t nslot = 16;
+    while (nslot < (size_t)n * 2)
+        nslot <<= 1;
+    struct summary *s = realloc(co->s, (size_t)n * sizeof *s);
+    if (s)
+        co->s = s;
+    int *live = realloc(co->live, (size_t)n * sizeof *live);
+    if (live)
+        co->live = live;
+    int *uni_of = realloc(co->uni_of, (size_t)n * sizeof *uni_of);
+    if (uni_of)
+        co->uni_of = uni_of;
+    struct unicorn *uni = realloc(co->uni, (size_t)n * sizeof *uni);
+    if (uni)
+        co->uni = uni;
+    int *slot = realloc(co->slot, nslot * sizeof *slot);
+    if (slot)
+        co->slot = slot, co->nslot = nslot;
+    char(*num)[6][32] = realloc(co->num, (size_t)n * sizeof *num);
+    if (num)
+        co->num = num;
+    if (!s || !live || !uni_of || !uni || !slot || !num)
+        return -1;
+    co->cap = n;
+    return 0;
+}
+
+static void co_free(struct coalesce *co)
+{
+    free(co->s);
+    free(co->live);
+    free(co->uni_of);
+    free(co->uni);
+    free(co->slot);
+    free(co->num);
+    free(co->keys);
+    memset(co, 0, sizeof *co);
+}
+
+/* Append "unicorn:<encoded>" plus suffix to the key buffer; its offset, or
+ * (size_t)-1 out of memory. */
+static size_t key_put(struct coalesce *co, const char *enc, size_t elen, const char *suffix)
+{
+    size_t need = 8 + elen + strlen(suffix) + 1;
+    if (co->keys_len + need > co->keys_cap) {
+        size_t cap = co->keys_cap ? co->keys_cap * 2 : 65536;
+        while (cap < co->keys_len + need)
+            cap *= 2;
+        char *k = realloc(co->keys, cap);
+        if (!k)
+            return (size_t)-1;
+        co->keys = k;
+        co->keys_cap = cap;
+    }
+    size_t at = co->keys_len;
+    co->keys_len += (size_t)sprintf(co->keys + at, "unicorn:%.*s%s", (int)elen, enc, suffix) + 1;
+    return at;
+}
+
+/* Group the decoded records by unicorn: each unicorn's latest summary (a
+ * later one of the same minute wins, as applied in order), its keys. The
+ * number of unicorns, or -1 out of memory. */
+static int co_group(struct coalesce *co, int nlive)
+{
+    memset(co->slot, 0, co->nslot * sizeof *co->slot);
+    co->keys_len = 0;
+    size_t mask = co->nslot - 1;
+    int nu = 0;
+    for (int k = 0; k < nlive; k++) {
+        int i = co->live[k];
+        const struct summary *x = &co->s[i];
+        size_t h = (size_t)name_hash(x->name) & mask;
+        int u = -1;
+        for (; co->slot[h]; h = (h + 1) & mask)
+            if (strcmp(co->s[co->uni[co->slot[h] - 1].latest].name, x->name) == 0) {
+                u = co->slot[h] - 1;
+                break;
+            }
+        if (u < 0) {
+            char enc[3 * 256 + 1];
+            size_t el = rf_rediskey_name(x->name, strlen(x->name), enc, sizeof enc);
+            u = nu++;
+            co->slot[h] = u + 1;
+            co->uni[u].latest = i;
+            if ((co->uni[u].hkey = key_put(co, enc, el, "")) == (size_t)-1 ||
+                (co->uni[u].zkey = key_put(co, enc, el, ":minutes")) == (size_t)-1)
+                return -1;
+        } else if (x->status_ms >= co->s[co->uni[u].latest].status_ms) {
+            co->uni[u].latest = i;
+        }
+        co->uni_of[i] = u;
+    }
+    return nu;
+}
+
+/* Read n replies. An outage or a lost connection is a RETRY (and err); an
+ * error about the data only sets *data_error. */
+static enum sink_rc drain_replies(struct backend *b, int n, int *data_error, char *err, size_t errlen)
+{
+    enum sink_rc rc = SINK_OK;
+    for (int i = 0; i < n; i++) {
+        redisReply *r = NULL;
+        if (redisGetReply(b->c, (void **)&r) != REDIS_OK) {
+            snprintf(err, errlen, "Redis %s: %s", b->url, b->c->errstr);
+            drop(b);
+            return SINK_RETRY;
+        }
+        if (r->type == REDIS_REPLY_ERROR) {
+            if (outage_reply(r->str)) {
+                if (rc == SINK_OK)
+                    snprintf(err, errlen, "Redis %s: %s", b->url, r->str);
+                rc = SINK_RETRY;
+            } else {
+                *data_error = 1;
+            }
+        }
+        freeReplyObject(r);
+    }
+    if (rc != SINK_OK)
+        drop(b);
+    return rc;
+}
+
+#define CMD(...)                                                                                                   \
+    do {                                                                                                           \
+        const char *av_[] = {__VA_ARGS__};                                                                         \
+        redisAppendCommandArgv(b->c, (int)(sizeof av_ / sizeof *av_), av_, NULL);                                  \
+        sent++;                                                                                                    \
+    } while (0)
+
+/* The first pipeline: hashes (compare and set, in calls of PER_CALL
+ * unicorns), each record's minute, one trim per unicorn. Returns the
+ * number of commands appended. */
+static int append_state(struct backend *b, struct call *call, const struct sink_batch *batch, int nlive, int nu)
+{
+    struct coalesce *co = &b->co;
+    int sent = 0;
+    char numkeys[16], keepneg[16];
+    snprintf(keepneg, sizeof keepneg, "%d", -KEEP_MINUTES - 1);
+    for (int u0 = 0; u0 < nu; u0 += PER_CALL) {
+        int m = nu - u0 < PER_CALL ? nu - u0 : PER_CALL, k = 0;
+        snprintf(numkeys, sizeof numkeys, "%d", m);
+        call->argv[k++] = "EVALSHA";
+        call->argv[k++] = b->hash_sha;
+        call->argv[k++] = numkeys;
+        for (int u = u0; u < u0 + m; u++)
+            call->argv[k++] = co->keys + co->uni[u].hkey;
+        for (int u = u0; u < u0 + m; u++) {
+            int i = co->uni[u].latest;
+            call->argv[k++] = co->s[i].name;
+            call->argv[k++] = co->s[i].status_time;
+            for (int f = 1; f < 6; f++)
+                call->argv[k++] = co->num[i][f];
+        }
+        redisAppendCommandArgv(b->c, k, call->argv, NULL);
+        sent++;
+    }
+    for (int q = 0; q < nlive; q++) {
+        int i = co->live[q];
+        const char *z = co->keys + co->uni[co->uni_of[i]].zkey, *score = co->num[i][0];
+        CMD("ZREMRANGEBYSCORE", z, score, score);
+        const char *av[] = {"ZADD", z, score, batch->r[i].value};
+        size_t al[] = {4, strlen(z), strlen(score), batch->r[i].len}; /* the JSON as it came */
+        redisAppendCommandArgv(b->c, 4, av, al);
+        sent++;
+    }
+    for (int u = 0; u < nu; u++)
+        CMD("ZREMRANGEBYRANK", co->keys + co->uni[u].zkey, "0", keepneg);
+    return sent;
+}
+
+/* The second pipeline: the names (SADD in calls of PER_CALL), a publish
+ * per record. Returns the number of commands appended. */
+static int append_news(struct backend *b, struct call *call, const struct sink_batch *batch, int nlive, int nu)
+{
+    struct coalesce *co = &b->co;
+    int sent = 0;
+    for (int u0 = 0; u0 < nu; u0 += PER_CALL) {
+        int m = nu - u0 < PER_CALL ? nu - u0 : PER_CALL, k = 0;
+        call->argv[k++] = "SADD";
+        call->argv[k++] = "unicorns";
+        for (int u = u0; u < u0 + m; u++)
+            call->argv[k++] = co->s[co->uni[u].latest].name;
+        redisAppendCommandArgv(b->c, k, call->argv, NULL);
+        sent++;
+    }
+    for (int q = 0; q < nlive; q++) {
+        int i = co->live[q];
+        const char *av[] = {"PUBLISH", "rydeflow:summaries", batch->r[i].value};
+        size_t al[] = {7, 18, batch->r[i].len};
+        redisAppendCommandArgv(b->c, 3, av, al);
+        sent++;
+    }
+    return sent;
+}
+#undef CMD
+
+static enum sink_rc write_redis(struct backend *b, struct sink_batch *batch, char *err, size_t errlen)
+{
+    enum sink_rc rc = connect_redis(b, err, errlen);
+    if (rc != SINK_OK)
+        return rc;
+    struct coalesce *co = &b->co;
+    if (co_grow(co, batch->n) < 0 || (!b->call && !(b->call = malloc(sizeof *b->call)))) {
+        snprintf(err, errlen, "out of memory");
+        return SINK_RETRY;
+    }
+    int nlive = 0;
+    for (int i = 0; i < batch->n; i++) {
+        struct sink_record *r = &batch->r[i];
+        if (summary_decode(r->value, r->len, &co->s[i], r->why, sizeof r->why) < 0) {
+            r->dead = SINK_DEAD_DECODE;
+            continue;
+        }
+        co->live[nlive++] = i;
+        const struct summary *x = &co->s[i];
+        snprintf(co->num[i][0], 32, "%lld", (long long)x->status_ms);
+        snprintf(co->num[i][1], 32, "%.17g", x->distance);
+        snprintf(co->num[i][2], 32, "%lld", x->min_magic);
+        snprintf(co->num[i][3], 32, "%lld", x->max_magic);
+        snprintf(co->num[i][4], 32, "%lld", x->min_health);
+        snprintf(co->num[i][5], 32, "%lld", x->max_health);
+    }
+    int nu = co_group(co, nlive);
+    if (nu < 0) {
+        snprintf(err, errlen, "out of memory");
+        return SINK_RETRY;
+    }
+    int data_error = 0;
+    if (nlive > 0) {
+        rc = drain_replies(b, append_state(b, b->call, batch, nlive, nu), &data_error, err, errlen);
+        if (rc == SINK_OK && !data_error)
+            rc = drain_replies(b, append_news(b, b->call, batch, nlive, nu), &data_error, err, errlen);
+        if (rc == SINK_OK && data_error)
+            rc = write_each(b, batch, err, errlen);
+    }
+    if (rc == SINK_OK)
+        for (int i = 0; i < batch->n; i++)
+            if (!batch->r[i].dead) {
+                b->rows++;
+                b->bytes += (int64_t)batch->r[i].len;
+            }
     return rc;
 }
 
@@ -304,6 +603,8 @@ static void close_redis(struct backend *b)
     if (!b)
         return;
     drop(b);
+    co_free(&b->co);
+    free(b->call);
     free(b);
 }
 

@@ -62,9 +62,12 @@ check_match "  members are the summaries' JSON" "$(rcli ZRANGE "unicorn:Einhörn
 # 4. A replay (a new group reads everything again) changes nothing.
 before=$(psql_q "SELECT md5(string_agg(t18_$$::text, ',' ORDER BY name, status_time)) FROM t18_$$")
 rbefore=$(rcli HGETALL "unicorn:Unicorn-007" | md5sum)
+versions() { psql_q "SELECT md5(string_agg(xmin::text || ctid::text, ',' ORDER BY name, status_time)) FROM t18_$$"; }
+vbefore=$(versions)
 timeout 60 "$RF_BIN/sink" "${S[@]}" -G "g2-$SUM" 2>/dev/null
 check_eq "a replay exits 0" "$?" 0
 check_eq "  PostgreSQL is unchanged" "$(psql_q "SELECT md5(string_agg(t18_$$::text, ',' ORDER BY name, status_time)) FROM t18_$$")" "$before"
+check_eq "  and not one row was written again (no new row versions)" "$(versions)" "$vbefore"
 check_eq "  Redis is unchanged" "$(rcli HGETALL "unicorn:Unicorn-007" | md5sum)" "$rbefore"
 check_eq "  the minutes are not doubled" "$(rcli ZCARD "unicorn:Unicorn-007:minutes")" 12
 
