@@ -9,7 +9,7 @@
 FROM debian:12 AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
         build-essential pkg-config librdkafka-dev libevent-dev libhiredis-dev libjansson-dev libpq-dev \
-        libcurl4-openssl-dev libssl-dev zlib1g-dev libwslay-dev npm ca-certificates \
+        libcurl4-openssl-dev libssl-dev zlib1g-dev libdeflate-dev libwslay-dev npm ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -21,7 +21,7 @@ RUN make -j"$(nproc)" programs
 FROM debian:12-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
         librdkafka1 libevent-2.1-7 libevent-pthreads-2.1-7 libhiredis0.14 libjansson4 libpq5 libcurl4 \
-        libssl3 zlib1g libwslay1 ca-certificates \
+        libssl3 zlib1g libdeflate0 libwslay1 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home-dir /opt/rydeflow rydeflow
 WORKDIR /opt/rydeflow

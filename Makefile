@@ -11,11 +11,11 @@
 
 BUILD ?= release
 CC ?= cc
-PKGS := rdkafka libevent libevent_pthreads jansson libcurl libssl libcrypto hiredis libpq
+PKGS := rdkafka libevent libevent_pthreads jansson libcurl libssl libcrypto hiredis libpq libdeflate
 
 BASE_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers \
                -D_GNU_SOURCE -g -Icommon -Isqlcore $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka -levent -levent_pthreads -ljansson -lcurl -lssl -lcrypto -lhiredis -lpq) -lwslay \
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka -levent -levent_pthreads -ljansson -lcurl -lssl -lcrypto -lhiredis -lpq -ldeflate) -lwslay \
           -lpthread -lm -lz
 
 ifeq ($(BUILD),asan)

@@ -21,7 +21,24 @@ struct rf_s3 {
     char base[512];     /* the endpoint's path, if any ("" usually) */
     char key[256], secret[256]; /* "" when anonymous */
     char token[2048];   /* session token, or "" */
+    /* Connections are kept and reused between requests (and between the
+     * threads that share this client): a share of curl's connection cache,
+     * guarded by one mutex. */
+    CURLSH *share;
+    pthread_mutex_t lock;
 };
+
+static void share_lock(CURL *c, curl_lock_data d, curl_lock_access a, void *u)
+{
+    (void)c, (void)d, (void)a;
+    pthread_mutex_lock(&((struct rf_s3 *)u)->lock);
+}
+
+static void share_unlock(CURL *c, curl_lock_data d, void *u)
+{
+    (void)c, (void)d;
+    pthread_mutex_unlock(&((struct rf_s3 *)u)->lock);
+}
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -81,11 +98,27 @@ struct rf_s3 *rf_s3_new(const char *url, const char *endpoint, const char **pref
         snprintf(s->secret, sizeof s->secret, "%s", secret);
     }
     snprintf(s->token, sizeof s->token, "%s", env("AWS_SESSION_TOKEN", NULL, ""));
+    pthread_mutex_init(&s->lock, NULL);
+    if ((s->share = curl_share_init())) {
+        curl_share_setopt(s->share, CURLSHOPT_LOCKFUNC, share_lock);
+        curl_share_setopt(s->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+        curl_share_setopt(s->share, CURLSHOPT_USERDATA, s);
+        curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+        curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    }
     *prefix = s->prefix;
     return s;
 }
 
-void rf_s3_free(struct rf_s3 *s) { free(s); }
+void rf_s3_free(struct rf_s3 *s)
+{
+    if (!s)
+        return;
+    if (s->share)
+        curl_share_cleanup(s->share);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
 const char *rf_s3_bucket(const struct rf_s3 *s) { return s->bucket; }
 
 /* ---- requests ---------------------------------------------------------------- */
@@ -227,6 +260,8 @@ static long request(const struct rf_s3 *s, const char *method, const char *key, 
         return -1;
     }
     struct buf sink = {0};
+    if (s->share)
+        curl_easy_setopt(c, CURLOPT_SHARE, s->share);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);

@@ -17,20 +17,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* After a fatal error: if it is the producer's fencing while this member
- * still holds its partitions, start a new producer and redo the work since
- * the last commit (as Kafka Streams does). The usual cause is Kafka away
- * for longer than transaction.timeout.ms: the coordinator aborts the open
- * transaction and bumps the epoch. A real twin (the same group.instance.id
+/* After a fatal error: if it is the producer's fencing or broken sequence
+ * (txn_renewable) while this member still holds its partitions, start a new
+ * producer and redo the work since the last commit (as Kafka Streams does).
+ * The usual causes: Kafka away for longer than transaction.timeout.ms (the
+ * coordinator aborts the open transaction and bumps the epoch), a broker
+ * restart that librdkafka's sequence numbers do not survive. A real twin (the same group.instance.id
  * twice) is fenced out of the group too and stops; three renewals without
  * a commit between them stop as well, so two twins cannot take turns for
  * ever. 0 if renewed (P no longer failed), -1 if P stays failed. */
-static int renew_fenced(struct proc *P)
+static int renew_producer(struct proc *P)
 {
-    if (!P->txn || !txn_fenced(P->txn) || rd_kafka_fatal_error(P->c, NULL, 0) || P->renewals >= 3)
+    if (!P->txn || !txn_renewable(P->txn) || rd_kafka_fatal_error(P->c, NULL, 0) || P->renewals >= 3)
         return -1;
-    rf_warn("%s: the transaction was fenced (Kafka away for longer than transaction.timeout.ms?): starting a new "
-            "producer and redoing the work since the last commit", P->err);
+    rf_warn("%s: the transactional producer failed fatally (fenced, or its sequence numbers broken by a broker "
+            "restart): starting a new producer and redoing the work since the last commit", P->err);
     char err[512];
     txn_free(P->txn);
     if (!(P->txn = txn_new(P->cfg->brokers, &P->cfg->props, P->txn_id, (int)P->cfg->timeout_ms, err, sizeof err))) {
@@ -120,13 +121,13 @@ int proc_commit(struct proc *P)
  * stall), leave with what is not committed aborted and join again with a
  * new consumer (and, if it was fenced too, a new producer); the work since
  * the last commit is redone. Within rf_fence_budget; a real twin stops
- * this one. Otherwise the producer's fencing (renew_fenced). 0 if renewed. */
+ * this one. Otherwise the producer (renew_producer). 0 if renewed. */
 int proc_renew(struct proc *P)
 {
     if (!P->c)
         return -1;
     if (!rf_kafka_instance_fenced(P->c))
-        return renew_fenced(P);
+        return renew_producer(P);
     if (!rf_fence_budget_take(&P->fences, rf_time_now_ms())) {
         rf_error("%s", P->err);
         snprintf(P->err, sizeof P->err, "fenced as a static member %d times in %d minutes: is another processor "

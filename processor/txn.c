@@ -89,14 +89,17 @@ void txn_free(struct txn *t)
 
 rd_kafka_t *txn_handle(struct txn *t) { return t->rk; }
 
-int txn_fenced(struct txn *t)
+int txn_renewable(struct txn *t)
 {
     rd_kafka_resp_err_t e = rd_kafka_fatal_error(t->rk, NULL, 0);
     /* INVALID_TXN_STATE: the coordinator had already ended the transaction
      * (its own timeout abort) when this producer's abort or commit came, in
-     * a broker restart or pause; a new producer's init settles it too. */
+     * a broker restart or pause; a new producer's init settles it too. The
+     * sequence errors: the open transaction is aborted by the new producer's
+     * init, and the work since the last commit is redone. */
     return e == RD_KAFKA_RESP_ERR__FENCED || e == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
-           e == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH || e == RD_KAFKA_RESP_ERR_INVALID_TXN_STATE;
+           e == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH || e == RD_KAFKA_RESP_ERR_INVALID_TXN_STATE ||
+           e == RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER || e == RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID;
 }
 int txn_open(const struct txn *t) { return t->open; }
 int64_t txn_open_since_ms(const struct txn *t) { return t->since_ms; }

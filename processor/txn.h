@@ -49,14 +49,16 @@ enum txn_result { TXN_OK = 0, TXN_ABORTED = 1, TXN_FATAL = -1 };
 enum txn_result txn_commit(struct txn *t, rd_kafka_topic_partition_list_t *offsets,
                            rd_kafka_consumer_group_metadata_t *cgmd, int (*running)(void), int give_up_ms,
                            char *err, size_t errlen);
-/* 1 if the producer's fatal error is a fencing: a newer producer with the
- * same transactional.id, or (the usual case) the coordinator's own abort of
- * a transaction that outlived transaction.timeout.ms while Kafka was away
- * (seen as a fencing, or as INVALID_TXN_STATE when the producer's own end
- * of the transaction came after the coordinator's).
- * Either way a new producer (txn_new) may take over; the caller tells the
- * two apart by its consumer's membership. */
-int txn_fenced(struct txn *t);
+/* 1 if the producer's fatal error is one a new producer (txn_new, which
+ * aborts the open transaction) gets past: a fencing (a newer producer with
+ * the same transactional.id, or, the usual case, the coordinator's own
+ * abort of a transaction that outlived transaction.timeout.ms while Kafka
+ * was away, seen as a fencing or as INVALID_TXN_STATE when the producer's
+ * own end of the transaction came after the coordinator's), or a broken
+ * sequence (librdkafka's "sequence desynchronization" after a broker
+ * restart: OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID). A real twin
+ * is told apart by the caller, by its consumer's membership. */
+int txn_renewable(struct txn *t);
 /* Abort the open transaction (if any). TXN_OK or TXN_FATAL. */
 enum txn_result txn_abort(struct txn *t, char *err, size_t errlen);
 

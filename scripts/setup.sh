@@ -23,6 +23,7 @@ DEBS=(
     "zlib1g-dev:/usr/include/zlib.h"
     "libwslay-dev:/usr/include/wslay/wslay.h"
     "libssl-dev:/usr/include/openssl/sha.h"
+    "libdeflate-dev:/usr/include/libdeflate.h"
     "redis-server:/usr/bin/redis-server"
     "redis-tools:/usr/bin/redis-cli"
     "postgresql-15:/usr/lib/postgresql/15/bin/postgres"

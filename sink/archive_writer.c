@@ -1,4 +1,4 @@
-/* archive.c - the archive destination (the Firehose analogue): raw events
+/* archive_writer.c - the archive destination (the Firehose analogue): raw events
  * as gzip NDJSON objects in DESIGN.md's layout, in a directory (file://) or
  * on S3 (s3://bucket/prefix):
  *   <root>/<topic>/year=YYYY/month=MM/day=DD/hour=HH/<topic>+<partition>+<first offset>.ndjson.gz
@@ -34,8 +34,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <libdeflate.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #define MARKER "_rydeflow_partitioned_by_event_time"
 
@@ -59,6 +59,9 @@ struct backend {
     int marker_done;
     struct object *objs;  /* by partition */
     int nobjs;
+    struct libdeflate_compressor *gz;
+    char *gzbuf;          /* the last object compressed */
+    size_t gzcap;
     int64_t objects, bytes;
 };
 
@@ -159,31 +162,24 @@ static int put(struct backend *b, const char *rel_dir, const char *name, const c
     return write_file(dir, name, data, len, err, errlen);
 }
 
-static int gzip_buf(const char *in, size_t len, char **out, size_t *outlen)
+/* gzip at level 1 with libdeflate (whole buffers, about three times zlib's
+ * speed at its level 1 for a similar size): the output buffer and the
+ * compressor are the backend's, kept between objects. */
+static int gzip_buf(struct backend *b, const char *in, size_t len, char **out, size_t *outlen)
 {
-    z_stream z = {0};
-    /* level 1: NDJSON still shrinks about 6x, at several times the speed of the default */
-    if (deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (!b->gz && !(b->gz = libdeflate_alloc_compressor(1)))
         return -1;
-    size_t cap = deflateBound(&z, (uLong)len) + 64;
-    char *buf = malloc(cap);
-    if (!buf) {
-        deflateEnd(&z);
-        return -1;
+    size_t bound = libdeflate_gzip_compress_bound(b->gz, len);
+    if (bound > b->gzcap) {
+        char *nb = realloc(b->gzbuf, bound);
+        if (!nb)
+            return -1;
+        b->gzbuf = nb;
+        b->gzcap = bound;
     }
-    z.next_in = (unsigned char *)in;
-    z.avail_in = (uInt)len;
-    z.next_out = (unsigned char *)buf;
-    z.avail_out = (uInt)cap;
-    int rc = deflate(&z, Z_FINISH);
-    *outlen = cap - z.avail_out;
-    deflateEnd(&z);
-    if (rc != Z_STREAM_END) {
-        free(buf);
-        return -1;
-    }
-    *out = buf;
-    return 0;
+    *outlen = libdeflate_gzip_compress(b->gz, in, len, b->gzbuf, b->gzcap);
+    *out = b->gzbuf;
+    return *outlen ? 0 : -1;
 }
 
 /* Write partition p's open object; it stays open (and is written again
@@ -202,12 +198,11 @@ static enum sink_rc write_object(struct backend *b, int32_t p, char *err, size_t
     snprintf(name, sizeof name, "%s+%d+%020lld.ndjson.gz", b->topic, (int)p, (long long)o->first_offset);
     char *gz;
     size_t gzlen;
-    if (gzip_buf(o->raw, o->len, &gz, &gzlen) < 0) {
+    if (gzip_buf(b, o->raw, o->len, &gz, &gzlen) < 0) {
         snprintf(err, errlen, "out of memory compressing %s", name);
         return SINK_RETRY;
     }
     int rc = put(b, dir, name, gz, gzlen, err, errlen);
-    free(gz);
     if (rc < 0)
         return SINK_RETRY;
     b->objects++;
@@ -325,6 +320,9 @@ static void close_archive(struct backend *b)
     for (int i = 0; i < b->nobjs; i++)
         free(b->objs[i].raw);
     free(b->objs);
+    if (b->gz)
+        libdeflate_free_compressor(b->gz);
+    free(b->gzbuf);
     rf_s3_free(b->s3);
     free(b);
 }

@@ -134,12 +134,32 @@ static enum sink_rc persist(struct run *r, struct dest *d, const char *what, str
 
 static void dlq_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
-    (void)rk;
     if (m->err) {
         struct run *r = opaque;
         r->dlq_failed++;
-        rf_error("a dead letter was not delivered: %s", rd_kafka_err2str(m->err));
+        /* failed by a fatally broken producer: the batch is written again
+         * with a new one (write_batch), so not an error of its own */
+        if (!rd_kafka_fatal_error(rk, NULL, 0))
+            rf_error("a dead letter was not delivered: %s", rd_kafka_err2str(m->err));
     }
+}
+
+/* The dead-letter producer failed fatally (librdkafka's idempotent
+ * producer gives up when a broker restart breaks its sequence numbers): a
+ * new one. 0, or -1 with r->err. */
+static int renew_dlq(struct run *r)
+{
+    char why[512], err[512];
+    rd_kafka_fatal_error(r->dlq, why, sizeof why);
+    rf_warn("the dead-letter producer failed fatally (%s): starting a new one and writing the batch again", why);
+    rd_kafka_purge(r->dlq, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(r->dlq, 0);
+    rd_kafka_destroy(r->dlq);
+    if (!(r->dlq = rf_kafka_producer_new(r->cfg->brokers, &r->cfg->props, dlq_report, r, err, sizeof err))) {
+        snprintf(r->err, sizeof r->err, "%s", err);
+        return -1;
+    }
+    return 0;
 }
 
 /* A dead letter (rf_deadletter.h) for a record destination d could not
@@ -165,7 +185,8 @@ static int send_dead(struct run *r, const char *topic, const struct dest *d, str
     }
     if (e) {
         free(buf);
-        rf_error("cannot send a dead letter: %s", rd_kafka_err2str(e));
+        if (e != RD_KAFKA_RESP_ERR__FATAL) /* fatal: the caller renews the producer */
+            rf_error("cannot send a dead letter: %s", rd_kafka_err2str(e));
         return -1;
     }
     r->dead++;
@@ -206,15 +227,16 @@ static int commit_quiet(struct run *r, int sync, int quiet)
 
 /* Every destination gets the whole batch (its own rejections only: the
  * flags are cleared before each write); each rejection is a dead letter
- * naming the destination; deliveries are awaited before the commit. */
-static int write_batch(struct run *r, struct sink_batch *batch)
+ * naming the destination; deliveries are awaited. 0, or -1 with r->err. */
+static int write_dests(struct run *r, struct sink_batch *batch)
 {
-    int64_t t0 = rf_time_mono_ns();
     for (int i = 0; i < r->nd; i++) {
         if (persist(r, &r->d[i], "writing", batch, 0, 0) != SINK_OK)
             return -1;
         for (int k = 0; k < batch->n; k++)
             if (batch->r[k].dead && send_dead(r, batch->topic, &r->d[i], &batch->r[k]) < 0) {
+                if (rd_kafka_fatal_error(r->dlq, NULL, 0))
+                    return 0; /* the caller renews the producer and writes the batch again */
                 snprintf(r->err, sizeof r->err, "cannot send dead letters");
                 return -1;
             }
@@ -224,7 +246,7 @@ static int write_batch(struct run *r, struct sink_batch *batch)
      * the sink waits with it for as long as it runs; once a shutdown is
      * asked for, 30 s more (the batch is then written again after a
      * restart, its dead letters sent again: nothing is lost). */
-    for (int waited = 0; rd_kafka_outq_len(r->dlq) > 0; waited++) {
+    for (int waited = 0; rd_kafka_outq_len(r->dlq) > 0 && !rd_kafka_fatal_error(r->dlq, NULL, 0); waited++) {
         if (rd_kafka_flush(r->dlq, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR)
             break;
         if (waited == 30)
@@ -233,6 +255,25 @@ static int write_batch(struct run *r, struct sink_batch *batch)
             snprintf(r->err, sizeof r->err, "dead letters were not delivered within 30 s of the shutdown");
             return -1;
         }
+    }
+    return 0;
+}
+
+/* The batch to every destination (write_dests), then the offsets it covers
+ * are marked for the commit. */
+static int write_batch(struct run *r, struct sink_batch *batch)
+{
+    int64_t t0 = rf_time_mono_ns();
+    for (int attempt = 0;; attempt++) {
+        if (write_dests(r, batch) < 0)
+            return -1;
+        /* a dead-letter producer broken for good: a new one, and the batch
+         * again (idempotent; its dead letters may then be sent twice) */
+        if (!rd_kafka_fatal_error(r->dlq, NULL, 0) || attempt == RF_FENCE_MAX)
+            break;
+        if (renew_dlq(r) < 0)
+            return -1;
+        r->dlq_failed = 0;
     }
     if (r->dlq_failed) {
         snprintf(r->err, sizeof r->err, "%" PRId64 " dead letters could not be delivered", r->dlq_failed);

@@ -27,7 +27,10 @@ done
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 LOGS="$ROOT/var/test-logs"
-rm -rf "$LOGS"; mkdir -p "$LOGS"
+# A whole run starts with no logs; a run of some tests replaces only theirs
+# (another run's logs, still being written, stay).
+if [ -z "$PATTERN" ]; then rm -rf "$LOGS"; else rm -f "$LOGS"/*/*"$PATTERN"*.log; fi
+mkdir -p "$LOGS"
 PASS=0; FAIL=0; FAILED_TESTS=()
 
 bindir() { [ "$1" = asan ] && echo "$ROOT/build/asan/bin" || echo "$ROOT/bin"; }

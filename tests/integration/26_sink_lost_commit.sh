@@ -2,7 +2,8 @@
 # the sink writes nothing past the cut until its offsets are committed. With
 # every offset commit failing (injected on the dev broker), then kill -9 and
 # a restart that replays from the last commit, the archive holds each event
-# exactly once.
+# exactly once. A dead-letter producer that fails fatally is replaced and no
+# dead letter is lost.
 source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
 env_need devbroker
@@ -36,4 +37,20 @@ timeout 60 "$RF_BIN/sink" "${S[@]}" --exit-at-end 2>"$W/sink2.err"
 check_eq "a restarted sink replays from the last commit and exits 0" "$?" 0
 check_eq "the archive holds 200 events" "$(archived)" 200
 check_eq "  each exactly once" "$(python3 -c 'import gzip, glob, sys; l = [x for f in glob.glob(sys.argv[1] + "/**/*.ndjson.gz", recursive=True) for x in gzip.open(f)]; print(len(l) - len(set(l)))' "$A/$T")" 0
+
+# 2. The dead-letter producer fails fatally (a sequence error, as after a
+# broker restart): the sink starts a new one and writes the batch again.
+T2=$(uniq_topic bad)
+for t in "$T2" "$T2-dead"; do devbroker_cmd "topic $t 1" >/dev/null; done
+{ "$RF_BIN/producer" --print -n 5 -c 5 --start-time "2026-11-22 07:00:00"; printf 'not json %d\n' 1 2 3; } 2>/dev/null |
+    kcat -P -b "$B" -t "$T2"
+check_eq "the next produce request gets a sequence error" \
+    "$(devbroker_cmd 'error Produce OUT_OF_ORDER_SEQUENCE_NUMBER 1')" ok
+timeout 60 "$RF_BIN/sink" -b "$B" -t "$T2" --to "file://$W/archive2" -G "g-$T2" --deadletter-topic "$T2-dead" \
+    --status-interval 1h --exit-at-end 2>"$W/sink3.err"
+check_eq "the sink goes on with a new dead-letter producer (exit 0)" "$?" 0
+check_match "  saying why" "$(cat "$W/sink3.err")" "the dead-letter producer failed fatally .*: starting a new one"
+check_eq "  every bad record has its dead letter" \
+    "$("$RF_BIN/consumer" -b "$B" -t "$T2-dead" 2>/dev/null | python3 -c 'import json, sys; print(len({json.loads(l)["offset"] for l in sys.stdin}))')" 3
+check "  no error reported" bash -c "! grep -q ': error: ' '$W/sink3.err'"
 finish

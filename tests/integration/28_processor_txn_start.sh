@@ -23,4 +23,20 @@ timeout 120 "$RF_BIN/processor" -b "$B" -f "$W/q.sql" -G "g-$T" --late-topic "$T
 check_eq "the processor keeps trying, starts and runs to the end (exit 0)" "$?" 0
 check_match "  it said it was retrying" "$(cat "$W/processor.err")" "cannot start transactions yet .*: retrying"
 check_eq "  and wrote the closed windows" "$("$RF_BIN/consumer" -b "$B" -t "$T-summary" 2>/dev/null | wc -l)" 10
+
+# A broker answers a produce request with a sequence error (as after a broker
+# restart librdkafka's sequence numbers do not survive): the transactional
+# producer fails fatally; the processor starts a new one, redoes the work
+# since its last commit, and each window is written once.
+for t in "$T-2summary" "$T-2late" "$T-2dead"; do devbroker_cmd "topic $t 1" >/dev/null; done
+sed "s/topic='$T-summary'/topic='$T-2summary'/" "$W/q.sql" >"$W/q2.sql"
+check_eq "the next produce request gets a sequence error" \
+    "$(devbroker_cmd 'error Produce OUT_OF_ORDER_SEQUENCE_NUMBER 1')" ok
+timeout 120 "$RF_BIN/processor" -b "$B" -f "$W/q2.sql" -G "g2-$T" --late-topic "$T-2late" --deadletter-topic "$T-2dead" \
+    --timeout 10s --status-interval 1h --exit-at-end 2>"$W/processor2.err"
+check_eq "the processor renews its producer and runs to the end (exit 0)" "$?" 0
+check_match "  saying why" "$(cat "$W/processor2.err")" \
+    "the transactional producer failed fatally .*: starting a new producer and redoing the work since the last commit"
+"$RF_BIN/consumer" -b "$B" -t "$T-2summary" 2>/dev/null | sort >"$W/summary2"
+check_eq "  each closed window once" "$(sort -u "$W/summary2" | wc -l):$(wc -l <"$W/summary2")" 10:10
 finish
