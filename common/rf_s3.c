@@ -22,22 +22,25 @@ struct rf_s3 {
     char key[256], secret[256]; /* "" when anonymous */
     char token[2048];   /* session token, or "" */
     /* Connections are kept and reused between requests (and between the
-     * threads that share this client): a share of curl's connection cache,
-     * guarded by one mutex. */
+     * threads that share this client): a share of curl's connection cache
+     * and DNS cache, each data kind behind its own mutex (curl may hold one
+     * while it takes another). */
     CURLSH *share;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock[CURL_LOCK_DATA_LAST];
 };
 
 static void share_lock(CURL *c, curl_lock_data d, curl_lock_access a, void *u)
 {
-    (void)c, (void)d, (void)a;
-    pthread_mutex_lock(&((struct rf_s3 *)u)->lock);
+    (void)c, (void)a;
+    if (d >= 0 && d < CURL_LOCK_DATA_LAST)
+        pthread_mutex_lock(&((struct rf_s3 *)u)->lock[d]);
 }
 
 static void share_unlock(CURL *c, curl_lock_data d, void *u)
 {
-    (void)c, (void)d;
-    pthread_mutex_unlock(&((struct rf_s3 *)u)->lock);
+    (void)c;
+    if (d >= 0 && d < CURL_LOCK_DATA_LAST)
+        pthread_mutex_unlock(&((struct rf_s3 *)u)->lock[d]);
 }
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -98,7 +101,8 @@ struct rf_s3 *rf_s3_new(const char *url, const char *endpoint, const char **pref
         snprintf(s->secret, sizeof s->secret, "%s", secret);
     }
     snprintf(s->token, sizeof s->token, "%s", env("AWS_SESSION_TOKEN", NULL, ""));
-    pthread_mutex_init(&s->lock, NULL);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&s->lock[i], NULL);
     if ((s->share = curl_share_init())) {
         curl_share_setopt(s->share, CURLSHOPT_LOCKFUNC, share_lock);
         curl_share_setopt(s->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
@@ -116,7 +120,8 @@ void rf_s3_free(struct rf_s3 *s)
         return;
     if (s->share)
         curl_share_cleanup(s->share);
-    pthread_mutex_destroy(&s->lock);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_destroy(&s->lock[i]);
     free(s);
 }
 const char *rf_s3_bucket(const struct rf_s3 *s) { return s->bucket; }
