@@ -2,6 +2,7 @@
 #include "fleet.h"
 
 #include "rf_event.h"
+#include "rf_hash.h"
 #include "rf_json.h"
 #include "rf_kafka.h"
 #include "rf_log.h"
@@ -56,13 +57,7 @@ struct fleet {
     int sources_up, sources;
 };
 
-static uint64_t hash_name(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
+static uint64_t hash_name(const char *s) { return rf_hash_str(RF_HASH_INIT, s); }
 
 /* Rebuild the name index with cap slots (a power of two), in place when
  * the size stays (that cannot fail). 0, or -1 when a new array cannot be

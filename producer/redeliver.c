@@ -1,6 +1,7 @@
 /* redeliver.c - the messages a fatally failed producer still held, and which
  * of them are already in the log (see redeliver.h). */
 #include "redeliver.h"
+#include "rf_hash.h"
 #include "rf_kafka.h"
 #include "rf_time.h"
 
@@ -114,16 +115,12 @@ static int64_t floor_of(const struct redeliver *l, int topic, int32_t partition)
 /* FNV-1a over topic, partition, key and value. */
 static uint64_t msg_hash(int topic, int32_t partition, const void *key, size_t klen, const void *val, size_t vlen)
 {
-    uint64_t h = 1469598103934665603ull;
-    const unsigned char *p;
-    h = (h ^ (uint64_t)(unsigned)topic) * 1099511628211ull;
-    h = (h ^ (uint64_t)(uint32_t)partition) * 1099511628211ull;
-    h = (h ^ (uint64_t)klen) * 1099511628211ull;
-    for (p = key; p && klen--; p++)
-        h = (h ^ *p) * 1099511628211ull;
-    for (p = val; vlen--; p++)
-        h = (h ^ *p) * 1099511628211ull;
-    return h;
+    uint64_t h = rf_hash_u64(RF_HASH_INIT, (uint64_t)(unsigned)topic);
+    h = rf_hash_u64(h, (uint64_t)(uint32_t)partition);
+    h = rf_hash_u64(h, (uint64_t)klen);
+    if (key)
+        h = rf_hash_bytes(h, key, klen);
+    return rf_hash_bytes(h, val, vlen);
 }
 
 static int same(const struct redeliver_msg *r, int topic, int32_t partition, const void *key, size_t klen,

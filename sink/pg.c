@@ -13,6 +13,7 @@
  * with PostgreSQL's message. A lost connection is a RETRY. */
 #include "backend.h"
 
+#include "rf_hash.h"
 #include "rf_log.h"
 
 #include <libpq-fe.h>
@@ -243,9 +244,7 @@ static void mark_superseded(struct backend *b, const struct sink_batch *batch, c
     for (int i = batch->n - 1; i >= 0; i--) { /* from the end: the first seen is the one kept */
         if (batch->r[i].dead)
             continue;
-        uint64_t h = 1469598103934665603ull ^ (uint64_t)s[i].status_ms;
-        for (const char *p = s[i].name; *p; p++)
-            h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        uint64_t h = rf_hash_str(rf_hash_u64(RF_HASH_INIT, (uint64_t)s[i].status_ms), s[i].name);
         size_t k = (size_t)h & (nslot - 1);
         for (; b->slot[k]; k = (k + 1) & (nslot - 1)) {
             const struct summary *o = &s[b->slot[k] - 1];

@@ -28,6 +28,7 @@
  * letters. */
 #include "backend.h"
 
+#include "rf_hash.h"
 #include "rf_rediskey.h"
 #include "rf_redisurl.h"
 
@@ -232,8 +233,11 @@ static int outage_reply(const char *msg)
 }
 
 /* Read n replies. Each call that failed on its data (WRONGTYPE, a script
- * error) sets failed[i]; an outage or a lost connection is a RETRY. */
-static enum sink_rc read_replies(struct backend *b, int n, int *failed, char (*why)[256], char *err, size_t errlen)
+ * error) sets failed[i] (when failed is given; why[i] says why, when why
+ * is) and *any (when given); an outage or a lost connection is a RETRY,
+ * with err. */
+static enum sink_rc read_replies(struct backend *b, int n, int *failed, char (*why)[256], int *any, char *err,
+                                 size_t errlen)
 {
     enum sink_rc rc = SINK_OK;
     for (int i = 0; i < n; i++) {
@@ -243,14 +247,18 @@ static enum sink_rc read_replies(struct backend *b, int n, int *failed, char (*w
             drop(b);
             return SINK_RETRY;
         }
-        failed[i] = 0;
+        if (failed)
+            failed[i] = 0;
         if (r->type == REDIS_REPLY_ERROR) {
             if (outage_reply(r->str)) {
                 if (rc == SINK_OK)
                     snprintf(err, errlen, "Redis %s: %s", b->url, r->str);
                 rc = SINK_RETRY;
             } else {
-                failed[i] = 1;
+                if (failed)
+                    failed[i] = 1;
+                if (any)
+                    *any = 1;
                 if (why)
                     snprintf(why[i], 256, "Redis rejected the record: %s", r->str);
             }
@@ -294,7 +302,7 @@ static enum sink_rc write_each(struct backend *b, struct sink_batch *batch, char
         append_call(b, call, batch, s, idx + k, live - k < PER_CALL ? live - k : PER_CALL);
     }
     first[queued] = live;
-    if ((rc = read_replies(b, queued, failed, NULL, err, errlen)) != SINK_OK)
+    if ((rc = read_replies(b, queued, failed, NULL, NULL, err, errlen)) != SINK_OK)
         goto out;
     /* A call that failed on its data stopped part-way (a script is not
      * rolled back): write its records one call each (the writes are
@@ -314,7 +322,7 @@ static enum sink_rc write_each(struct backend *b, struct sink_batch *batch, char
         }
         for (int k = from; k < to; k++)
             append_call(b, call, batch, s, idx + k, 1);
-        rc = read_replies(b, to - from, one, why, err, errlen);
+        rc = read_replies(b, to - from, one, why, NULL, err, errlen);
         for (int k = from; rc == SINK_OK && k < to; k++)
             if (one[k - from]) {
                 struct sink_record *r = &batch->r[idx[k]];
@@ -333,14 +341,6 @@ out:
     free(failed);
     free(first);
     return rc;
-}
-
-static uint64_t name_hash(const char *p)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    return h;
 }
 
 static int co_grow(struct coalesce *co, int n)
@@ -418,7 +418,7 @@ static int co_group(struct coalesce *co, int nlive)
     for (int k = 0; k < nlive; k++) {
         int i = co->live[k];
         const struct summary *x = &co->s[i];
-        size_t h = (size_t)name_hash(x->name) & mask;
+        size_t h = (size_t)rf_hash_str(RF_HASH_INIT, x->name) & mask;
         int u = -1;
         for (; co->slot[h]; h = (h + 1) & mask)
             if (strcmp(co->s[co->uni[co->slot[h] - 1].latest].name, x->name) == 0) {
@@ -440,34 +440,6 @@ static int co_group(struct coalesce *co, int nlive)
         co->uni_of[i] = u;
     }
     return nu;
-}
-
-/* Read n replies. An outage or a lost connection is a RETRY (and err); an
- * error about the data only sets *data_error. */
-static enum sink_rc drain_replies(struct backend *b, int n, int *data_error, char *err, size_t errlen)
-{
-    enum sink_rc rc = SINK_OK;
-    for (int i = 0; i < n; i++) {
-        redisReply *r = NULL;
-        if (redisGetReply(b->c, (void **)&r) != REDIS_OK) {
-            snprintf(err, errlen, "Redis %s: %s", b->url, b->c->errstr);
-            drop(b);
-            return SINK_RETRY;
-        }
-        if (r->type == REDIS_REPLY_ERROR) {
-            if (outage_reply(r->str)) {
-                if (rc == SINK_OK)
-                    snprintf(err, errlen, "Redis %s: %s", b->url, r->str);
-                rc = SINK_RETRY;
-            } else {
-                *data_error = 1;
-            }
-        }
-        freeReplyObject(r);
-    }
-    if (rc != SINK_OK)
-        drop(b);
-    return rc;
 }
 
 #define CMD(...)                                                                                                   \
@@ -577,9 +549,9 @@ static enum sink_rc write_redis(struct backend *b, struct sink_batch *batch, cha
     }
     int data_error = 0;
     if (nlive > 0) {
-        rc = drain_replies(b, append_state(b, b->call, batch, nlive, nu), &data_error, err, errlen);
+        rc = read_replies(b, append_state(b, b->call, batch, nlive, nu), NULL, NULL, &data_error, err, errlen);
         if (rc == SINK_OK && !data_error)
-            rc = drain_replies(b, append_news(b, b->call, batch, nlive, nu), &data_error, err, errlen);
+            rc = read_replies(b, append_news(b, b->call, batch, nlive, nu), NULL, NULL, &data_error, err, errlen);
         if (rc == SINK_OK && data_error)
             rc = write_each(b, batch, err, errlen);
     }
