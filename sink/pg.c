@@ -9,8 +9,8 @@
  * once). Values travel as data (COPY text with escaping, or
  * parameters), never inside SQL text. When the batch fails on a value the
  * database rejects (a number out of range, say), the batch is written again
- * row by row, each under a savepoint, and the rejected rows are marked dead
- * with PostgreSQL's message. A lost connection is a RETRY. */
+ * with the rejected rows found by bisection under savepoints, and marked
+ * dead with PostgreSQL's message. A lost connection is a RETRY. */
 #include "backend.h"
 
 #include "rf_hash.h"
@@ -279,31 +279,51 @@ static enum sink_rc classify(struct backend *b, const char *state)
     return SINK_ERROR;
 }
 
-/* Write row by row under savepoints: rows the database rejects are marked dead. */
-static enum sink_rc row_by_row(struct backend *b, struct sink_batch *batch, const struct summary *s, char *err,
-                               size_t errlen)
+/* Rows [from, to) under a savepoint; when the database rejects them for a
+ * value, each half again, down to the single rows it rejects, which are
+ * marked dead: k bad rows of n cost about 2 k log2(n) statements, not n. */
+static enum sink_rc bisect(struct backend *b, struct sink_batch *batch, const struct summary *s, int from, int to,
+                           char *err, size_t errlen)
 {
     char state[8] = "", sql[2048];
+    int live = 0, last = -1;
+    for (int i = from; i < to; i++)
+        if (!batch->r[i].dead && !(b->superseded && b->superseded[i]))
+            live++, last = i;
+    if (live == 0)
+        return SINK_OK;
+    if (stage(b, batch, s, b->superseded, from, to, "SAVEPOINT r; ", err, errlen, state) == 0 &&
+        exec(b, upsert_sql(b, sql, sizeof sql), err, errlen, state) == 0)
+        return exec(b, "RELEASE SAVEPOINT r; TRUNCATE rf_stage", err, errlen, state) < 0 ? SINK_RETRY : SINK_OK;
+    if (conn_lost(b) || !data_error(state))
+        return classify(b, state);
+    char why[512];
+    snprintf(why, sizeof why, "%s", err);
+    if (exec(b, "ROLLBACK TO SAVEPOINT r; RELEASE SAVEPOINT r", err, errlen, state) < 0)
+        return SINK_RETRY;
+    if (live == 1) {
+        batch->r[last].dead = SINK_DEAD_STORE;
+        const char *m = strstr(why, ": ");
+        snprintf(batch->r[last].why, sizeof batch->r[last].why, "PostgreSQL rejected the row: %.200s",
+                 m ? m + 2 : why);
+        return SINK_OK;
+    }
+    int mid = from + (to - from) / 2;
+    enum sink_rc rc = bisect(b, batch, s, from, mid, err, errlen);
+    return rc != SINK_OK ? rc : bisect(b, batch, s, mid, to, err, errlen);
+}
+
+/* The batch again in one transaction, the rows the database rejects
+ * isolated by bisection and marked dead. */
+static enum sink_rc isolate_rejected(struct backend *b, struct sink_batch *batch, const struct summary *s, char *err,
+                                     size_t errlen)
+{
+    char state[8] = "";
     if (exec(b, "BEGIN", err, errlen, state) < 0)
         return SINK_RETRY;
-    for (int i = 0; i < batch->n; i++) {
-        if (batch->r[i].dead)
-            continue;
-        if (exec(b, "SAVEPOINT r", err, errlen, state) < 0)
-            return SINK_RETRY;
-        if (stage(b, batch, s, NULL, i, i + 1, "", err, errlen, state) < 0 ||
-            exec(b, upsert_sql(b, sql, sizeof sql), err, errlen, state) < 0) {
-            if (conn_lost(b) || !data_error(state))
-                return classify(b, state);
-            batch->r[i].dead = SINK_DEAD_STORE;
-            const char *m = strstr(err, ": ");
-            snprintf(batch->r[i].why, sizeof batch->r[i].why, "PostgreSQL rejected the row: %s", m ? m + 2 : err);
-            if (exec(b, "ROLLBACK TO SAVEPOINT r", err, errlen, state) < 0)
-                return SINK_RETRY;
-        }
-        if (exec(b, "RELEASE SAVEPOINT r; TRUNCATE rf_stage", err, errlen, state) < 0)
-            return SINK_RETRY;
-    }
+    enum sink_rc rc = bisect(b, batch, s, 0, batch->n, err, errlen);
+    if (rc != SINK_OK)
+        return rc;
     return exec(b, "COMMIT", err, errlen, state) < 0 ? SINK_RETRY : SINK_OK;
 }
 
@@ -342,7 +362,7 @@ static enum sink_rc write_pg(struct backend *b, struct sink_batch *batch, char *
                 exec(b, "ROLLBACK", ignored, sizeof ignored, NULL);
                 if (data_error(state)) {
                     rf_warn("%s; isolating the rejected rows", err);
-                    rc = row_by_row(b, batch, s, err, errlen);
+                    rc = isolate_rejected(b, batch, s, err, errlen);
                     if (rc != SINK_OK && !conn_lost(b))
                         exec(b, "ROLLBACK", ignored, sizeof ignored, NULL);
                 } else {
