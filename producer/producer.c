@@ -202,11 +202,27 @@ static int recover(struct run *r)
         }
         const char *topics[2] = {c->topic, c->dead_topic};
         size_t events = count_topic(&r->pending, TOPIC_EVENTS), kept = r->pending.len;
-        long found = redeliver_prune(&r->pending, topics, 2, c->brokers, &c->props, (int)c->timeout_ms, err,
-                                     sizeof err);
+        /* The partitions' ends may be unreadable for a while (a leader
+         * being elected after the broker restart that caused all this):
+         * retried with back-off as long as the program runs; only a stop
+         * sends everything again unchecked. */
+        long found;
+        int64_t backoff = 100;
+        for (int attempt = 0;; attempt++) {
+            found = redeliver_prune(&r->pending, topics, 2, c->brokers, &c->props, (int)c->timeout_ms, err,
+                                    sizeof err);
+            if (found >= 0 || !rf_running())
+                break;
+            if (attempt % 10 == 0)
+                rf_warn("cannot read back yet what the failed producer may have written (%s): retrying", err);
+            struct timespec ts = {backoff / 1000, (long)(backoff % 1000) * 1000000};
+            nanosleep(&ts, NULL);
+            if (backoff < 5000)
+                backoff *= 2;
+        }
         if (found < 0) {
-            rf_warn("cannot read back what the failed producer may have written (%s); sending all %zu again: some "
-                    "may be duplicated", err, kept);
+            rf_warn("cannot read back what the failed producer may have written (%s) and asked to stop; sending "
+                    "all %zu again: some may be duplicated", err, kept);
         } else {
             size_t landed = events - count_topic(&r->pending, TOPIC_EVENTS);
             r->delivered += landed;

@@ -74,7 +74,8 @@ int redeliver_add(struct redeliver *l, int topic, const rd_kafka_message_t *m);
  * own (brokers, props as given to the producer; producer-only properties
  * are ignored by it). topics[i] names topic number i. Returns the number of
  * messages dropped, or -1 with a reason in err when the log could not be
- * read (the list is then unchanged: resending may duplicate). */
+ * read, e.g. a partition without a leader for now (the list is then
+ * unchanged; the caller retries). */
 long redeliver_prune(struct redeliver *l, const char *const *topics, int ntopics, const char *brokers,
                      const struct rf_strlist *props, int timeout_ms, char *err, size_t errlen);
 
