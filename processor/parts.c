@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Per-stream events in: the partitions' counters, added up as they grow
  * (each tick, not each event). */
@@ -95,7 +96,12 @@ static int load_parts(struct proc *P, rd_kafka_topic_partition_list_t *list)
             break;
         if (attempt == 0 || attempt % 10 == 0)
             rf_warn("cannot read committed offsets yet: %s: retrying", rd_kafka_err2str(e));
-        rd_kafka_poll(P->c, attempt < 5 ? 100 * (1 << attempt) : 2000);
+        /* a plain wait: rd_kafka_poll() on a consumer whose queue holds
+         * fetched messages aborts the process (librdkafka's assert
+         * "res != RD_KAFKA_OP_RES_PASS", seen in the 30-minute chaos run) */
+        int ms = attempt < 5 ? 100 * (1 << attempt) : 2000;
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
     }
     if (e) {
         snprintf(P->err, sizeof P->err, "cannot read committed offsets: %s", rd_kafka_err2str(e));
