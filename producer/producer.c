@@ -60,6 +60,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         return;
     }
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        redeliver_delivered(&r->pending, m->partition, m->offset);
         r->delivered++;
         rf_metric_add(r->m_delivered, 1);
         return;
@@ -454,9 +455,6 @@ static int setup_kafka(struct run *r, char *err, size_t errlen)
     if (c->partitions > 0 &&
         rf_kafka_ensure_topic(r->rk, c->topic, (int)c->partitions, -1, (int)c->timeout_ms, err, errlen) < 0)
         return -1;
-    char ferr[512];
-    if (redeliver_set_floors(&r->pending, r->rk, TOPIC_EVENTS, c->topic, (int)c->timeout_ms, ferr, sizeof ferr) < 0)
-        rf_debug("where %s ends: %s", c->topic, ferr); /* only narrows a read-back after a fatal error */
     return 0;
 }
 

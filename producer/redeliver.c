@@ -76,40 +76,33 @@ void redeliver_free(struct redeliver *l)
         free(l->msgs[i].value);
     }
     free(l->msgs);
-    free(l->floors);
+    free(l->first);
     memset(l, 0, sizeof *l);
 }
 
-int redeliver_set_floors(struct redeliver *l, rd_kafka_t *rk, int topic, const char *name, int timeout_ms,
-                         char *err, size_t errlen)
+void redeliver_delivered(struct redeliver *l, int32_t partition, int64_t offset)
 {
-    int n = rf_kafka_partition_count(rk, name, timeout_ms, err, errlen);
-    if (n <= 0)
-        return n;
-    struct redeliver_floor *f = realloc(l->floors, (l->nfloors + (size_t)n) * sizeof *f);
-    if (!f) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
+    if (partition < 0)
+        return;
+    if (partition < l->nfirst) {
+        if (l->first[partition] < 0)
+            l->first[partition] = offset;
+        return;
     }
-    l->floors = f;
-    for (int p = 0; p < n; p++) {
-        int64_t lo, hi;
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, name, p, &lo, &hi, timeout_ms);
-        if (e) {
-            snprintf(err, errlen, "the end of %s [%d]: %s", name, p, rd_kafka_err2str(e));
-            return -1;
-        }
-        l->floors[l->nfloors++] = (struct redeliver_floor){topic, p, hi};
-    }
-    return 0;
+    int32_t n = partition + 1;
+    int64_t *f = realloc(l->first, (size_t)n * sizeof *f);
+    if (!f)
+        return; /* only narrows a read-back */
+    for (int32_t k = l->nfirst; k < n; k++)
+        f[k] = -1;
+    f[partition] = offset;
+    l->first = f;
+    l->nfirst = n;
 }
 
 static int64_t floor_of(const struct redeliver *l, int topic, int32_t partition)
 {
-    for (size_t i = 0; i < l->nfloors; i++)
-        if (l->floors[i].topic == topic && l->floors[i].partition == partition)
-            return l->floors[i].offset;
-    return 0;
+    return topic == 0 && partition >= 0 && partition < l->nfirst && l->first[partition] > 0 ? l->first[partition] : 0;
 }
 
 /* FNV-1a over topic, partition, key and value. */
@@ -231,7 +224,7 @@ static int plan_reads(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *pl, const
         else
             p->offset = lo; /* the lookup failed: read all it holds */
         int64_t floor = floor_of(l, topic_number(p->topic, topics, ntopics), p->partition);
-        if (p->offset != RD_KAFKA_OFFSET_END && p->offset < floor)
+        if (!lookups && p->offset < floor)
             p->offset = floor;
         if (p->offset >= hi)
             p->offset = RD_KAFKA_OFFSET_END;

@@ -11,7 +11,8 @@
  * concerned is read back, from the first offset whose timestamp is at or
  * after the oldest failed message's create time, and the messages found
  * there (same key and value) are taken as delivered. A broker that cannot
- * look up offsets by time (the dev broker) has the whole partition read.
+ * look up offsets by time (the dev broker) has the partition read from the
+ * first offset this run delivered there (redeliver_delivered), or whole.
  *
  * Ownership: the list copies each message's key and value when added and
  * frees them when taken or freed. Not thread-safe: used on the thread that
@@ -36,27 +37,20 @@ struct redeliver_msg {
     size_t value_len;
 };
 
-struct redeliver_floor {
-    int topic;
-    int32_t partition;
-    int64_t offset;
-};
-
 struct redeliver {
     struct redeliver_msg *msgs;
     size_t len, cap;
-    struct redeliver_floor *floors; /* where partitions ended at start-up */
-    size_t nfloors;
+    int64_t *first;  /* per partition of the events' topic: the first offset this run delivered there, -1 none */
+    int32_t nfirst;
 };
 
-/* Remember where each partition of topic number `topic` (named name) ends
- * now, when the producer starts: no message of this run can be before it,
- * so the read-back never looks there (which matters on a broker that cannot
- * look up offsets by time, and when an earlier run sent the same records).
- * A topic that does not exist yet has no floors. Returns 0, or -1 with err
- * (the read-back then goes by time alone). */
-int redeliver_set_floors(struct redeliver *l, rd_kafka_t *rk, int topic, const char *name, int timeout_ms,
-                         char *err, size_t errlen);
+/* Note a delivered event (topic number 0) at partition/offset: the first
+ * one per partition is kept. On a broker that cannot look up offsets by
+ * time (the dev broker) the read-back starts there, not at the
+ * partition's start, so that an earlier run's identical records are not
+ * taken for this run's. O(1); allocates only for a partition not seen
+ * before. */
+void redeliver_delivered(struct redeliver *l, int32_t partition, int64_t offset);
 
 /* 1 if a delivery report with this error means "the producer gave up on it
  * because it is fatally broken" (so it should go to a new producer), 0 for an
@@ -80,7 +74,8 @@ long redeliver_prune(struct redeliver *l, const char *const *topics, int ntopics
                      const struct rf_strlist *props, int timeout_ms, char *err, size_t errlen);
 
 /* Move the list's messages out into *out (which the caller later frees with
- * redeliver_free); l is left without messages (its floors stay) and may be
+ * redeliver_free); l is left without messages (what it noted of deliveries
+ * stays) and may be
  * added to again. */
 void redeliver_take(struct redeliver *l, struct redeliver *out);
 

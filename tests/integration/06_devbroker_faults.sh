@@ -56,7 +56,8 @@ check_match "  and what it sent again" "$(cat "$W/fatal.err")" "[0-9]+ of the [1
 check_eq "  every event is in the topic exactly once" \
     "$("$RF_BIN/consumer" -b "$B" -t fatal 2>/dev/null | sort | cmp - "$W/fatal.want" && echo same)" same
 check_eq "every produce request fails" "$(devbroker_cmd 'error Produce OUT_OF_ORDER_SEQUENCE_NUMBER 100000')" ok
-"$RF_BIN/producer" -b "$B" -t fatal "${P[@]}" 2>"$W/fatal2.err"; rc=$?
+devbroker_cmd 'topic fatal2 4' >/dev/null
+"$RF_BIN/producer" -b "$B" -t fatal2 "${P[@]}" 2>"$W/fatal2.err"; rc=$?
 devbroker_cmd clear-errors >/dev/null
 check_eq "ten renewals in five minutes, then the producer stops: exit 1" "$rc" 1
 check_match "  saying so" "$(cat "$W/fatal2.err")" "failed fatally 10 times in 300 s; stopping"
