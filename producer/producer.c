@@ -121,7 +121,8 @@ static int resend(struct run *r, struct redeliver *todo)
         while ((e = rd_kafka_producev(r->rk, RD_KAFKA_V_TOPIC(topics[q->topic]), RD_KAFKA_V_PARTITION(q->partition),
                                       RD_KAFKA_V_KEY(q->key, q->key_len), RD_KAFKA_V_VALUE(q->value, q->value_len),
                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(q->opaque),
-                                      RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                                      RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL &&
+               rf_running()) /* asked to stop: the rest stay kept, and are counted as failed at the end */
             rd_kafka_poll(r->rk, 10);
         if (e)
             break;
@@ -135,23 +136,14 @@ static int resend(struct run *r, struct redeliver *todo)
     /* what was not enqueued goes back to the list (ownership moves) */
     int rc = 0;
     for (; i < todo->len; i++, rc = -1) {
-        struct redeliver *l = &r->pending;
-        if (l->len == l->cap) {
-            size_t cap = l->cap ? l->cap * 2 : 1024;
-            struct redeliver_msg *n = realloc(l->msgs, cap * sizeof *n);
-            if (!n) { /* cannot keep it: lost, and counted */
-                free(todo->msgs[i].key);
-                free(todo->msgs[i].value);
-                if (todo->msgs[i].topic == TOPIC_EVENTS)
-                    r->failed++;
-                else
-                    r->dead_failed++;
-                continue;
-            }
-            l->msgs = n;
-            l->cap = cap;
-        }
-        l->msgs[l->len++] = todo->msgs[i];
+        if (redeliver_push(&r->pending, &todo->msgs[i]) == 0)
+            continue;
+        free(todo->msgs[i].key); /* cannot keep it: lost, and counted */
+        free(todo->msgs[i].value);
+        if (todo->msgs[i].topic == TOPIC_EVENTS)
+            r->failed++;
+        else
+            r->dead_failed++;
     }
     free(todo->msgs);
     memset(todo, 0, sizeof *todo);

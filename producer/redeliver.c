@@ -26,16 +26,32 @@ int redeliver_wants(rd_kafka_t *rk, rd_kafka_resp_err_t err)
     }
 }
 
+/* Room for one more message. 0, or -1 out of memory. */
+static int reserve(struct redeliver *l)
+{
+    if (l->len < l->cap)
+        return 0;
+    size_t cap = l->cap ? l->cap * 2 : 1024;
+    struct redeliver_msg *n = realloc(l->msgs, cap * sizeof *n);
+    if (!n)
+        return -1;
+    l->msgs = n;
+    l->cap = cap;
+    return 0;
+}
+
+int redeliver_push(struct redeliver *l, struct redeliver_msg *m)
+{
+    if (reserve(l) < 0)
+        return -1;
+    l->msgs[l->len++] = *m;
+    return 0;
+}
+
 int redeliver_add(struct redeliver *l, int topic, const rd_kafka_message_t *m)
 {
-    if (l->len == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 1024;
-        struct redeliver_msg *n = realloc(l->msgs, cap * sizeof *n);
-        if (!n)
-            return -1;
-        l->msgs = n;
-        l->cap = cap;
-    }
+    if (reserve(l) < 0)
+        return -1;
     struct redeliver_msg *r = &l->msgs[l->len];
     memset(r, 0, sizeof *r);
     r->topic = topic;

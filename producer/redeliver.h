@@ -73,6 +73,10 @@ int redeliver_add(struct redeliver *l, int topic, const rd_kafka_message_t *m);
 long redeliver_prune(struct redeliver *l, const char *const *topics, int ntopics, const char *brokers,
                      const struct rf_strlist *props, int timeout_ms, char *err, size_t errlen);
 
+/* Append m, taking ownership of its key and value. 0, or -1 out of memory
+ * (m is then still the caller's). */
+int redeliver_push(struct redeliver *l, struct redeliver_msg *m);
+
 /* Move the list's messages out into *out (which the caller later frees with
  * redeliver_free); l is left without messages (what it noted of deliveries
  * stays) and may be
