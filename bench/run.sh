@@ -13,7 +13,8 @@
 #   consumer > /dev/null    vs  bench/rawcount (raw librdkafka, counts only)
 #                           and kcat -C -e > /dev/null
 #   event decoding, 1 core  vs  jansson
-#   processor (workshop q)  vs  bench/rawcount and the same aggregation in Python (confluent-kafka)
+#   processor (workshop q)  vs  bench/rawcount, Kafka Streams, Flink SQL (bench/peers, built with
+#                           Maven) and the same aggregation in Python (confluent-kafka); outputs compared
 #   processor latency       window end -> result readable, p50/p99 at 10,000 ev/s
 #   sink                    PostgreSQL vs COPY, Redis vs redis-benchmark, archive MB/s (file, S3)
 #   dashboard               1,000 WebSocket clients at 10,000 events/s: CPU, delay p50/p99
@@ -48,7 +49,7 @@ ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2
 fmt() { python3 -c "import sys; print(f'{int(float(sys.argv[1])):,}')" "$1"; }
 create() { bin/producer -b "$B" -t "$1" -p "$PARTS" --input /dev/null 2>/dev/null; }
 RESULTS=()
-row() { RESULTS+=("$(printf '%-34s %18s   %-34s %7s   %s' "$1" "$2" "$3" "$4" "$5")"); }
+row() { RESULTS+=("$(printf '%-50s %12s   %-36s %7s   %s' "$1" "$2" "$3" "$4" "$5")"); }
 
 echo "bench: generating $EVENTS workshop events ..." >&2
 FILE="$OUT/events.ndjson"
@@ -137,12 +138,31 @@ row "event decode, 1 core (ev/s)" "$(fmt "$r7")" "jansson: $(fmt "$r8")" "$(rati
 
 fi
 if want processor; then
-# 5. processor: the workshop's per-minute summary over topic T1 (EVENTS
-# events, pre-loaded), to the end and committed (--exit-at-end), beside the
-# raw librdkafka counter (measured above) and the same aggregation in Python
-# with confluent-kafka.
+# 5. processor: the workshop's per-minute summary (1-minute tumbling windows,
+# 5 s grace, results when a window closes, exactly once) over topic T1
+# (EVENTS events, pre-loaded), beside the raw librdkafka counter (measured
+# above), Kafka Streams, Flink SQL and the same aggregation in Python
+# (confluent-kafka). Every system is timed the same way: its whole process,
+# from start to its last input committed with its output (rydeflow from
+# the shell, with --exit-at-end; the JVMs from the JVM's start). Peak RSS of
+# each process by /usr/bin/time. The outputs are compared before a ratio is
+# printed (bench/compare_summary.py).
 echo "bench: processor ..." >&2
-c7=(); c7b=(); c8=()
+GRACE=5
+COMMIT_MS=1000 # rydeflow's default --commit-interval; the peers are given the same
+# peer_build DIR: compile a Java peer; its classpath in DIR/target/classpath.txt
+peer_build() {
+    (cd "$1" && mvn -q -B compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt) \
+        >"$OUT/$(basename "$1").build" 2>&1
+}
+peer_cp() { echo "$1/target/classes:$(cat "$1/target/classpath.txt")"; }
+KS=bench/peers/kstreams FL=bench/peers/flink
+HAVE_KS=1 HAVE_FL=1
+peer_build "$KS" || { HAVE_KS=0; echo "bench: WARNING: Kafka Streams peer did not build ($OUT/kstreams.build)" >&2; }
+peer_build "$FL" || { HAVE_FL=0; echo "bench: WARNING: Flink peer did not build ($OUT/flink.build)" >&2; }
+# peak MB FILE: the peak RSS /usr/bin/time wrote (KB) as MB
+peak() { python3 -c "import sys; print(round(int(open(sys.argv[1]).read().split()[-1]) / 1024))" "$1"; }
+c7=(); c7b=(); c8=(); cks=(); cfl=(); m7=(); mks=(); mfl=()
 for i in $(seq "$REPEAT"); do
     cat >"$OUT/bench.sql" <<SQL
 CREATE STREAM wildrydes WITH (topic='$T1');
@@ -150,16 +170,32 @@ CREATE STREAM summary WITH (topic='bench-$RUN-summary-$i') AS
 SELECT Name, WINDOW_START AS StatusTime, SUM(Distance) AS Distance,
        MIN(MagicPoints) AS MinMagicPoints, MAX(MagicPoints) AS MaxMagicPoints,
        MIN(HealthPoints) AS MinHealthPoints, MAX(HealthPoints) AS MaxHealthPoints
-FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY Name EMIT FINAL;
+FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE, GRACE $GRACE SECONDS) GROUP BY Name EMIT FINAL;
 SQL
     create "bench-$RUN-summary-$i" # a deployed processor's output topic exists already
     t=$(now)
+    /usr/bin/time -f %M -o "$OUT/processor.rss" \
     bin/processor -b "$B" -f "$OUT/bench.sql" -G "bench-$RUN-proc-$i" --exit-at-end --idle-timeout 0 \
-        --status-interval 1h --late-topic "bench-$RUN-late" --deadletter-topic "bench-$RUN-dead" 2>"$OUT/processor.err"
-    c7+=("$(elapsed "$t")")
+        --commit-interval ${COMMIT_MS}ms --status-interval 1h --late-topic "bench-$RUN-late" \
+        --deadletter-topic "bench-$RUN-dead" 2>"$OUT/processor.err"
+    c7+=("$(elapsed "$t")"); m7+=("$(peak "$OUT/processor.rss")")
     c7b+=("$(sed -n 's/.*from the first: \([0-9]*\) events\/s.*/\1/p' "$OUT/processor.err" | tail -1)")
     read -r pn _ ps <<<"$(var/venv/bin/python bench/py_summary.py "$B" "$T1" "$PARTS")"
     c8+=("$ps")
+    if [ "$HAVE_KS" = 1 ]; then
+        create "bench-$RUN-ks-$i"; rm -rf "$OUT/ks-state"
+        /usr/bin/time -f %M -o "$OUT/ks.rss" java -cp "$(peer_cp "$KS")" rydeflow.KStreamsSummary "$B" "$T1" \
+            "bench-$RUN-ks-$i" "bench-$RUN-ks-$i" "$COMMIT_MS" "$GRACE" "$OUT/ks-state" >"$OUT/ks.out" 2>"$OUT/ks.err" &&
+            cks+=("$(sed -n 's/^seconds=\([0-9.]*\).*/\1/p' "$OUT/ks.out")") && mks+=("$(peak "$OUT/ks.rss")") ||
+            echo "bench: WARNING: Kafka Streams run $i failed: $(tail -1 "$OUT/ks.err")" >&2
+    fi
+    if [ "$HAVE_FL" = 1 ]; then
+        create "bench-$RUN-flink-$i"
+        /usr/bin/time -f %M -o "$OUT/flink.rss" java -cp "$(peer_cp "$FL")" rydeflow.FlinkSummary "$B" "$T1" \
+            "bench-$RUN-flink-$i" "bench-$RUN-flink-$i" "$COMMIT_MS" "$GRACE" 2 >"$OUT/flink.out" 2>"$OUT/flink.err" &&
+            cfl+=("$(sed -n 's/^seconds=\([0-9.]*\).*/\1/p' "$OUT/flink.out")") && mfl+=("$(peak "$OUT/flink.rss")") ||
+            echo "bench: WARNING: Flink run $i failed: $(tail -1 "$OUT/flink.err")" >&2
+    fi
 done
 s7=$(best "${c7[@]}"); s8=$(best "${c8[@]}")
 grep -q "done: $EVENTS events" "$OUT/processor.err" || echo "bench: WARNING: processor: $(tail -1 "$OUT/processor.err")" >&2
@@ -170,7 +206,34 @@ r9=$(rate "$EVENTS" "$s7"); r10=$(rate "$EVENTS" "$s8")
 r9b=$(printf '%s\n' "${c7b[@]}" | sort -n | tail -1)
 row "processor, workshop query, whole process (ev/s)" "$(fmt "$r9")" "raw librdkafka: $(fmt "$r5")" "$(ratio "$r9" "$r5")x" ">= 0.8x"
 row "processor, from its first event (ev/s)" "$(fmt "${r9b:-0}")" "raw librdkafka: $(fmt "$r5")" "$(ratio "${r9b:-0}" "$r5")x" ">= 0.8x"
+# The outputs of the last run of each, compared on the windows all closed.
+cmp_topics=("bench-$RUN-summary-$REPEAT")
+[ "${#cks[@]}" -gt 0 ] && cmp_topics+=("bench-$RUN-ks-$REPEAT")
+[ "${#cfl[@]}" -gt 0 ] && cmp_topics+=("bench-$RUN-flink-$REPEAT")
+last_time=$(tail -1 "$FILE" | python3 -c "import json, sys; print(json.loads(sys.stdin.read())['StatusTime'])")
+same="(outputs not compared)"
+if [ "${#cmp_topics[@]}" -gt 1 ]; then
+    if var/venv/bin/python bench/compare_summary.py "$B" "$last_time" "$GRACE" "${cmp_topics[@]}" >"$OUT/compare.out" 2>&1; then
+        same="same $(tail -1 "$OUT/compare.out" | cut -d' ' -f2) windows"
+    else
+        same="OUTPUTS DIFFER"; echo "bench: WARNING: outputs differ: $(tail -3 "$OUT/compare.out" | tr '\n' ' ')" >&2
+    fi
+fi
+if [ "${#cks[@]}" -gt 0 ]; then
+    rks=$(rate "$EVENTS" "$(best "${cks[@]}")")
+    row "" "" "Kafka Streams 3.9.1: $(fmt "$rks")" "$(ratio "$r9" "$rks")x" ">= 20x; $same"
+fi
+if [ "${#cfl[@]}" -gt 0 ]; then
+    rfl=$(rate "$EVENTS" "$(best "${cfl[@]}")")
+    row "" "" "Flink SQL 2.2.0: $(fmt "$rfl")" "$(ratio "$r9" "$rfl")x" ">= 20x; $same"
+fi
 row "" "" "Python confluent-kafka: $(fmt "$r10")" "$(ratio "$r9" "$r10")x" ""
+lo() { printf '%s\n' "$@" | sort -n | head -1; }
+hi() { printf '%s\n' "$@" | sort -n | tail -1; }
+memrow="$(lo "${m7[@]}")-$(hi "${m7[@]}")"
+ksmem="n/a"; [ "${#mks[@]}" -gt 0 ] && ksmem="$(lo "${mks[@]}")-$(hi "${mks[@]}")"
+flmem="n/a"; [ "${#mfl[@]}" -gt 0 ] && flmem="$(lo "${mfl[@]}")-$(hi "${mfl[@]}")"
+row "processor peak RSS (MB)" "$memrow" "Kafka Streams: $ksmem; Flink: $flmem" "" "<= Kafka Streams"
 
 # 5b. The same events fleet-wide per minute (GROUP BY without the key):
 # every event is forwarded through the internal topic and read again.
@@ -370,8 +433,8 @@ fi
 {
     echo
     echo "rydeflow bench: $(fmt "$EVENTS") workshop events ($(printf '%.0f' "$MB") MB NDJSON), Kafka 3.9 single node, $PARTS partitions, $(nproc) cores"
-    printf '%-34s %18s   %-34s %7s   %s\n' "figure" "rydeflow" "peer (same run)" "ratio" "target"
+    printf '%-50s %12s   %-36s %7s   %s\n' "figure" "rydeflow" "peer (same run)" "ratio" "target"
     printf '%s\n' "${RESULTS[@]}"
-    want sql && echo "(sql rows: $(fmt "$SQL_EVENTS") events in $NOBJ objects; ratio = DuckDB time / bin/sql time, higher is better)"
+    if want sql; then echo "(sql rows: $(fmt "$SQL_EVENTS") events in $NOBJ objects; ratio = DuckDB time / bin/sql time, higher is better)"; fi
 } | tee "$OUT/results.txt"
 exit 0
