@@ -5,6 +5,7 @@
  * one typed slot per known field) and share one validation function, so they
  * can only differ in parsing, which the differential test covers. */
 #include "rf_event.h"
+#include "rf_jflat.h"
 #include "rf_time.h"
 
 #include <jansson.h>
@@ -13,15 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum vkind { V_MISSING = 0, V_NULL, V_STRING, V_INT, V_REAL, V_BOOL, V_OTHER };
-
-struct val {
-    enum vkind kind;
-    const char *s;
-    size_t slen;
-    long long i;
-    double d;
-};
 
 enum { F_NAME, F_TIME, F_LAT, F_LON, F_DIST, F_MAGIC, F_HEALTH, F_COUNT };
 static const char *const field_names[F_COUNT] = {"Name",     "StatusTime",  "Latitude",    "Longitude",
@@ -65,15 +57,15 @@ static int bad(char *reason, size_t rlen, const char *fmt, ...)
     return -1;
 }
 
-static int number_field(const struct val *v, int f, double lo, double hi, double *out, unsigned bit, unsigned *has,
+static int number_field(const struct rf_jval *v, int f, double lo, double hi, double *out, unsigned bit, unsigned *has,
                         char *reason, size_t rlen)
 {
-    if (v->kind == V_MISSING || v->kind == V_NULL)
+    if (v->kind == RF_J_MISSING || v->kind == RF_J_NULL)
         return 0;
     double d;
-    if (v->kind == V_INT)
+    if (v->kind == RF_J_INT)
         d = (double)v->i;
-    else if (v->kind == V_REAL)
+    else if (v->kind == RF_J_REAL)
         d = v->d;
     else
         return bad(reason, rlen, "%s must be a number", field_names[f]);
@@ -84,12 +76,12 @@ static int number_field(const struct val *v, int f, double lo, double hi, double
     return 0;
 }
 
-static int int_field(const struct val *v, int f, int64_t *out, unsigned bit, unsigned *has, char *reason,
+static int int_field(const struct rf_jval *v, int f, int64_t *out, unsigned bit, unsigned *has, char *reason,
                      size_t rlen)
 {
-    if (v->kind == V_MISSING || v->kind == V_NULL)
+    if (v->kind == RF_J_MISSING || v->kind == RF_J_NULL)
         return 0;
-    if (v->kind != V_INT)
+    if (v->kind != RF_J_INT)
         return bad(reason, rlen, "%s must be an integer", field_names[f]);
     if (v->i < 0 || v->i > 100000)
         return bad(reason, rlen, "%s %lld is out of range [0, 100000]", field_names[f], v->i);
@@ -99,20 +91,20 @@ static int int_field(const struct val *v, int f, int64_t *out, unsigned bit, uns
 }
 
 /* The one validation both decoders share. */
-static int validate(const struct val *f, struct rf_event *ev, char *reason, size_t rlen)
+static int validate(const struct rf_jval *f, struct rf_event *ev, char *reason, size_t rlen)
 {
     memset(ev, 0, sizeof *ev);
-    if (f[F_NAME].kind == V_MISSING)
+    if (f[F_NAME].kind == RF_J_MISSING)
         return bad(reason, rlen, "missing Name");
-    if (f[F_NAME].kind != V_STRING)
+    if (f[F_NAME].kind != RF_J_STRING)
         return bad(reason, rlen, "Name must be a string");
     if (f[F_NAME].slen == 0)
         return bad(reason, rlen, "Name is empty");
     if (f[F_NAME].slen > RF_EVENT_NAME_MAX)
         return bad(reason, rlen, "Name is longer than %d bytes", RF_EVENT_NAME_MAX);
-    if (f[F_TIME].kind == V_MISSING)
+    if (f[F_TIME].kind == RF_J_MISSING)
         return bad(reason, rlen, "missing StatusTime");
-    if (f[F_TIME].kind != V_STRING)
+    if (f[F_TIME].kind != RF_J_STRING)
         return bad(reason, rlen, "StatusTime must be a string");
     if (rf_time_parse(f[F_TIME].s, f[F_TIME].slen, &ev->time_ms) < 0) {
         int n = f[F_TIME].slen > 40 ? 40 : (int)f[F_TIME].slen;
@@ -150,7 +142,7 @@ int rf_event_decode_reference(const char *json, size_t len, struct rf_event *ev,
         rc = bad(reason, rlen, "not a JSON object");
         goto out;
     }
-    struct val f[F_COUNT];
+    struct rf_jval f[F_COUNT];
     memset(f, 0, sizeof f);
     for (int i = 0; i < F_COUNT; i++) {
         json_t *v = json_object_get(root, field_names[i]);
@@ -158,27 +150,27 @@ int rf_event_decode_reference(const char *json, size_t len, struct rf_event *ev,
             continue;
         switch (json_typeof(v)) {
         case JSON_STRING:
-            f[i].kind = V_STRING;
+            f[i].kind = RF_J_STRING;
             f[i].s = json_string_value(v);
             f[i].slen = json_string_length(v);
             break;
         case JSON_INTEGER:
-            f[i].kind = V_INT;
+            f[i].kind = RF_J_INT;
             f[i].i = json_integer_value(v);
             break;
         case JSON_REAL:
-            f[i].kind = V_REAL;
+            f[i].kind = RF_J_REAL;
             f[i].d = json_real_value(v);
             break;
         case JSON_TRUE:
         case JSON_FALSE:
-            f[i].kind = V_BOOL;
+            f[i].kind = RF_J_BOOL;
             break;
         case JSON_NULL:
-            f[i].kind = V_NULL;
+            f[i].kind = RF_J_NULL;
             break;
         default:
-            f[i].kind = V_OTHER;
+            f[i].kind = RF_J_OTHER;
         }
     }
     rc = validate(f, ev, reason, rlen);
@@ -187,207 +179,12 @@ out:
     return rc;
 }
 
-/* ---- fast path ----------------------------------------------------------- */
-
-#define FALLBACK (-2)
-
-static inline const char *skip_ws(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-/* A string with no escapes and only printable ASCII; p is after the quote.
- * Returns the closing quote, or NULL to fall back. */
-static inline const char *scan_plain_string(const char *p, const char *end)
-{
-    while (p < end) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"')
-            return p;
-        if (c == '\\' || c < 0x20 || c >= 0x80)
-            return NULL;
-        p++;
-    }
-    return NULL;
-}
-
-/* Clinger's fast path: a decimal with at most 15 significant digits and no
- * exponent is m / 10^k with m < 2^53 and k <= 22, both exact doubles, so one
- * IEEE division gives the correctly rounded result, the same bits strtod
- * returns. Returns 0, or -1 when the input is outside the fast path. */
-static int fast_decimal(const char *s, const char *end, double *out)
-{
-    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    int neg = *s == '-';
-    s += neg;
-    uint64_t m = 0;
-    int digits = 0, frac = 0, seen_dot = 0;
-    for (; s < end; s++) {
-        if (*s == '.') {
-            seen_dot = 1;
-            continue;
-        }
-        if (*s < '0' || *s > '9')
-            return -1; /* exponent: leave it to strtod */
-        if (m == 0 && *s == '0') {
-            if (seen_dot)
-                frac++;
-            continue; /* leading zeros are not significant */
-        }
-        m = m * 10 + (uint64_t)(*s - '0');
-        frac += seen_dot;
-        if (++digits > 15)
-            return -1;
-    }
-    if (frac > 22)
-        return -1;
-    double d = (double)m / pow10[frac];
-    *out = neg ? -d : d;
-    return 0;
-}
-
-/* A JSON number per RFC 8259. Fills v; returns the end, or NULL to fall back
- * (bad syntax, too many digits to be sure of jansson's result, overflow). */
-static const char *scan_number(const char *p, const char *end, struct val *v)
-{
-    const char *start = p;
-    int is_real = 0;
-    if (p < end && *p == '-')
-        p++;
-    if (p >= end)
-        return NULL;
-    if (*p == '0')
-        p++;
-    else if (*p >= '1' && *p <= '9')
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
-    else
-        return NULL;
-    if (p < end && *p == '.') {
-        is_real = 1;
-        p++;
-        if (p >= end || *p < '0' || *p > '9')
-            return NULL;
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        is_real = 1;
-        p++;
-        if (p < end && (*p == '+' || *p == '-'))
-            p++;
-        if (p >= end || *p < '0' || *p > '9')
-            return NULL;
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    size_t n = (size_t)(p - start);
-    if (!is_real) {
-        if (n > 18)
-            return NULL; /* may overflow long long: let jansson decide */
-        long long x = 0;
-        const char *q = start + (*start == '-');
-        for (; q < p; q++)
-            x = x * 10 + (*q - '0');
-        v->kind = V_INT;
-        v->i = *start == '-' ? -x : x;
-        return p;
-    }
-    double d;
-    if (fast_decimal(start, p, &d) < 0) {
-        char buf[48];
-        if (n >= sizeof buf)
-            return NULL;
-        memcpy(buf, start, n);
-        buf[n] = '\0';
-        d = strtod(buf, NULL);
-    }
-    if (!isfinite(d))
-        return NULL;
-    v->kind = V_REAL;
-    v->d = d;
-    return p;
-}
-
-static int decode_fast(const char *json, size_t len, struct val *f)
-{
-    const char *p = json, *end = json + len;
-    p = skip_ws(p, end);
-    if (p >= end || *p != '{')
-        return FALLBACK;
-    p = skip_ws(p + 1, end);
-    if (p < end && *p == '}') {
-        p++;
-        goto done;
-    }
-    for (;;) {
-        if (p >= end || *p != '"')
-            return FALLBACK;
-        const char *k = p + 1, *kend = scan_plain_string(k, end);
-        if (!kend)
-            return FALLBACK;
-        int idx = field_index(k, (size_t)(kend - k));
-        p = skip_ws(kend + 1, end);
-        if (p >= end || *p != ':')
-            return FALLBACK;
-        p = skip_ws(p + 1, end);
-        if (p >= end)
-            return FALLBACK;
-        struct val tmp, *v = idx >= 0 ? &f[idx] : &tmp;
-        if (idx >= 0 && v->kind != V_MISSING)
-            return FALLBACK; /* duplicate field: jansson keeps the last; let it */
-        memset(v, 0, sizeof *v);
-        char c = *p;
-        if (c == '"') {
-            const char *s = p + 1, *send = scan_plain_string(s, end);
-            if (!send)
-                return FALLBACK;
-            v->kind = V_STRING;
-            v->s = s;
-            v->slen = (size_t)(send - s);
-            p = send + 1;
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
-            p = scan_number(p, end, v);
-            if (!p)
-                return FALLBACK;
-        } else if (c == 't' && end - p >= 4 && memcmp(p, "true", 4) == 0) {
-            v->kind = V_BOOL;
-            p += 4;
-        } else if (c == 'f' && end - p >= 5 && memcmp(p, "false", 5) == 0) {
-            v->kind = V_BOOL;
-            p += 5;
-        } else if (c == 'n' && end - p >= 4 && memcmp(p, "null", 4) == 0) {
-            v->kind = V_NULL;
-            p += 4;
-        } else {
-            return FALLBACK; /* nested value or bad syntax */
-        }
-        p = skip_ws(p, end);
-        if (p >= end)
-            return FALLBACK;
-        if (*p == ',') {
-            p = skip_ws(p + 1, end);
-            continue;
-        }
-        if (*p == '}') {
-            p++;
-            break;
-        }
-        return FALLBACK;
-    }
-done:
-    p = skip_ws(p, end);
-    return p == end ? 0 : FALLBACK;
-}
+/* ---- fast path: rf_jflat ------------------------------------------------- */
 
 int rf_event_decode(const char *json, size_t len, struct rf_event *ev, char *reason, size_t rlen)
 {
-    struct val f[F_COUNT];
-    memset(f, 0, sizeof f);
-    if (decode_fast(json, len, f) == FALLBACK) {
+    struct rf_jval f[F_COUNT];
+    if (rf_jflat_scan(json, len, field_index, F_COUNT, f) < 0) {
         stats.fallback++;
         return rf_event_decode_reference(json, len, ev, reason, rlen);
     }

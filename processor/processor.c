@@ -19,6 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Behind by at least this many messages (all partitions), the processor is
+ * working off a backlog rather than keeping up with live input: about five
+ * seconds of the workshop's heaviest load (10,000 reports a second). */
+#define BACKLOG_MESSAGES 50000
+
 static void status(struct proc *P, int64_t now, int final)
 {
     int64_t open_windows = 0, open_groups = 0, lag = 0, replaying = 0, max_ts = INT64_MIN;
@@ -40,6 +45,7 @@ static void status(struct proc *P, int64_t now, int final)
     }
     rf_metric_set(P->m_open_windows, open_windows);
     rf_metric_set(P->m_open_groups, open_groups);
+    P->lag = lag;
     if (!P->last_status_ms)
         P->last_status_ms = now;
     double secs = (double)(now - P->last_status_ms) / 1000.0;
@@ -303,12 +309,17 @@ int processor_run(const struct processor_config *cfg)
             continue; /* renewed at the top of the loop, or stopped */
         /* Results wait for their commit: commit once the consumer has
          * nothing more at hand, or 20 ms after the first result, so that a
-         * steady stream of input never holds them back for long. */
+         * steady stream of input never holds them back for long. Behind by
+         * a backlog, though, results are late already and every commit
+         * stops the only thread for a round trip to the coordinator: they
+         * wait for the commit interval (profiled on 1M events: 31 commits
+         * in two seconds of work). */
         if (!waiting)
             results_since = 0;
         else if (!results_since)
             results_since = now = rf_time_now_ms();
-        if (txn_open(P.txn) && ((waiting && (!m || now - results_since >= 20)) ||
+        int64_t hold = P.lag >= BACKLOG_MESSAGES ? commit_every : 20;
+        if (txn_open(P.txn) && ((waiting && (!m || now - results_since >= hold)) ||
                                 now - txn_open_since_ms(P.txn) >= commit_every))
             proc_commit(&P);
         if (cfg->exit_at_end && P.nparts > 0 && !m) {

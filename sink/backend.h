@@ -91,5 +91,8 @@ struct summary {
 /* 0, or -1 with why ("missing Name", "not JSON", ...). Integers outside
  * PostgreSQL's integer are kept: the database decides. */
 int summary_decode(const char *json, size_t len, struct summary *s, char *why, size_t whylen);
+/* The same through jansson alone: what summary_decode must always equal
+ * (it takes rf_jflat's fast path for the common shape). */
+int summary_decode_reference(const char *json, size_t len, struct summary *s, char *why, size_t whylen);
 
 #endif

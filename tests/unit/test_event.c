@@ -1,6 +1,7 @@
 /* test_event.c - record decoding, validation and encoding; the fast path
  * must agree with jansson (the reference) on every input. */
 #include "rf_event.h"
+#include "mutate.h"
 #include "test.h"
 
 #include <stdint.h>
@@ -109,15 +110,6 @@ static void test_fmt_fixed(void)
     CHECK_STR(b, "0.1");
 }
 
-static uint64_t rng = 42;
-static unsigned rnd(unsigned n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
-}
-
 /* Same outcome from both decoders: same rc, same reason, same fields. */
 static int agree(const char *s, size_t n)
 {
@@ -136,36 +128,11 @@ static int agree(const char *s, size_t n)
 
 static void test_differential_mutations(void)
 {
-    static const char alphabet[] = "{}[]\":,.-+eE0123456789 \\ntfrul\x01\xc3\xa9\xff";
     const char *seeds[] = {GOOD, cases[1].json, cases[2].json, cases[5].json, cases[17].json};
     int disagreements = 0;
     char buf[512];
     for (int iter = 0; iter < 200000; iter++) {
-        const char *seed = seeds[rnd(5)];
-        size_t n = strlen(seed);
-        memcpy(buf, seed, n);
-        int muts = 1 + (int)rnd(3);
-        for (int m = 0; m < muts; m++) {
-            unsigned pos = rnd((unsigned)n + 1);
-            switch (rnd(3)) {
-            case 0: /* replace */
-                if (pos < n)
-                    buf[pos] = alphabet[rnd(sizeof alphabet - 1)];
-                break;
-            case 1: /* insert */
-                if (n + 1 < sizeof buf) {
-                    memmove(buf + pos + 1, buf + pos, n - pos);
-                    buf[pos] = alphabet[rnd(sizeof alphabet - 1)];
-                    n++;
-                }
-                break;
-            default: /* delete */
-                if (pos < n) {
-                    memmove(buf + pos, buf + pos + 1, n - pos - 1);
-                    n--;
-                }
-            }
-        }
+        size_t n = mutate(seeds[mutate_rnd(5)], buf, sizeof buf);
         if (!agree(buf, n) && disagreements++ < 5)
             fprintf(stderr, "  disagreement on: %.*s\n", (int)n, buf);
     }
@@ -181,11 +148,11 @@ static void test_decimals_match_strtod(void)
     int mismatches = 0;
     for (int iter = 0; iter < 300000; iter++) {
         char num[40], json[160];
-        int len = 1 + (int)rnd(17), dot = (int)rnd((unsigned)len + 1), k = 0;
+        int len = 1 + (int)mutate_rnd(17), dot = (int)mutate_rnd((unsigned)len + 1), k = 0;
         for (int i = 0; i < len; i++) {
             if (i == dot && i > 0)
                 num[k++] = '.';
-            num[k++] = (char)('0' + (i == 0 && len > 1 && dot != 1 ? 1 + rnd(9) : rnd(10)));
+            num[k++] = (char)('0' + (i == 0 && len > 1 && dot != 1 ? 1 + mutate_rnd(9) : mutate_rnd(10)));
         }
         if (num[k - 1] == '.')
             num[k++] = '0';
