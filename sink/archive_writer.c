@@ -18,7 +18,10 @@
  * it reads from there and rewrites an object of the same name with the same
  * or more events: a replacement, never a duplicate. A file is written as a
  * hidden temporary, fsynced and renamed; an S3 PUT is atomic (multipart
- * above --part-bytes, aborted on failure). */
+ * above --part-bytes, aborted on failure). Objects are compressed and
+ * stored on a second thread (archive_worker.h) while the next one fills;
+ * a partition's offsets in a job not yet stored count as pending. */
+#include "archive_worker.h"
 #include "backend.h"
 
 #include "rf_event.h"
@@ -34,7 +37,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <libdeflate.h>
 #include <unistd.h>
 
 #define MARKER "_rydeflow_partitioned_by_event_time"
@@ -59,11 +61,11 @@ struct backend {
     int marker_done;
     struct object *objs;  /* by partition */
     int nobjs;
-    struct libdeflate_compressor *gz;
-    char *gzbuf;          /* the last object compressed */
-    size_t gzcap;
-    int64_t objects, bytes;
+    struct aworker *w;    /* compresses and stores closed objects */
 };
+
+static int put_object(void *ctx, const char *dir, const char *name, const char *data, size_t len, char *err,
+                      size_t errlen);
 
 static int matches(const char *url) { return strncmp(url, "file://", 7) == 0 || strncmp(url, "s3://", 5) == 0; }
 
@@ -90,6 +92,12 @@ static struct backend *open_archive(const char *url, const struct sink_options *
             free(b);
             return NULL;
         }
+    }
+    if (!(b->w = aworker_new(put_object, b))) {
+        snprintf(err, errlen, "cannot start the archive's writer thread");
+        rf_s3_free(b->s3);
+        free(b);
+        return NULL;
     }
     return b;
 }
@@ -162,28 +170,17 @@ static int put(struct backend *b, const char *rel_dir, const char *name, const c
     return write_file(dir, name, data, len, err, errlen);
 }
 
-/* gzip at level 1 with libdeflate (whole buffers, about three times zlib's
- * speed at its level 1 for a similar size): the output buffer and the
- * compressor are the backend's, kept between objects. */
-static int gzip_buf(struct backend *b, const char *in, size_t len, char **out, size_t *outlen)
+/* aworker_put_fn: a closed object, on the worker thread (the marker files
+ * are written before the first object, so the S3 handle is never used by
+ * two threads at once). */
+static int put_object(void *ctx, const char *dir, const char *name, const char *data, size_t len, char *err,
+                      size_t errlen)
 {
-    if (!b->gz && !(b->gz = libdeflate_alloc_compressor(1)))
-        return -1;
-    size_t bound = libdeflate_gzip_compress_bound(b->gz, len);
-    if (bound > b->gzcap) {
-        char *nb = realloc(b->gzbuf, bound);
-        if (!nb)
-            return -1;
-        b->gzbuf = nb;
-        b->gzcap = bound;
-    }
-    *outlen = libdeflate_gzip_compress(b->gz, in, len, b->gzbuf, b->gzcap);
-    *out = b->gzbuf;
-    return *outlen ? 0 : -1;
+    return put(ctx, dir, name, data, len, err, errlen);
 }
 
-/* Write partition p's open object; it stays open (and is written again
- * next time) when the write fails. */
+/* Hand partition p's open object to the worker; it stays open (and is
+ * handed over again next time) when the job before it failed. */
 static enum sink_rc write_object(struct backend *b, int32_t p, char *err, size_t errlen)
 {
     struct object *o = &b->objs[p];
@@ -196,17 +193,8 @@ static enum sink_rc write_object(struct backend *b, int32_t p, char *err, size_t
     snprintf(dir, sizeof dir, "%s/year=%04lld/month=%02u/day=%02u/hour=%02d", b->topic, (long long)y, mo, d,
              (int)(o->hour_ms % 86400000 / 3600000));
     snprintf(name, sizeof name, "%s+%d+%020lld.ndjson.gz", b->topic, (int)p, (long long)o->first_offset);
-    char *gz;
-    size_t gzlen;
-    if (gzip_buf(b, o->raw, o->len, &gz, &gzlen) < 0) {
-        snprintf(err, errlen, "out of memory compressing %s", name);
-        return SINK_RETRY;
-    }
-    int rc = put(b, dir, name, gz, gzlen, err, errlen);
-    if (rc < 0)
-        return SINK_RETRY;
-    b->objects++;
-    b->bytes += (int64_t)o->len;
+    if (aworker_submit(b->w, p, o->first_offset, dir, name, &o->raw, &o->cap, o->len, err, errlen) < 0)
+        return SINK_RETRY; /* the object before failed: this one stays open */
     o->open = 0;
     o->len = 0;
     o->events = 0;
@@ -235,6 +223,8 @@ static enum sink_rc write_archive(struct backend *b, struct sink_batch *batch, c
 {
     if (!b->topic[0])
         snprintf(b->topic, sizeof b->topic, "%s", batch->topic);
+    if (aworker_retry(b->w, err, errlen) < 0)
+        return SINK_RETRY;
     enum sink_rc rc = ensure_marker(b, err, errlen);
     if (rc != SINK_OK)
         return rc;
@@ -295,8 +285,12 @@ static enum sink_rc write_archive(struct backend *b, struct sink_batch *batch, c
     return SINK_OK;
 }
 
+/* Objects due by age (or all, forced), and then the wait for them: the
+ * sink commits after a flush, and should commit past what it wrote. */
 static enum sink_rc flush_archive(struct backend *b, int64_t now_ms, int force, char *err, size_t errlen)
 {
+    if (aworker_retry(b->w, err, errlen) < 0)
+        return SINK_RETRY;
     for (int32_t p = 0; p < b->nobjs; p++) {
         struct object *o = &b->objs[p];
         if (o->open && (force || now_ms - o->first_wall_ms >= b->opt.batch_ms)) {
@@ -305,32 +299,31 @@ static enum sink_rc flush_archive(struct backend *b, int64_t now_ms, int force, 
                 return rc;
         }
     }
-    return SINK_OK;
+    return aworker_wait(b->w, err, errlen) < 0 ? SINK_RETRY : SINK_OK;
 }
 
 static int64_t pending_archive(struct backend *b, int32_t p)
 {
-    return p < b->nobjs && b->objs[p].open ? b->objs[p].first_offset : -1;
+    int64_t open = p < b->nobjs && b->objs[p].open ? b->objs[p].first_offset : -1;
+    int64_t job = aworker_pending_from(b->w, p); /* older than the open object, if any */
+    return job >= 0 ? job : open;
 }
 
 static void close_archive(struct backend *b)
 {
     if (!b)
         return;
+    aworker_free(b->w); /* first: its job may be using the S3 handle */
     for (int i = 0; i < b->nobjs; i++)
         free(b->objs[i].raw);
     free(b->objs);
-    if (b->gz)
-        libdeflate_free_compressor(b->gz);
-    free(b->gzbuf);
     rf_s3_free(b->s3);
     free(b);
 }
 
 static void stats_archive(struct backend *b, int64_t *written, int64_t *bytes)
 {
-    *written = b->objects;
-    *bytes = b->bytes;
+    aworker_stats(b->w, written, bytes);
 }
 
 const struct backend_ops backend_archive = {
