@@ -346,7 +346,20 @@ t=$(now)
 bin/sink -b "$B" -t "$T1" --to "s3://rydeflow/bench-$RUN" --endpoint "$RF_S3_ENDPOINT" -G "bench-$RUN-s3" --exit-at-end \
     --status-interval 1h --deadletter-topic "bench-$RUN-dead" 2>/dev/null
 ss3=$(elapsed "$t")
-rm -rf "$OUT/archive-$RUN"
+# The three destinations in one sink over the summaries, beside the slowest
+# of them alone (the archive of the summaries is timed alone here too).
+t=$(now)
+bin/sink -b "$B" -t "$ST" --to "file://$OUT/archive-sum-$RUN" -G "bench-$RUN-sumfile" --exit-at-end \
+    --status-interval 1h --deadletter-topic "bench-$RUN-dead" 2>/dev/null
+ssumfile=$(elapsed "$t")
+redis-cli -p "$RPORT" -n 0 flushdb >/dev/null
+t=$(now)
+bin/sink -b "$B" -t "$ST" --to "$RF_PG_URL?table=bench_all_$RUN" --to "$RF_REDIS_URL" --to "file://$OUT/archive-all-$RUN" \
+    -G "bench-$RUN-all" --exit-at-end --status-interval 1h --deadletter-topic "bench-$RUN-dead" 2>/dev/null
+sall=$(elapsed "$t")
+slowest=$(python3 -c "import sys; print(max(map(float, sys.argv[1:])))" "$spg" "$sredis" "$ssumfile")
+rm -rf "$OUT/archive-$RUN" "$OUT/archive-sum-$RUN" "$OUT/archive-all-$RUN"
+row "sink -> PostgreSQL + Redis + archive, one sink (s)" "$sall" "slowest of the three alone: $slowest" "$(ratio "$slowest" "$sall")x" ">= 1.0x"
 mbs() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.0f}')" "$rawmb" "$1"; }
 row "sink -> archive, file:// (MB/s)" "$(mbs "$sfile")" "gzip -1, one core: $(mbs "$sgzip")" "$(ratio "$sgzip" "$sfile")x" ">= 1.5x, >= 100 MB/s"
 row "sink -> archive, S3 server (MB/s)" "$(mbs "$ss3")" "(SeaweedFS, signatures checked)" "$(ratio "$sgzip" "$ss3")x" ">= 100 MB/s"

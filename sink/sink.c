@@ -1,7 +1,9 @@
 /* sink.c - the sink's run loop (see sink.h).
  *
  * Batches of up to --max-records messages (or what arrives within --linger)
- * go to every destination in turn; a destination that answers RETRY gets the
+ * go to every destination at once (one thread each, the first on the
+ * sink's own; each destination judges its own copy of the records, so its
+ * verdicts never mix with another's); a destination that answers RETRY gets the
  * same batch again after a back-off (1/10 s doubling to 5 s) while nothing
  * more is consumed, so memory stays at one batch whatever the outage. Once
  * every destination holds the batch, records no destination could take go to
@@ -19,6 +21,7 @@
 #include "rf_time.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +35,13 @@ struct dest {
     const char *url;
     struct rf_metric *m_written, *m_bytes, *m_retries;
     int64_t last_written, last_bytes;
+    /* a write on its own thread (write_dests): the batch it writes (for all
+     * but the first destination, over its own copy of the records, recs),
+     * and how it went */
+    struct sink_record *recs;
+    struct sink_batch batch;
+    enum sink_rc rc;
+    char err[1024];
 };
 
 struct run {
@@ -93,13 +103,17 @@ static void close_dests(struct run *r)
         if (r->d[i].b)
             r->d[i].ops->close(r->d[i].b);
         r->d[i].b = NULL;
+        free(r->d[i].recs);
+        r->d[i].recs = NULL;
     }
 }
 
-/* Call op until it is not RETRY: back off, say what is wrong, keep going
- * while running (and for 30 s after a shutdown was asked for). */
-static enum sink_rc persist(struct run *r, struct dest *d, const char *what, struct sink_batch *batch, int64_t now,
-                            int force)
+/* Write the batch to d (or, batch NULL, flush it) until the answer is not
+ * RETRY: back off, say what is wrong, keep going while running (and for 30 s
+ * after a shutdown was asked for). SINK_ERROR with errout. Touches only d
+ * and the batch: several run at once on their own threads. */
+static enum sink_rc persist(struct dest *d, const char *what, struct sink_batch *batch, int64_t now, int force,
+                            char *errout, size_t errlen)
 {
     int64_t backoff = 100;
     for (int attempt = 0;; attempt++) {
@@ -114,7 +128,7 @@ static enum sink_rc persist(struct run *r, struct dest *d, const char *what, str
             return SINK_OK;
         }
         if (rc == SINK_ERROR) {
-            snprintf(r->err, sizeof r->err, "%s: %.900s", d->ops->name, err);
+            snprintf(errout, errlen, "%s: %.900s", d->ops->name, err);
             return SINK_ERROR;
         }
         rf_metric_add(d->m_retries, 1);
@@ -122,8 +136,8 @@ static enum sink_rc persist(struct run *r, struct dest *d, const char *what, str
             rf_warn("%s unavailable: %s; retrying every %.1f s (consumption paused)", d->ops->name, err,
                     (double)backoff / 1000);
         if (rf_shutdown_overdue(30000)) {
-            snprintf(r->err, sizeof r->err, "%s: still unavailable 30 s after the shutdown began: %.900s",
-                     d->ops->name, err);
+            snprintf(errout, errlen, "%s: still unavailable 30 s after the shutdown began: %.900s", d->ops->name,
+                     err);
             return SINK_ERROR;
         }
         usleep((useconds_t)backoff * 1000);
@@ -228,13 +242,51 @@ static int commit_quiet(struct run *r, int sync, int quiet)
 /* Every destination gets the whole batch (its own rejections only: the
  * flags are cleared before each write); each rejection is a dead letter
  * naming the destination; deliveries are awaited. 0, or -1 with r->err. */
+static void *write_dest(void *arg)
+{
+    struct dest *d = arg;
+    d->rc = persist(d, "writing", &d->batch, 0, 0, d->err, sizeof d->err);
+    return NULL;
+}
+
 static int write_dests(struct run *r, struct sink_batch *batch)
 {
+    /* All at once: a batch costs the slowest destination's time, not the
+     * sum. Each but the first writes its own copy of the records (the
+     * verdicts are per destination); a thread that cannot start writes
+     * here, after the others. */
+    pthread_t th[MAX_DEST];
+    int started[MAX_DEST] = {0};
     for (int i = 0; i < r->nd; i++) {
-        if (persist(r, &r->d[i], "writing", batch, 0, 0) != SINK_OK)
+        struct dest *d = &r->d[i];
+        d->batch = *batch;
+        d->err[0] = '\0';
+        if (i == 0)
+            continue;
+        if (!d->recs && !(d->recs = calloc((size_t)r->cfg->max_records, sizeof *d->recs))) {
+            snprintf(r->err, sizeof r->err, "out of memory");
             return -1;
-        for (int k = 0; k < batch->n; k++)
-            if (batch->r[k].dead && send_dead(r, batch->topic, &r->d[i], &batch->r[k]) < 0) {
+        }
+        memcpy(d->recs, batch->r, sizeof *batch->r * (size_t)batch->n);
+        d->batch.r = d->recs;
+        started[i] = pthread_create(&th[i], NULL, write_dest, d) == 0;
+    }
+    write_dest(&r->d[0]);
+    for (int i = 1; i < r->nd; i++) {
+        if (started[i])
+            pthread_join(th[i], NULL);
+        else
+            write_dest(&r->d[i]);
+    }
+    for (int i = 0; i < r->nd; i++)
+        if (r->d[i].rc != SINK_OK) {
+            snprintf(r->err, sizeof r->err, "%s", r->d[i].err);
+            return -1;
+        }
+    for (int i = 0; i < r->nd; i++) {
+        struct sink_batch *mine = &r->d[i].batch;
+        for (int k = 0; k < mine->n; k++)
+            if (mine->r[k].dead && send_dead(r, mine->topic, &r->d[i], &mine->r[k]) < 0) {
                 if (rd_kafka_fatal_error(r->dlq, NULL, 0))
                     return 0; /* the caller renews the producer and writes the batch again */
                 snprintf(r->err, sizeof r->err, "cannot send dead letters");
@@ -337,7 +389,7 @@ static int flush_and_commit(struct run *r, int64_t now, int force)
         int64_t w, b;
         r->d[i].ops->stats(r->d[i].b, &w, &b);
         before += r->d[i].ops->pending_from ? w : 0;
-        if (persist(r, &r->d[i], "flushing", NULL, now, force) != SINK_OK)
+        if (persist(&r->d[i], "flushing", NULL, now, force, r->err, sizeof r->err) != SINK_OK)
             return -1;
         r->d[i].ops->stats(r->d[i].b, &w, &b);
         after += r->d[i].ops->pending_from ? w : 0;
