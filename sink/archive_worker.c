@@ -1,5 +1,5 @@
-/* archive_worker.c - the archive's second thread: gzip and store one object
- * at a time (see archive_worker.h). */
+/* archive_worker.c - the archive's worker threads: gzip and store closed
+ * objects, one job per thread at a time (see archive_worker.h). */
 #include "archive_worker.h"
 
 #include <libdeflate.h>
@@ -7,87 +7,98 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#define MAX_WORKERS 4
 
 enum state { EMPTY, BUSY, FAILED };
 
-struct aworker {
+/* One worker thread and its job. The fields of the job are set under mu
+ * with the state; while BUSY only the thread touches the buffers. */
+struct slot {
+    struct aworker *w;
     pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv; /* a job handed over, a job finished, or stop */
-    aworker_put_fn put;
-    void *ctx;
-    /* the job, guarded by mu while BUSY is being set or cleared; the worker
-     * alone touches its buffers while BUSY */
     enum state state;
-    int stop;
     int32_t p;
     int64_t first_offset;
     char dir[512], name[512];
     char *raw;
     size_t len, cap;
     char err[512];
-    char *spare; /* a stored job's buffer, for the caller's next object */
-    size_t spare_cap;
-    /* the worker's own: the compressor and its output, kept between jobs */
+    /* the thread's own: the compressor and its output, kept between jobs */
     struct libdeflate_compressor *gz;
     char *gzbuf;
     size_t gzcap;
+};
+
+struct aworker {
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* a job handed over, a job finished, or stop */
+    aworker_put_fn put;
+    void *ctx;
+    int stop;
+    struct slot slots[MAX_WORKERS];
+    int n;
+    char *spare[MAX_WORKERS]; /* stored jobs' buffers, for the caller's next objects */
+    size_t spare_cap[MAX_WORKERS];
+    int nspare;
     int64_t objects, bytes;
 };
 
 /* gzip at level 1 with libdeflate (whole buffers, about three times zlib's
  * speed at its level 1 for a similar size), then put. */
-static int run_job(struct aworker *w, char *err, size_t errlen)
+static int run_job(struct slot *s, char *err, size_t errlen)
 {
-    if (!w->gz && !(w->gz = libdeflate_alloc_compressor(1))) {
-        snprintf(err, errlen, "out of memory compressing %.400s", w->name);
+    if (!s->gz && !(s->gz = libdeflate_alloc_compressor(1))) {
+        snprintf(err, errlen, "out of memory compressing %.400s", s->name);
         return -1;
     }
-    size_t bound = libdeflate_gzip_compress_bound(w->gz, w->len);
-    if (bound > w->gzcap) {
-        char *nb = realloc(w->gzbuf, bound);
+    size_t bound = libdeflate_gzip_compress_bound(s->gz, s->len);
+    if (bound > s->gzcap) {
+        char *nb = realloc(s->gzbuf, bound);
         if (!nb) {
-            snprintf(err, errlen, "out of memory compressing %.400s", w->name);
+            snprintf(err, errlen, "out of memory compressing %.400s", s->name);
             return -1;
         }
-        w->gzbuf = nb;
-        w->gzcap = bound;
+        s->gzbuf = nb;
+        s->gzcap = bound;
     }
-    size_t n = libdeflate_gzip_compress(w->gz, w->raw, w->len, w->gzbuf, w->gzcap);
+    size_t n = libdeflate_gzip_compress(s->gz, s->raw, s->len, s->gzbuf, s->gzcap);
     if (!n) {
-        snprintf(err, errlen, "cannot compress %.400s", w->name);
+        snprintf(err, errlen, "cannot compress %.400s", s->name);
         return -1;
     }
-    return w->put(w->ctx, w->dir, w->name, w->gzbuf, n, err, errlen);
+    return s->w->put(s->w->ctx, s->dir, s->name, s->gzbuf, n, err, errlen);
 }
 
 static void *worker_main(void *arg)
 {
-    struct aworker *w = arg;
+    struct slot *s = arg;
+    struct aworker *w = s->w;
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (w->state != BUSY && !w->stop)
+        while (s->state != BUSY && !w->stop)
             pthread_cond_wait(&w->cv, &w->mu);
-        if (w->state != BUSY)
+        if (s->state != BUSY)
             break; /* stopped with nothing to do */
         pthread_mutex_unlock(&w->mu);
         char err[512];
-        int rc = run_job(w, err, sizeof err);
+        int rc = run_job(s, err, sizeof err);
         pthread_mutex_lock(&w->mu);
         if (rc == 0) {
             w->objects++;
-            w->bytes += (int64_t)w->len;
-            if (!w->spare) {
-                w->spare = w->raw;
-                w->spare_cap = w->cap;
+            w->bytes += (int64_t)s->len;
+            if (w->nspare < MAX_WORKERS) {
+                w->spare[w->nspare] = s->raw;
+                w->spare_cap[w->nspare++] = s->cap;
             } else {
-                free(w->raw);
+                free(s->raw);
             }
-            w->raw = NULL;
-            w->state = EMPTY;
+            s->raw = NULL;
+            s->state = EMPTY;
         } else {
-            snprintf(w->err, sizeof w->err, "%s", err);
-            w->state = FAILED;
+            snprintf(s->err, sizeof s->err, "%s", err);
+            s->state = FAILED;
         }
         pthread_cond_broadcast(&w->cv);
     }
@@ -104,7 +115,17 @@ struct aworker *aworker_new(aworker_put_fn put, void *ctx)
     w->ctx = ctx;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
-    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+    /* one thread per core: the objects a partition set closes together
+     * (at an hour's end, at shutdown) are compressed side by side */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int want = cores < 1 ? 1 : cores > MAX_WORKERS ? MAX_WORKERS : (int)cores;
+    for (int i = 0; i < want; i++) {
+        w->slots[i].w = w;
+        if (pthread_create(&w->slots[i].thread, NULL, worker_main, &w->slots[i]) != 0)
+            break;
+        w->n++;
+    }
+    if (w->n == 0) {
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->cv);
         free(w);
@@ -113,36 +134,68 @@ struct aworker *aworker_new(aworker_put_fn put, void *ctx)
     return w;
 }
 
+/* The first failed slot, or NULL. Under mu. */
+static struct slot *failed(struct aworker *w)
+{
+    for (int i = 0; i < w->n; i++)
+        if (w->slots[i].state == FAILED)
+            return &w->slots[i];
+    return NULL;
+}
+
+static int busy(const struct aworker *w)
+{
+    for (int i = 0; i < w->n; i++)
+        if (w->slots[i].state == BUSY)
+            return 1;
+    return 0;
+}
+
 int aworker_wait(struct aworker *w, char *err, size_t errlen)
 {
     pthread_mutex_lock(&w->mu);
-    while (w->state == BUSY)
+    while (busy(w))
         pthread_cond_wait(&w->cv, &w->mu);
-    int rc = w->state == FAILED ? -1 : 0;
-    if (rc < 0)
-        snprintf(err, errlen, "%s", w->err);
+    struct slot *f = failed(w);
+    if (f)
+        snprintf(err, errlen, "%s", f->err);
     pthread_mutex_unlock(&w->mu);
-    return rc;
+    return f ? -1 : 0;
 }
 
 int aworker_submit(struct aworker *w, int32_t p, int64_t first_offset, const char *dir, const char *name, char **raw,
                    size_t *cap, size_t len, char *err, size_t errlen)
 {
-    if (aworker_wait(w, err, errlen) < 0)
-        return -1;
     pthread_mutex_lock(&w->mu);
-    w->p = p;
-    w->first_offset = first_offset;
-    snprintf(w->dir, sizeof w->dir, "%s", dir);
-    snprintf(w->name, sizeof w->name, "%s", name);
-    w->raw = *raw;
-    w->cap = *cap;
-    w->len = len;
-    *raw = w->spare;
-    *cap = w->spare_cap;
-    w->spare = NULL;
-    w->spare_cap = 0;
-    w->state = BUSY;
+    struct slot *s = NULL, *f;
+    for (;;) {
+        if ((f = failed(w))) {
+            snprintf(err, errlen, "%s", f->err);
+            pthread_mutex_unlock(&w->mu);
+            return -1;
+        }
+        for (int i = 0; i < w->n && !s; i++)
+            if (w->slots[i].state == EMPTY)
+                s = &w->slots[i];
+        if (s)
+            break;
+        pthread_cond_wait(&w->cv, &w->mu);
+    }
+    s->p = p;
+    s->first_offset = first_offset;
+    snprintf(s->dir, sizeof s->dir, "%s", dir);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->raw = *raw;
+    s->cap = *cap;
+    s->len = len;
+    if (w->nspare > 0) {
+        *raw = w->spare[--w->nspare];
+        *cap = w->spare_cap[w->nspare];
+    } else {
+        *raw = NULL;
+        *cap = 0;
+    }
+    s->state = BUSY;
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
     return 0;
@@ -151,10 +204,14 @@ int aworker_submit(struct aworker *w, int32_t p, int64_t first_offset, const cha
 int aworker_retry(struct aworker *w, char *err, size_t errlen)
 {
     pthread_mutex_lock(&w->mu);
-    if (w->state == FAILED) {
-        w->state = BUSY;
+    int any = 0;
+    for (int i = 0; i < w->n; i++)
+        if (w->slots[i].state == FAILED) {
+            w->slots[i].state = BUSY;
+            any = 1;
+        }
+    if (any)
         pthread_cond_broadcast(&w->cv);
-    }
     pthread_mutex_unlock(&w->mu);
     return aworker_wait(w, err, errlen);
 }
@@ -162,8 +219,13 @@ int aworker_retry(struct aworker *w, char *err, size_t errlen)
 int64_t aworker_pending_from(const struct aworker *w, int32_t p)
 {
     struct aworker *m = (struct aworker *)w; /* the lock only */
+    int64_t r = -1;
     pthread_mutex_lock(&m->mu);
-    int64_t r = w->state != EMPTY && w->p == p ? w->first_offset : -1;
+    for (int i = 0; i < w->n; i++) {
+        const struct slot *s = &w->slots[i];
+        if (s->state != EMPTY && s->p == p && (r < 0 || s->first_offset < r))
+            r = s->first_offset;
+    }
     pthread_mutex_unlock(&m->mu);
     return r;
 }
@@ -182,18 +244,23 @@ void aworker_free(struct aworker *w)
     if (!w)
         return;
     pthread_mutex_lock(&w->mu);
-    if (w->state == FAILED)
-        w->state = EMPTY; /* dropped: its offsets were never committed */
+    for (int i = 0; i < w->n; i++)
+        if (w->slots[i].state == FAILED)
+            w->slots[i].state = EMPTY; /* dropped: its offsets were never committed */
     w->stop = 1;
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
+    for (int i = 0; i < w->n; i++) {
+        struct slot *s = &w->slots[i];
+        pthread_join(s->thread, NULL);
+        free(s->raw);
+        if (s->gz)
+            libdeflate_free_compressor(s->gz);
+        free(s->gzbuf);
+    }
+    for (int i = 0; i < w->nspare; i++)
+        free(w->spare[i]);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
-    free(w->raw);
-    free(w->spare);
-    if (w->gz)
-        libdeflate_free_compressor(w->gz);
-    free(w->gzbuf);
     free(w);
 }

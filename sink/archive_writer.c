@@ -19,7 +19,7 @@
  * or more events: a replacement, never a duplicate. A file is written as a
  * hidden temporary, fsynced and renamed; an S3 PUT is atomic (multipart
  * above --part-bytes, aborted on failure). Objects are compressed and
- * stored on a second thread (archive_worker.h) while the next one fills;
+ * stored on worker threads (archive_worker.h) while the next ones fill;
  * a partition's offsets in a job not yet stored count as pending. */
 #include "archive_worker.h"
 #include "backend.h"
@@ -170,9 +170,8 @@ static int put(struct backend *b, const char *rel_dir, const char *name, const c
     return write_file(dir, name, data, len, err, errlen);
 }
 
-/* aworker_put_fn: a closed object, on the worker thread (the marker files
- * are written before the first object, so the S3 handle is never used by
- * two threads at once). */
+/* aworker_put_fn: a closed object, on a worker thread (several at once:
+ * each object is a file of its own, and rf_s3 clients are thread-safe). */
 static int put_object(void *ctx, const char *dir, const char *name, const char *data, size_t len, char *err,
                       size_t errlen)
 {

@@ -588,8 +588,10 @@ int sink_run(const struct sink_config *cfg)
         /* Fill a batch: up to max_records, or what arrives within linger. */
         int n = 0;
         int64_t deadline = rf_time_now_ms() + cfg->linger_ms;
+        int64_t left = cfg->linger_ms;
         while (n < cfg->max_records && rf_running() && !r.failed) {
-            int64_t left = deadline - rf_time_now_ms();
+            if ((n & 63) == 0) /* the clock, not for every message (profiled: 8% of the archive sink) */
+                left = deadline - rf_time_now_ms();
             rd_kafka_message_t *m = rd_kafka_consumer_poll(r.c, n == 0 ? 100 : (int)(left > 0 ? left : 0));
             if (!m) {
                 if (n > 0 || left <= 0)
@@ -619,10 +621,16 @@ int sink_run(const struct sink_config *cfg)
                 r.at_end[m->partition] = 0;
             r.msgs[n] = m;
             rd_kafka_timestamp_type_t tt;
-            r.recs[n] = (struct sink_record){
-                .partition = m->partition, .offset = m->offset, .timestamp_ms = rd_kafka_message_timestamp(m, &tt),
-                .key = m->key, .keylen = m->key_len, .value = m->payload ? m->payload : "", .len = m->len};
-            n++;
+            struct sink_record *rec = &r.recs[n++]; /* field by field: why[] is set only with dead */
+            rec->partition = m->partition;
+            rec->offset = m->offset;
+            rec->timestamp_ms = rd_kafka_message_timestamp(m, &tt);
+            rec->key = m->key;
+            rec->keylen = m->key_len;
+            rec->value = m->payload ? m->payload : "";
+            rec->len = m->len;
+            rec->dead = 0;
+            rec->why[0] = '\0';
         }
         if (n > 0) {
             struct sink_batch batch = {cfg->topic, r.recs, n};
