@@ -19,10 +19,25 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Behind by at least this many messages (all partitions), the processor is
- * working off a backlog rather than keeping up with live input: about five
- * seconds of the workshop's heaviest load (10,000 reports a second). */
+/* With at least this many messages fetched and waiting to be processed,
+ * the processor is working off a backlog rather than keeping up with live
+ * input: about five seconds of the workshop's heaviest load (10,000
+ * reports a second). */
 #define BACKLOG_MESSAGES 50000
+
+/* Whether the consumer's local queue holds a backlog (asked at most once a
+ * millisecond: the answer takes a lock). */
+static int backlogged(struct proc *P, int64_t now)
+{
+    if (now != P->backlog_at_ms) {
+        rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(P->c);
+        P->backlog = q && rd_kafka_queue_length(q) >= BACKLOG_MESSAGES;
+        if (q)
+            rd_kafka_queue_destroy(q);
+        P->backlog_at_ms = now;
+    }
+    return P->backlog;
+}
 
 static void status(struct proc *P, int64_t now, int final)
 {
@@ -45,7 +60,6 @@ static void status(struct proc *P, int64_t now, int final)
     }
     rf_metric_set(P->m_open_windows, open_windows);
     rf_metric_set(P->m_open_groups, open_groups);
-    P->lag = lag;
     if (!P->last_status_ms)
         P->last_status_ms = now;
     double secs = (double)(now - P->last_status_ms) / 1000.0;
@@ -309,8 +323,8 @@ int processor_run(const struct processor_config *cfg)
             continue; /* renewed at the top of the loop, or stopped */
         /* Results wait for their commit: commit once the consumer has
          * nothing more at hand, or 20 ms after the first result, so that a
-         * steady stream of input never holds them back for long. Behind by
-         * a backlog, though, results are late already and every commit
+         * steady stream of input never holds them back for long. Working
+         * off a backlog, though, results are late already and every commit
          * stops the only thread for a round trip to the coordinator: they
          * wait for the commit interval (profiled on 1M events: 31 commits
          * in two seconds of work). */
@@ -318,7 +332,9 @@ int processor_run(const struct processor_config *cfg)
             results_since = 0;
         else if (!results_since)
             results_since = now = rf_time_now_ms();
-        int64_t hold = P.lag >= BACKLOG_MESSAGES ? commit_every : 20;
+        int64_t hold = 20;
+        if (waiting && m && now - results_since >= hold && backlogged(&P, now))
+            hold = commit_every;
         if (txn_open(P.txn) && ((waiting && (!m || now - results_since >= hold)) ||
                                 now - txn_open_since_ms(P.txn) >= commit_every))
             proc_commit(&P);

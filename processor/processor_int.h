@@ -41,7 +41,8 @@ struct proc {
     int any_changes;  /* some stream emits changes */
     int failed;
     int64_t last_status_ms, last_tick_ms;
-    int64_t lag; /* messages behind the partitions' ends, as of the last tick */
+    int64_t backlog_at_ms; /* when backlog was last asked (backlogged()) */
+    int backlog;
     int64_t events, results, late, dead, commits, aborts;
     int64_t last_events;
     int64_t first_ns, last_ns, last_ns_events; /* the first source event and a recent one (every 1024th) */
