@@ -46,6 +46,12 @@ static const struct rf_opt options[] = {
     {"time", 0, RF_OPT_STRING, "event", O(time), "KIND",
      "window on event time (the source's timestamp column) or processing time (arrival; no exactly-once)", 0, 0,
      "event|processing"},
+    {"map", 'm', RF_OPT_LIST, NULL, O(map), "NAME=TOPIC",
+     "Kinesis Analytics application: read or write stream NAME as TOPIC (default: SOURCE_SQL_STREAM_001 reads "
+     "wildrydes, an in-application stream is the topic of its name)"},
+    {"rowtime", 0, RF_OPT_STRING, NULL, O(rowtime), "KIND",
+     "Kinesis Analytics application: ROWTIME is the source's event time (default; replayable, exactly once) or "
+     "the record's arrival, as in Kinesis Analytics (= --time processing)", 0, 0, "event|arrival"},
     {"from", 0, RF_OPT_STRING, "beginning", O(from), "WHERE", "where partitions with no committed offset start", 0, 0,
      "beginning|end"},
     {"exit-at-end", 'e', RF_OPT_FLAG, NULL, O(exit_at_end), NULL,
@@ -60,6 +66,7 @@ static const struct rf_cmd command = {
     .epilog = "Examples:\n"
               "  processor -f processor/wildrydes.sql                 # the workshop's per-minute summary and more\n"
               "  processor -f q.sql --group fleet --instance a       # several instances share the partitions\n"
+              "  processor -f app.sql --map DESTINATION_SQL_STREAM=wildrydes-summary   # a Kinesis Analytics app\n"
               "Every CREATE STREAM ... AS SELECT in FILE runs; results go to its topic as JSON keyed by its key\n"
               "column. Late events go to --late-topic, malformed ones to --deadletter-topic. SIGTERM commits\n"
               "and exits 0. Exit status: 0 on success, 1 on failure, 2 for a bad command line or query.\n",
@@ -109,7 +116,8 @@ int main(int argc, char **argv)
         return 2;
     }
     struct sql_error serr;
-    cfg.script = sql_script_parse(text, &serr);
+    struct sql_script_opts sopts = {.map = cfg.map.v, .nmap = cfg.map.n};
+    cfg.script = sql_script_parse_opts(text, &sopts, &serr);
     if (!cfg.script) {
         char msg[2048];
         sql_error_format(text, &serr, msg, sizeof msg);
@@ -119,6 +127,14 @@ int main(int argc, char **argv)
         return 2;
     }
     free(text);
+    if (cfg.rowtime && !sql_script_is_kda(cfg.script)) {
+        rf_opts_fail(&command, "%s", "--rowtime is for Kinesis Analytics applications; this file's windows use --time");
+        sql_script_free(cfg.script);
+        rf_opts_free(&command, &cfg);
+        return 2;
+    }
+    if (cfg.rowtime && strcmp(cfg.rowtime, "arrival") == 0)
+        cfg.time = "processing";
     if (rf_opts_check_only()) {
         char what[1024];
         snprintf(what, sizeof what, "%d stream%s from %s; group %s, instance %s; Kafka at %s",

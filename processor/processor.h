@@ -33,6 +33,8 @@ struct processor_config {
     long long metadata_max;  /* commit metadata per partition at most this many bytes (the brokers' limit) */
     long long partitions;    /* partitions of created output topics; 0: as the source */
     const char *time;        /* event|processing */
+    const char *rowtime;     /* Kinesis Analytics applications: ROWTIME is event|arrival (= --time processing) */
+    struct rf_strlist map;   /* --map NAME=TOPIC: an application's streams' topics */
     const char *from;        /* beginning|end, for partitions without a committed offset */
     int exit_at_end;         /* stop once every partition is read to its end and committed */
     /* Set by main(): */

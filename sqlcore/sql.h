@@ -247,6 +247,18 @@ struct sql_stream_def {
     int emit_final;     /* EMIT FINAL (the default for windowed aggregates) */
     int repartition;    /* groups span partitions: run on a repartitioned copy of the source */
 };
+/* A Kinesis Data Analytics SQL application is accepted too, detected by its
+ * statements (CREATE OR REPLACE STREAM/PUMP; see docs/kda.md): each pump is
+ * a continuous query named after the pump, writing to its target stream's
+ * topic. The input SOURCE_SQL_STREAM_001 reads topic wildrydes; an
+ * in-application stream goes to the topic of its own name; map re-points
+ * either ("NAME=TOPIC"; only for applications). */
+struct sql_script_opts {
+    const char *const *map;
+    int nmap;
+};
+struct sql_script *sql_script_parse_opts(const char *text, const struct sql_script_opts *o, struct sql_error *err);
+int sql_script_is_kda(const struct sql_script *s);
 /* Parse and check every statement (each query is compiled once). NULL with
  * err (line:column in the whole text) on the first error. The script keeps a
  * copy of text. */

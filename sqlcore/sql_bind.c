@@ -64,6 +64,23 @@ static int bind_column(struct node *n, const struct sql_schema *schema, struct s
         if (n->quoted ? strcmp(c->name, n->name) == 0 : strcasecmp(c->name, n->name) == 0)
             found = c;
     }
+    if (!found && n->rowtime) {
+        /* ROWTIME (Kinesis Analytics): the row's time, here the source's
+         * event-time column (or the arrival time, with --time processing) */
+        const char *t = schema->time_col;
+        for (int i = 0; i < schema->ncols && !t; i++)
+            if (schema->cols[i].type == SQL_TIMESTAMP)
+                t = schema->cols[i].name;
+        for (int i = 0; i < schema->ncols && t && !found; i++)
+            if (strcmp(schema->cols[i].name, t) == 0)
+                found = &schema->cols[i];
+        if (!found) {
+            sql_error_set(err, n->line, n->col,
+                          "ROWTIME needs a source with an event-time column (a TIMESTAMP); %s has none",
+                          schema->name ? schema->name : "the source");
+            return -1;
+        }
+    }
     if (!found && !schema->open) {
         const char *best = NULL;
         int bestd = 99;
@@ -290,6 +307,7 @@ int sql_bind(struct node *n, const struct sql_schema *schema, struct slots *cols
     case N_CALL:
         return sql_bind_call(n, err);
     case N_REF:
+    case N_CONVERT: /* made after binding, typed when made */
         return 0;
     }
     return 0;

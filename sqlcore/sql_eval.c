@@ -499,6 +499,9 @@ int sql_eval(const struct node *n, const struct sql_value *row, struct sql_scrat
     case N_CAST:
         EVAL(n->args[0], &a);
         return cast(n, &a, scr, out, err);
+    case N_CONVERT:
+        EVAL(n->args[0], &a);
+        return sql_coltype_convert(n->convert, &a, scr, out, n->line, n->col, err);
     case N_CALL: {
         struct sql_value args[32];
         for (int i = 0; i < n->nargs; i++)

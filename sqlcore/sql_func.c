@@ -5,6 +5,7 @@
  *   COALESCE(a, b, ...)  NOW()  DATE_TRUNC('unit', ts)
  *   PARSE_TIMESTAMP(s)  FORMAT_TIMESTAMP(ts)             ('YYYY-MM-DD HH:MM:SS.mmm')
  *   GEO_DISTANCE(lat1, lon1, lat2, lon2)                 great-circle metres
+ *   STEP(i BY n)  (integer: the largest multiple of n <= i; STEP(ts BY INTERVAL) is FLOOR)
  * Aggregates (COUNT, SUM, AVG, MIN, MAX, ...) are recognised here so that
  * using one where it cannot run is a clear error. */
 #include "rf_time.h"
@@ -17,7 +18,7 @@
 
 enum fn {
     F_LOWER, F_UPPER, F_LENGTH, F_SUBSTR, F_ABS, F_ROUND, F_FLOOR, F_CEIL, F_COALESCE, F_NOW, F_DATE_TRUNC,
-    F_PARSE_TIMESTAMP, F_FORMAT_TIMESTAMP, F_GEO_DISTANCE
+    F_PARSE_TIMESTAMP, F_FORMAT_TIMESTAMP, F_GEO_DISTANCE, F_STEP
 };
 
 static const struct {
@@ -31,6 +32,7 @@ static const struct {
     [F_COALESCE] = {"COALESCE", 1, 32}, [F_NOW] = {"NOW", 0, 0},
     [F_DATE_TRUNC] = {"DATE_TRUNC", 2, 2}, [F_PARSE_TIMESTAMP] = {"PARSE_TIMESTAMP", 1, 1},
     [F_FORMAT_TIMESTAMP] = {"FORMAT_TIMESTAMP", 1, 1}, [F_GEO_DISTANCE] = {"GEO_DISTANCE", 4, 4},
+    [F_STEP] = {"STEP", 2, 2},
 };
 
 static const char *const aggregates[] = {"COUNT", "SUM", "AVG", "MIN", "MAX", "FIRST", "LAST", "PERCENTILE", NULL};
@@ -108,6 +110,9 @@ int sql_bind_call(struct node *n, struct sql_error *err)
     case F_ABS:
         n->type = n->args[0]->type;
         return arg_type(n, 0, NUM, "a number", err);
+    case F_STEP:
+        n->type = SQL_INT;
+        return arg_type(n, 0, 1 << SQL_INT, "an integer (or STEP(timestamp BY INTERVAL ...))", err);
     case F_ROUND:
         n->type = n->args[0]->type == SQL_INT && n->nargs == 1 ? SQL_INT : SQL_DOUBLE;
         return arg_type(n, 0, NUM, "a number", err) || (n->nargs > 1 && arg_type(n, 1, 1 << SQL_INT, "INT", err))
@@ -266,6 +271,15 @@ int sql_call_eval(const struct node *n, const struct sql_value *a, struct sql_sc
             out->type = SQL_DOUBLE;
             out->u.d = n->func == F_FLOOR ? floor(a[0].u.d) : ceil(a[0].u.d);
         }
+        return 0;
+    case F_STEP:
+        if (a[0].type != SQL_INT || a[1].type != SQL_INT)
+            return 0;
+        if (__builtin_mul_overflow(floor_div(a[0].u.i, a[1].u.i), a[1].u.i, &out->u.i)) {
+            sql_error_set(err, n->line, n->col, "STEP(): integer out of range");
+            return -1;
+        }
+        out->type = SQL_INT;
         return 0;
     case F_DATE_TRUNC:
         if (a[1].type != SQL_TIMESTAMP)

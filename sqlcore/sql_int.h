@@ -45,11 +45,41 @@ int sql_tok_is(const struct token *t, const char *keyword);
 void sql_error_set(struct sql_error *err, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+struct sql_scratch;
+/* ---- declared column types (Kinesis Analytics streams, sql_convert.c) ------ */
+/* The type of a column of an in-application stream, as CREATE STREAM declares
+ * it: the engine's type, plus what a pump's INSERT must fit into. */
+enum sql_decl {
+    D_ANY, D_VARCHAR, D_CHAR, D_TINYINT, D_SMALLINT, D_INTEGER, D_BIGINT, D_REAL, D_DOUBLE, D_DECIMAL, D_BOOLEAN,
+    D_TIMESTAMP,
+};
+struct sql_coltype {
+    enum sql_decl decl;
+    enum sql_type type; /* what values of the column are in the engine */
+    int len;            /* VARCHAR(n), CHAR(n): characters; 0 = unbounded */
+    int prec, scale;    /* DECIMAL(p, s) */
+};
+/* Parse a declared type at the lexer's token t (VARCHAR(16), DECIMAL(8,2),
+ * DOUBLE PRECISION, ...): 0 and *ct, the lexer past it and *t the next
+ * token; -1 with err. */
+int sql_coltype_parse(struct sql_lexer *lx, struct token *t, struct sql_coltype *ct, struct sql_error *err);
+/* "VARCHAR(16)", "DECIMAL(8,2)", ... into buf. */
+const char *sql_coltype_name(const struct sql_coltype *ct, char *buf, size_t len);
+/* Can a value of static type t be written into ct? 1 yes (maybe failing at
+ * run time, e.g. an overflow), 0 never. */
+int sql_coltype_accepts(const struct sql_coltype *ct, enum sql_type t);
+/* Convert v into ct (rounding, truncation, range; see docs/kda.md): 0 and
+ * *out (strings in scratch), or -1 with err at (line, col) when it does not
+ * fit (an overflow, text that is not a number). */
+int sql_coltype_convert(const struct sql_coltype *ct, const struct sql_value *v, struct sql_scratch *scratch,
+                        struct sql_value *out, int line, int col, struct sql_error *err);
+
 /* ---- expression tree ------------------------------------------------------ */
 enum node_kind {
     N_LITERAL, N_COLUMN, N_UNARY, N_BINARY, N_AND, N_OR, N_NOT, N_IS_NULL, N_IN, N_BETWEEN, N_LIKE, N_CASE,
     N_CAST, N_CALL,
     N_REF, /* a value computed elsewhere (a group key, an aggregate): row[slot], already typed */
+    N_CONVERT, /* args[0] converted to a declared column type (a KDA pump inserting into a stream) */
 };
 
 enum binop { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD, OP_CONCAT, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
@@ -63,7 +93,10 @@ struct node {
     enum binop op;
     struct sql_value value; /* N_LITERAL */
     const char *name;     /* N_COLUMN (as written), N_CALL (upper-cased) */
+    const char *qualifier; /* N_COLUMN: the stream in stream.column, or NULL */
     int quoted;           /* N_COLUMN: "quoted" names match exactly */
+    int rowtime;          /* N_COLUMN named ROWTIME: 1 as written alone (the row being made), 2 qualified (the input's) */
+    const struct sql_coltype *convert; /* N_CONVERT: the declared type of the column written */
     int slot;             /* N_COLUMN: index into the row */
     int func;             /* N_CALL: index into the function table */
     int unit_ms;          /* FLOOR(ts TO unit): the unit in ms; CAST: target type in value.type */
@@ -91,7 +124,9 @@ struct select_ast {
     int distinct;
     struct select_item *items;
     int nitems;
+    int stream_kw;    /* SELECT STREAM (Kinesis Analytics): accepted, means nothing more */
     const char *from; /* source name, or NULL */
+    const char *from_alias; /* FROM source [AS] alias, or NULL */
     int from_line, from_col;
     struct node *where, *having;
     struct node **group;

@@ -116,6 +116,7 @@ static int expect(struct parser *P, enum tok type, const char *what)
 }
 
 static struct node *parse_or(struct parser *P);
+static struct node *parse_unary(struct parser *P);
 
 /* Units for FLOOR(ts TO unit) and INTERVAL; returns ms, or 0 if not a unit. */
 static int64_t unit_ms(const struct token *t)
@@ -275,6 +276,26 @@ static struct node *parse_call(struct parser *P, const struct token *name)
             args[nargs++] = parse_or(P);
             if (P->failed)
                 return NULL;
+            if (is_kw(P, "BY") && strcmp(upper, "STEP") == 0 && nargs == 1) {
+                /* STEP(ts BY INTERVAL 'n' unit) is FLOOR to n units (Kinesis
+                 * Analytics); STEP(i BY n) rounds an integer down to a multiple */
+                advance(P);
+                struct token by = P->tok;
+                struct node *w = parse_unary(P);
+                if (!w)
+                    return NULL;
+                if (w->kind != N_LITERAL || w->value.type != SQL_INT || w->value.u.i <= 0)
+                    return fail_at(P, &by, "expected a positive INTERVAL or integer after BY, found %s", NULL);
+                if (sql_tok_is(&by, "INTERVAL")) {
+                    if (w->value.u.i > INT32_MAX)
+                        return fail_at(P, &by, "STEP interval %s is too long (at most 24 days)", NULL);
+                    n->name = "FLOOR";
+                    n->unit_ms = (int)w->value.u.i;
+                } else {
+                    args[nargs++] = w;
+                }
+                break;
+            }
             if (is_kw(P, "TO") && strcmp(upper, "FLOOR") == 0 && nargs == 1) {
                 advance(P);
                 n->unit_ms = (int)unit_ms(&P->tok);
@@ -292,6 +313,35 @@ static struct node *parse_call(struct parser *P, const struct token *name)
     if (expect(P, T_RPAREN, "')' to close the argument list") < 0)
         return NULL;
     return set_args(P, n, args, nargs) < 0 || P->failed ? NULL : n;
+}
+
+/* stream.column ("SOURCE_SQL_STREAM_001"."ROWTIME"): the qualifier names the
+ * FROM source (checked when the query is compiled). A column named ROWTIME is
+ * the row's time (sql_bind). */
+static struct node *qualified(struct parser *P, struct node *n)
+{
+    if (!n || P->failed)
+        return NULL;
+    if (P->tok.type == T_DOT) {
+        advance(P);
+        struct token c = P->tok;
+        if (c.type != T_IDENT && c.type != T_QIDENT)
+            return fail_at(P, &c, "expected a column name after '.', found %s", NULL);
+        advance(P);
+        n->qualifier = n->name;
+        if (c.type == T_QIDENT) {
+            size_t len;
+            n->name = string_text(P, &c, &len);
+        } else {
+            n->name = sql_arena_strndup(P->a, c.start, c.len);
+        }
+        n->quoted = c.type == T_QIDENT;
+        if (!n->name)
+            return NULL;
+    }
+    if (n->quoted ? strcmp(n->name, "ROWTIME") == 0 : strcasecmp(n->name, "ROWTIME") == 0)
+        n->rowtime = n->qualifier ? 2 : 1;
+    return n;
 }
 
 static struct node *parse_primary(struct parser *P)
@@ -337,7 +387,7 @@ static struct node *parse_primary(struct parser *P)
             n->name = string_text(P, &t, &len);
             n->quoted = 1;
         }
-        return n;
+        return qualified(P, n);
     case T_IDENT:
         break;
     default:
@@ -378,7 +428,7 @@ static struct node *parse_primary(struct parser *P)
     }
     if ((n = mk(P, N_COLUMN, &t)))
         n->name = sql_arena_strndup(P->a, t.start, t.len);
-    return n;
+    return qualified(P, n);
 }
 
 static struct node *nested_too_deep(struct parser *P)
@@ -760,6 +810,17 @@ struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, i
     if (!s)
         return NULL;
     s->limit = -1;
+    if (is_kw(&P, "STREAM")) {
+        /* SELECT STREAM ... (Kinesis Analytics): unless STREAM is a column */
+        struct sql_lexer peek = *lx;
+        struct sql_error perr;
+        struct token after = sql_lex_next(&peek, &perr);
+        if (after.type != T_COMMA && !(after.type == T_IDENT && sql_tok_is(&after, "FROM")) && after.type != T_EOF &&
+            after.type != T_SEMI && !(after.type == T_IDENT && sql_tok_is(&after, "AS"))) {
+            advance(&P);
+            s->stream_kw = 1;
+        }
+    }
     s->distinct = accept_kw(&P, "DISTINCT");
     struct select_item items[256];
     int n = 0;
@@ -811,6 +872,18 @@ struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, i
         s->from = P.tok.type == T_IDENT ? sql_arena_strndup(a, P.tok.start, P.tok.len)
                                         : sql_arena_strndup(a, P.tok.start + 1, P.tok.len - 2);
         advance(&P);
+        /* FROM source [AS] alias */
+        int as = accept_kw(&P, "AS");
+        if (P.tok.type == T_QIDENT || (P.tok.type == T_IDENT && !is_kw(&P, "WINDOW") && !is_kw(&P, "WHERE") &&
+                                       !is_kw(&P, "GROUP") && !is_kw(&P, "HAVING") && !is_kw(&P, "ORDER") &&
+                                       !is_kw(&P, "LIMIT") && !is_kw(&P, "EMIT"))) {
+            s->from_alias = P.tok.type == T_IDENT ? sql_arena_strndup(a, P.tok.start, P.tok.len)
+                                                  : sql_arena_strndup(a, P.tok.start + 1, P.tok.len - 2);
+            advance(&P);
+        } else if (as) {
+            fail_at(&P, &P.tok, "expected %s after AS", "an alias");
+            return NULL;
+        }
     }
     if (accept_kw(&P, "WINDOW") && parse_window(&P, s) < 0)
         return NULL;

@@ -143,6 +143,20 @@ struct sql_query {
 typedef const struct sql_schema *(*sql_lookup_fn)(void *ctx, const char *name);
 struct sql_query *sql_query_compile_lx(struct sql_lexer *lx, sql_lookup_fn lookup, void *ctx, int stream,
                                        struct sql_error *err);
+/* A pump's INSERT INTO a declared stream (Kinesis Analytics): the result has
+ * the stream's columns; column c takes the SELECT's item from[c] (-1: NULL)
+ * converted to types[c]. The SELECT must give exactly nvalues columns. The
+ * target is borrowed (it outlives the query). */
+struct sql_target {
+    const char *name;
+    const char *const *cols;
+    const struct sql_coltype *types;
+    const int *from;
+    int ncols, nvalues;
+    int line, col; /* the INSERT, for errors */
+};
+struct sql_query *sql_query_compile_into(struct sql_lexer *lx, sql_lookup_fn lookup, void *ctx, int stream,
+                                         const struct sql_target *target, struct sql_error *err);
 
 /* Shared execution steps (sql_exec.c). */
 /* WHERE, the group key and every aggregate's argument of a row: 1

@@ -3,46 +3,14 @@
  * compiled once here to check it (errors carry line:column in the whole
  * file); sql_script_instance compiles it again from the saved position for
  * every partition that runs it, so instances share nothing. */
-#include "sql_query_int.h"
+#include "sql_script_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define MAX_SOURCES 64
-#define MAX_STREAMS 64
-#define MAX_COLUMNS 256
-
-struct source {
-    const struct sql_schema *schema; /* own, or a built-in one */
-    struct sql_schema own;
-    const char *topic;
-};
-
-struct stream {
-    struct sql_stream_def def;
-    struct sql_lexer at; /* the lexer just before SELECT */
-};
-
-struct sql_script {
-    struct sql_arena arena;
-    char *text;
-    struct source sources[MAX_SOURCES];
-    int nsources;
-    struct stream streams[MAX_STREAMS];
-    int nstreams;
-};
-
-struct parse {
-    struct sql_script *s;
-    struct sql_lexer lx;
-    struct token tok;
-    struct sql_error *err;
-    int failed;
-};
-
-static void next(struct parse *P)
+void sp_next(struct parse *P)
 {
     if (!P->failed) {
         P->tok = sql_lex_next(&P->lx, P->err);
@@ -50,7 +18,7 @@ static void next(struct parse *P)
     }
 }
 
-static int fail(struct parse *P, const char *expected)
+int sp_fail(struct parse *P, const char *expected)
 {
     if (!P->failed) {
         const struct token *t = &P->tok;
@@ -64,37 +32,40 @@ static int fail(struct parse *P, const char *expected)
     return -1;
 }
 
-static int keyword(struct parse *P, const char *kw)
+int sp_keyword(struct parse *P, const char *kw)
 {
     if (P->tok.type == T_IDENT && sql_tok_is(&P->tok, kw)) {
-        next(P);
+        sp_next(P);
         return 1;
     }
     return 0;
 }
 
-static int punct(struct parse *P, enum tok t, const char *what)
+int sp_punct(struct parse *P, enum tok t, const char *what)
 {
     if (P->tok.type != t)
-        return fail(P, what);
-    next(P);
+        return sp_fail(P, what);
+    sp_next(P);
     return 0;
 }
 
-/* A name: identifier, "quoted" or 'string'; copied into the script's arena. */
-static const char *name(struct parse *P, const char *what)
+const char *sp_name(struct parse *P, const char *what, int fold)
 {
     const struct token *t = &P->tok;
-    const char *v = NULL;
-    if (t->type == T_IDENT)
+    char *v = NULL;
+    if (t->type == T_IDENT) {
         v = sql_arena_strndup(&P->s->arena, t->start, t->len);
-    else if (t->type == T_QIDENT || t->type == T_STRING)
+        for (char *c = v; fold && c && *c; c++)
+            if (*c >= 'a' && *c <= 'z')
+                *c = (char)(*c - 32);
+    } else if (t->type == T_QIDENT || t->type == T_STRING) {
         v = sql_arena_strndup(&P->s->arena, t->start + 1, t->len - 2);
+    }
     if (!v) {
-        fail(P, what);
+        sp_fail(P, what);
         return NULL;
     }
-    next(P);
+    sp_next(P);
     return v;
 }
 
@@ -113,9 +84,9 @@ static int column_defs(struct parse *P, struct sql_schema *schema)
     int n = 0;
     do {
         if (n == MAX_COLUMNS)
-            return fail(P, "at most 256 columns");
+            return sp_fail(P, "at most 256 columns");
         struct token at = P->tok;
-        if (!(cols[n].name = name(P, "a column name")))
+        if (!(cols[n].name = sp_name(P, "a column name", 0)))
             return -1;
         for (int i = 0; i < n; i++)
             if (strcasecmp(cols[i].name, cols[n].name) == 0) {
@@ -127,17 +98,17 @@ static int column_defs(struct parse *P, struct sql_schema *schema)
                !(P->tok.type == T_IDENT && sql_tok_is(&P->tok, type_names[k].name)))
             k++;
         if (k == sizeof type_names / sizeof *type_names)
-            return fail(P, "a column type (STRING, INT, DOUBLE, BOOLEAN or TIMESTAMP)");
+            return sp_fail(P, "a column type (STRING, INT, DOUBLE, BOOLEAN or TIMESTAMP)");
         cols[n++].type = type_names[k].type;
-        next(P);
-    } while (P->tok.type == T_COMMA && (next(P), 1));
+        sp_next(P);
+    } while (P->tok.type == T_COMMA && (sp_next(P), 1));
     struct sql_column *c = sql_arena_alloc(&P->s->arena, sizeof *c * (size_t)n);
     if (!c)
-        return fail(P, "memory");
+        return sp_fail(P, "memory");
     memcpy(c, cols, sizeof *c * (size_t)n);
     schema->cols = c;
     schema->ncols = n;
-    return punct(P, T_RPAREN, "')' after the columns");
+    return sp_punct(P, T_RPAREN, "')' after the columns");
 }
 
 struct props {
@@ -147,15 +118,15 @@ struct props {
 
 static int with_props(struct parse *P, struct props *p)
 {
-    if (punct(P, T_LPAREN, "'(' after WITH") < 0)
+    if (sp_punct(P, T_LPAREN, "'(' after WITH") < 0)
         return -1;
     do {
         struct token at = P->tok;
-        const char *k = name(P, "a property (topic, key, timestamp, value_format)");
-        if (!k || punct(P, T_EQ, "'=' after the property name") < 0)
+        const char *k = sp_name(P, "a property (topic, key, timestamp, value_format)", 0);
+        if (!k || sp_punct(P, T_EQ, "'=' after the property name") < 0)
             return -1;
         struct token vat = P->tok;
-        const char *v = name(P, "a value in quotes");
+        const char *v = sp_name(P, "a value in quotes", 0);
         if (!v)
             return -1;
         if (strcasecmp(k, "topic") == 0 || strcasecmp(k, "kafka_topic") == 0)
@@ -176,8 +147,8 @@ static int with_props(struct parse *P, struct props *p)
                           "unknown property '%s' (expected topic, key, timestamp or value_format)", k);
             return P->failed = 1, -1;
         }
-    } while (P->tok.type == T_COMMA && (next(P), 1));
-    return punct(P, T_RPAREN, "')' after the properties");
+    } while (P->tok.type == T_COMMA && (sp_next(P), 1));
+    return sp_punct(P, T_RPAREN, "')' after the properties");
 }
 
 static const struct sql_column *find_column(const struct sql_schema *s, const char *col)
@@ -223,17 +194,19 @@ static int declare_source(struct parse *P, const char *sname, struct token at, s
 
 /* Sources by name: declared ones, then the built-in wildrydes and
  * wildrydes_summary (also by their topic names). */
-static const struct source *source_named(const struct sql_script *s, const char *n)
+const struct source *sp_source_named(const struct sql_script *s, const char *n)
 {
     static _Thread_local struct source builtin[2];
     builtin[0] = (struct source){.schema = sql_schema_wildrydes(), .topic = "wildrydes"};
     builtin[1] = (struct source){.schema = sql_schema_summary(), .topic = "wildrydes-summary"};
     if (!n)
         return NULL;
-    for (int i = s->nsources - 1; i >= 0; i--) /* the latest declaration wins */
-        if (strcasecmp(s->sources[i].schema->name, n) == 0 ||
-            (s->sources[i].schema == sql_schema_summary() && strcasecmp(n, "wildrydes_summary") == 0))
-            return &s->sources[i];
+    for (int i = s->nsources - 1; i >= 0; i--) { /* the latest declaration wins */
+        const struct source *src = &s->sources[i];
+        if (strcasecmp(src->name ? src->name : src->schema->name, n) == 0 ||
+            (!src->name && src->schema == sql_schema_summary() && strcasecmp(n, "wildrydes_summary") == 0))
+            return src;
+    }
     if (strcasecmp(n, "wildrydes") == 0)
         return &builtin[0];
     if (strcasecmp(n, "wildrydes_summary") == 0 || strcasecmp(n, "wildrydes-summary") == 0)
@@ -243,11 +216,15 @@ static const struct source *source_named(const struct sql_script *s, const char 
 
 static const struct sql_schema *lookup(void *ctx, const char *n)
 {
-    const struct source *src = source_named(ctx, n);
+    struct sql_script *s = ctx;
+    const struct source *src = sp_source_named(s, n);
+    if (!src && s->kda)
+        src = sql_kda_input(s, n); /* the application's input, mapped to a topic */
     return src ? src->schema : NULL;
 }
 
-static int define_stream(struct parse *P, const char *sname, struct token at, const struct props *p)
+int sp_define_stream(struct parse *P, const char *sname, struct token at, const char *topic, const char *key,
+                     struct token key_at, const struct sql_target *target)
 {
     struct sql_script *s = P->s;
     if (s->nstreams == MAX_STREAMS) {
@@ -256,33 +233,35 @@ static int define_stream(struct parse *P, const char *sname, struct token at, co
     }
     for (int i = 0; i < s->nstreams; i++)
         if (strcasecmp(s->streams[i].def.name, sname) == 0) {
-            sql_error_set(P->err, at.line, at.col, "stream '%s' is defined twice", sname);
+            sql_error_set(P->err, at.line, at.col, "%s '%s' is defined twice", s->kda ? "pump" : "stream", sname);
             return P->failed = 1, -1;
         }
     struct stream *st = &s->streams[s->nstreams];
     st->at = P->lx;
+    st->target = target;
     struct sql_lexer lx = P->lx;
-    struct sql_query *q = sql_query_compile_lx(&lx, lookup, s, 1, P->err);
+    struct sql_query *q = sql_query_compile_into(&lx, lookup, s, 1, target, P->err);
     if (!q)
         return P->failed = 1, -1;
-    const struct source *src = source_named(s, q->ast->from);
+    const struct source *src = sp_source_named(s, q->ast->from);
     struct sql_stream_def *d = &st->def;
     d->name = sname;
-    d->topic = p->topic ? p->topic : sname;
-    d->source = src->schema->name;
+    d->topic = topic ? topic : sname;
+    d->source = src->name ? src->name : src->schema->name;
     d->source_topic = src->topic;
     d->emit_final = q->aggregated && q->ast->emit != EMIT_CHANGES;
     d->repartition = q->repartition;
     int rc = 0;
-    const char *want = p->key ? p->key : src->schema->key_col;
+    const char *want = key ? key : src->schema->key_col;
     for (int i = 0; want && i < q->nout && !d->key; i++)
         if (strcasecmp(q->out_names[i], want) == 0)
             d->key = sql_arena_strndup(&s->arena, q->out_names[i], strlen(q->out_names[i]));
-    if (p->key && !d->key) {
-        sql_error_set(P->err, p->key_at.line, p->key_at.col, "key '%s' is not a column of the stream's result", p->key);
+    if (key && !d->key) {
+        sql_error_set(P->err, key_at.line, key_at.col, "key '%s' is not a column of the stream's result", key);
         rc = -1;
     } else if (strcmp(d->topic, d->source_topic) == 0) {
-        sql_error_set(P->err, at.line, at.col, "stream '%s' would write to its own source topic '%s'", sname, d->topic);
+        sql_error_set(P->err, at.line, at.col, "%s '%s' would write to its own source topic '%s'",
+                      s->kda ? "pump" : "stream", sname, d->topic);
         rc = -1;
     }
     sql_query_free(q);
@@ -291,42 +270,42 @@ static int define_stream(struct parse *P, const char *sname, struct token at, co
     s->nstreams++;
     /* go on after the statement: the query's parser stopped at its ';' */
     P->lx = lx;
-    next(P);
+    sp_next(P);
     return 0;
 }
 
 static int statement(struct parse *P)
 {
-    if (!keyword(P, "CREATE"))
-        return fail(P, "CREATE STREAM");
-    if (!keyword(P, "STREAM"))
-        return fail(P, "STREAM after CREATE");
+    if (!sp_keyword(P, "CREATE"))
+        return sp_fail(P, "CREATE STREAM");
+    if (!sp_keyword(P, "STREAM"))
+        return sp_fail(P, "STREAM after CREATE");
     struct token at = P->tok;
-    const char *sname = name(P, "a stream name");
+    const char *sname = sp_name(P, "a stream name", 0);
     if (!sname)
         return -1;
     struct sql_schema schema = {0};
     struct props p = {0};
     int has_cols = 0;
     if (P->tok.type == T_LPAREN) {
-        next(P);
+        sp_next(P);
         if (column_defs(P, &schema) < 0)
             return -1;
         has_cols = 1;
     }
-    if (keyword(P, "WITH") && with_props(P, &p) < 0)
+    if (sp_keyword(P, "WITH") && with_props(P, &p) < 0)
         return -1;
     if (has_cols) {
         if (declare_source(P, sname, at, &schema, &p) < 0)
             return -1;
         if (P->tok.type == T_SEMI)
-            next(P);
+            sp_next(P);
         else if (P->tok.type != T_EOF)
-            return fail(P, "';' after the source declaration");
+            return sp_fail(P, "';' after the source declaration");
         return 0;
     }
     if (P->tok.type == T_SEMI || P->tok.type == T_EOF) { /* CREATE STREAM wildrydes WITH (topic='t'); */
-        const struct source *builtin = source_named(P->s, sname);
+        const struct source *builtin = sp_source_named(P->s, sname);
         if (!builtin || (builtin->schema != sql_schema_wildrydes() && builtin->schema != sql_schema_summary())) {
             sql_error_set(P->err, at.line, at.col,
                           "'%s' is not a built-in source: declare its columns, or add AS SELECT ...", sname);
@@ -339,16 +318,21 @@ static int statement(struct parse *P)
         struct source *src = &P->s->sources[P->s->nsources++];
         src->schema = builtin->schema;
         src->topic = p.topic ? p.topic : builtin->topic;
-        next(P);
+        sp_next(P);
         return 0;
     }
     if (P->tok.type != T_IDENT || !sql_tok_is(&P->tok, "AS"))
-        return fail(P, "AS SELECT ... (or a column list to declare a source)");
+        return sp_fail(P, "AS SELECT ... (or a column list to declare a source)");
     /* don't read past AS: the query compiler starts at SELECT */
-    return define_stream(P, sname, at, &p);
+    return sp_define_stream(P, sname, at, p.topic, p.key, p.key_at, NULL);
 }
 
 struct sql_script *sql_script_parse(const char *text, struct sql_error *err)
+{
+    return sql_script_parse_opts(text, NULL, err);
+}
+
+struct sql_script *sql_script_parse_opts(const char *text, const struct sql_script_opts *o, struct sql_error *err)
 {
     struct sql_script *s = calloc(1, sizeof *s);
     if (s)
@@ -360,12 +344,23 @@ struct sql_script *sql_script_parse(const char *text, struct sql_error *err)
     }
     struct parse P = {.s = s, .err = err};
     sql_lex_init(&P.lx, s->text);
-    next(&P);
-    while (!P.failed && P.tok.type != T_EOF)
-        if (statement(&P) < 0)
-            break;
+    sp_next(&P);
+    s->kda = sql_kda_detect(s->text);
+    if (s->kda) {
+        sql_kda_parse(&P, o);
+    } else {
+        if (o && o->nmap) {
+            sql_error_set(err, 1, 1, "--map is for Kinesis Analytics applications (CREATE OR REPLACE STREAM/PUMP); "
+                                     "this file is in rydeflow's dialect: name topics WITH (topic='...')");
+            P.failed = 1;
+        }
+        while (!P.failed && P.tok.type != T_EOF)
+            if (statement(&P) < 0)
+                break;
+    }
     if (!P.failed && s->nstreams == 0) {
-        sql_error_set(err, P.tok.line, P.tok.col, "no CREATE STREAM ... AS SELECT statement in the script");
+        sql_error_set(err, P.tok.line, P.tok.col, s->kda ? "no CREATE OR REPLACE PUMP statement in the application"
+                                                         : "no CREATE STREAM ... AS SELECT statement in the script");
         P.failed = 1;
     }
     if (P.failed) {
@@ -374,6 +369,8 @@ struct sql_script *sql_script_parse(const char *text, struct sql_error *err)
     }
     return s;
 }
+
+int sql_script_is_kda(const struct sql_script *s) { return s->kda; }
 
 void sql_script_free(struct sql_script *s)
 {
@@ -391,7 +388,7 @@ const struct sql_stream_def *sql_script_stream(const struct sql_script *s, int i
 struct sql_query *sql_script_instance(const struct sql_script *s, int i, struct sql_error *err)
 {
     struct sql_lexer lx = s->streams[i].at;
-    return sql_query_compile_lx(&lx, lookup, (void *)s, 1, err);
+    return sql_query_compile_into(&lx, lookup, (void *)s, 1, s->streams[i].target, err);
 }
 
 const struct sql_schema *sql_script_source_schema(const struct sql_script *s, const char *topic)
@@ -399,6 +396,6 @@ const struct sql_schema *sql_script_source_schema(const struct sql_script *s, co
     for (int i = 0; i < s->nsources; i++)
         if (strcmp(s->sources[i].topic, topic) == 0)
             return s->sources[i].schema;
-    const struct source *b = source_named(s, topic);
+    const struct source *b = sp_source_named(s, topic);
     return b ? b->schema : NULL;
 }

@@ -179,8 +179,11 @@ static struct node *rewrite(struct sql_query *q, struct node *n, struct sql_erro
         q->naggs++;
         return make_ref(q, n, q->nkeys + q->naggs - 1, agg_type(a));
     }
-    if (n->kind == N_COLUMN && q->ast->window && !n->quoted &&
-        (strcasecmp(n->name, "WINDOW_START") == 0 || strcasecmp(n->name, "WINDOW_END") == 0)) {
+    /* ROWTIME alone in a windowed aggregate is the time of the row being
+     * made: the window's end, when its row is emitted (Kinesis Analytics) */
+    if (n->kind == N_COLUMN && q->ast->window &&
+        ((!n->quoted && (strcasecmp(n->name, "WINDOW_START") == 0 || strcasecmp(n->name, "WINDOW_END") == 0)) ||
+         n->rowtime == 1)) {
         struct node *start = make_ref(q, n, q->ast->ngroup, SQL_TIMESTAMP);
         if (!start || toupper((unsigned char)n->name[7]) == 'S')
             return start;
@@ -433,8 +436,104 @@ struct sql_query *sql_query_compile(const char *text, const struct sql_schema *(
     return sql_query_compile_lx(&lx, call_lookup, &f, 0, err);
 }
 
+/* stream.column names the FROM source, by its name or alias. */
+static int check_qualifiers(const struct node *n, const struct select_ast *s, struct sql_error *err)
+{
+    if (!n)
+        return 0;
+    if (n->kind == N_COLUMN && n->qualifier) {
+        int ok = (s->from && strcasecmp(n->qualifier, s->from) == 0) ||
+                 (s->from_alias && strcasecmp(n->qualifier, s->from_alias) == 0);
+        if (!ok) {
+            sql_error_set(err, n->line, n->col, "unknown stream '%s' in %s.%s (the query reads %s)", n->qualifier,
+                          n->qualifier, n->name, s->from ? s->from : "no source");
+            return -1;
+        }
+    }
+    if (check_qualifiers(n->subject, s, err) < 0)
+        return -1;
+    for (int i = 0; i < n->nargs; i++)
+        if (check_qualifiers(n->args[i], s, err) < 0)
+            return -1;
+    return 0;
+}
+
+static int check_all_qualifiers(const struct select_ast *s, struct sql_error *err)
+{
+    for (int i = 0; i < s->nitems; i++)
+        if (check_qualifiers(s->items[i].expr, s, err) < 0)
+            return -1;
+    for (int i = 0; i < s->ngroup; i++)
+        if (check_qualifiers(s->group[i], s, err) < 0)
+            return -1;
+    for (int i = 0; i < s->norder; i++)
+        if (check_qualifiers(s->order[i].expr, s, err) < 0)
+            return -1;
+    return check_qualifiers(s->where, s, err) < 0 || check_qualifiers(s->having, s, err) < 0 ? -1 : 0;
+}
+
+/* INSERT INTO a declared stream: the result's columns become the stream's,
+ * each value converted to its declared type. */
+static int insert_into(struct sql_query *q, const struct sql_target *t, struct sql_error *err)
+{
+    if (q->nout != t->nvalues) {
+        sql_error_set(err, t->line, t->col, "the SELECT gives %d column%s, the INSERT INTO \"%s\" takes %d", q->nout,
+                      q->nout == 1 ? "" : "s", t->name, t->nvalues);
+        return -1;
+    }
+    struct node **out = sql_arena_alloc(&q->arena, sizeof *out * (size_t)t->ncols);
+    const char **names = sql_arena_alloc(&q->arena, sizeof *names * (size_t)t->ncols);
+    if (!out || !names)
+        return sql_error_set(err, t->line, t->col, "out of memory"), -1;
+    for (int c = 0; c < t->ncols; c++) {
+        struct node *n = sql_arena_alloc(&q->arena, sizeof *n);
+        if (!n)
+            return sql_error_set(err, t->line, t->col, "out of memory"), -1;
+        const struct sql_coltype *ct = &t->types[c];
+        int from = t->from[c];
+        if (from < 0) { /* a column the INSERT does not name: NULL */
+            n->kind = N_LITERAL;
+            n->height = 1;
+        } else {
+            struct node *v = q->out[from];
+            const struct node *at = q->ast->items[from < q->ast->nitems ? from : 0].expr;
+            if (!sql_coltype_accepts(ct, v->type)) {
+                char tn[40];
+                sql_error_set(err, at ? at->line : t->line, at ? at->col : t->col,
+                              "type mismatch: column %d of the SELECT is %s, \"%s\".\"%s\" is %s", from + 1,
+                              sql_type_name(v->type), t->name, t->cols[c], sql_coltype_name(ct, tn, sizeof tn));
+                return -1;
+            }
+            struct node **args = sql_arena_alloc(&q->arena, sizeof *args);
+            if (!args)
+                return sql_error_set(err, t->line, t->col, "out of memory"), -1;
+            args[0] = v;
+            n->kind = N_CONVERT;
+            n->convert = ct;
+            n->type = ct->type;
+            n->args = args;
+            n->nargs = 1;
+            n->line = at ? at->line : t->line;
+            n->col = at ? at->col : t->col;
+            n->height = v->height + 1;
+        }
+        out[c] = n;
+        names[c] = t->cols[c];
+    }
+    q->out = out;
+    q->out_names = names;
+    q->nout = t->ncols;
+    return 0;
+}
+
 struct sql_query *sql_query_compile_lx(struct sql_lexer *lx, sql_lookup_fn lookup, void *ctx, int stream,
                                        struct sql_error *err)
+{
+    return sql_query_compile_into(lx, lookup, ctx, stream, NULL, err);
+}
+
+struct sql_query *sql_query_compile_into(struct sql_lexer *lx, sql_lookup_fn lookup, void *ctx, int stream,
+                                         const struct sql_target *target, struct sql_error *err)
 {
     struct sql_query *q = calloc(1, sizeof *q);
     if (!q) {
@@ -446,6 +545,8 @@ struct sql_query *sql_query_compile_lx(struct sql_lexer *lx, sql_lookup_fn looku
     q->win_group = -1;
     struct select_ast *s = q->ast = sql_parse_select(lx, &q->arena, stream, err);
     if (!s)
+        goto fail;
+    if (check_all_qualifiers(s, err) < 0)
         goto fail;
     if (s->ngroup > SQL_MAX_GROUP) {
         sql_error_set(err, s->group[SQL_MAX_GROUP]->line, s->group[SQL_MAX_GROUP]->col,
@@ -550,6 +651,8 @@ struct sql_query *sql_query_compile_lx(struct sql_lexer *lx, sql_lookup_fn looku
         }
         q->out_names[q->nout++] = name;
     }
+    if (target && insert_into(q, target, err) < 0)
+        goto fail;
     if (s->having) {
         if (!(q->having = bind_output(q, s->having, err)))
             goto fail;
