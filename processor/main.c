@@ -52,6 +52,9 @@ static const struct rf_opt options[] = {
     {"rowtime", 0, RF_OPT_STRING, NULL, O(rowtime), "KIND",
      "Kinesis Analytics application: ROWTIME is the source's event time (default; replayable, exactly once) or "
      "the record's arrival, as in Kinesis Analytics (= --time processing)", 0, 0, "event|arrival"},
+    {"grace", 0, RF_OPT_DURATION, "5s", O(kda_grace_ms), "TIME",
+     "Kinesis Analytics application: how long its windows (GROUP BY FLOOR/STEP(ROWTIME ...)) wait for events out "
+     "of order on event time (its SQL has no GRACE clause)"},
     {"from", 0, RF_OPT_STRING, "beginning", O(from), "WHERE", "where partitions with no committed offset start", 0, 0,
      "beginning|end"},
     {"exit-at-end", 'e', RF_OPT_FLAG, NULL, O(exit_at_end), NULL,
@@ -116,7 +119,7 @@ int main(int argc, char **argv)
         return 2;
     }
     struct sql_error serr;
-    struct sql_script_opts sopts = {.map = cfg.map.v, .nmap = cfg.map.n};
+    struct sql_script_opts sopts = {.map = cfg.map.v, .nmap = cfg.map.n, .grace_ms = cfg.kda_grace_ms};
     cfg.script = sql_script_parse_opts(text, &sopts, &serr);
     if (!cfg.script) {
         char msg[2048];

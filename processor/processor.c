@@ -146,6 +146,29 @@ static int wait_for_topic(struct proc *P, rd_kafka_t *admin, const char *topic)
     return n;
 }
 
+/* A stream that reads another's results (a Kinesis Analytics application's
+ * pumps chained through an in-application stream) does not wait for a
+ * producer: the topic is created like any output, as many partitions as
+ * its writer's source. */
+static int chained_input(struct proc *P, rd_kafka_t *admin, int i, int sources)
+{
+    const struct processor_config *cfg = P->cfg;
+    const char *src = sql_script_stream(cfg->script, i)->source_topic;
+    for (int j = 0; j < sql_script_nstreams(cfg->script); j++) {
+        if (strcmp(sql_script_stream(cfg->script, j)->topic, src) != 0)
+            continue;
+        int parts = cfg->partitions > 0 ? (int)cfg->partitions : j < i && P->src_parts[j] ? P->src_parts[j]
+                                                               : sources ? sources : 1;
+        char err[512];
+        if (rf_kafka_ensure_topic(admin, src, parts, -1, (int)cfg->timeout_ms, err, sizeof err) < 0) {
+            snprintf(P->err, sizeof P->err, "%s", err);
+            return -1;
+        }
+        return 0;
+    }
+    return 0;
+}
+
 static int setup_topics(struct proc *P, rd_kafka_t *admin)
 {
     const struct processor_config *cfg = P->cfg;
@@ -153,6 +176,8 @@ static int setup_topics(struct proc *P, rd_kafka_t *admin)
     int sources = 0;
     for (int i = 0; i < sql_script_nstreams(cfg->script); i++) {
         const char *src = sql_script_stream(cfg->script, i)->source_topic;
+        if (chained_input(P, admin, i, sources) < 0)
+            return -1;
         int n = wait_for_topic(P, admin, src); /* the producer may be starting alongside */
         if (n < 0)
             return -1;

@@ -35,6 +35,7 @@ struct processor_config {
     const char *time;        /* event|processing */
     const char *rowtime;     /* Kinesis Analytics applications: ROWTIME is event|arrival (= --time processing) */
     struct rf_strlist map;   /* --map NAME=TOPIC: an application's streams' topics */
+    long long kda_grace_ms;  /* an application's windows wait this long for out-of-order events */
     const char *from;        /* beginning|end, for partitions without a committed offset */
     int exit_at_end;         /* stop once every partition is read to its end and committed */
     /* Set by main(): */

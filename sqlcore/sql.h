@@ -256,6 +256,7 @@ struct sql_stream_def {
 struct sql_script_opts {
     const char *const *map;
     int nmap;
+    int64_t grace_ms; /* an application's windows (GROUP BY FLOOR/STEP) wait this long for late rows */
 };
 struct sql_script *sql_script_parse_opts(const char *text, const struct sql_script_opts *o, struct sql_error *err);
 int sql_script_is_kda(const struct sql_script *s);

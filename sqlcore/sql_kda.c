@@ -63,7 +63,10 @@ const struct source *sql_kda_input(struct sql_script *s, const char *n)
     if (!src)
         return NULL;
     src->name = sql_arena_strndup(&s->arena, n, strlen(n));
-    src->schema = sql_schema_for_topic(topic); /* the workshop's records, or schema-less JSON */
+    /* the application's input is the workshop's records wherever it is read
+     * from (declare its columns to read others); another stream --map names
+     * is as its topic says: the workshop's, or schema-less JSON */
+    src->schema = strcasecmp(n, KDA_INPUT) == 0 ? sql_schema_wildrydes() : sql_schema_for_topic(topic);
     src->topic = topic;
     return src->name ? src : NULL;
 }
@@ -105,7 +108,7 @@ static int refuse_unsupported(struct parse *P, struct sql_lexer lx)
 static int declare_stream(struct parse *P, const char *sname, struct token at)
 {
     struct sql_script *s = P->s;
-    if (sp_source_named(s, sname) || strcasecmp(sname, KDA_INPUT) == 0) {
+    if (sp_source_named(s, sname)) {
         sql_error_set(P->err, at.line, at.col, "stream \"%s\" is declared twice", sname);
         return P->failed = 1, -1;
     }
@@ -150,6 +153,8 @@ static int declare_stream(struct parse *P, const char *sname, struct token at)
     src->own = (struct sql_schema){.name = sname, .cols = cols, .ncols = n};
     src->schema = &src->own;
     src->topic = topic_of(s, sname);
+    if (strcasecmp(sname, KDA_INPUT) == 0 && !mapped(s, sname))
+        src->topic = "wildrydes"; /* the input's columns, declared: the same default topic */
     /* the declared types, for pumps inserting into it: kept beside the schema */
     struct sql_target *t = sql_arena_alloc(&s->arena, sizeof *t);
     if (!t) {
@@ -187,6 +192,7 @@ static const struct sql_target *insert_target(struct parse *P)
     }
     *t = *decl;
     t->from = from;
+    t->grace_ms = s->grace_ms;
     t->line = at.line;
     t->col = at.col;
     if (P->tok.type != T_LPAREN) {
@@ -279,6 +285,7 @@ static int statement(struct parse *P)
 int sql_kda_parse(struct parse *P, const struct sql_script_opts *o)
 {
     struct sql_script *s = P->s;
+    s->grace_ms = o ? o->grace_ms : 0;
     for (int i = 0; o && i < o->nmap; i++) {
         const char *eq = strchr(o->map[i], '=');
         if (!eq || eq == o->map[i] || !eq[1] || s->nmap == MAX_SOURCES) {

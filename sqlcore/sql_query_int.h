@@ -119,6 +119,7 @@ struct sql_query {
     int64_t emitted;
     int streaming; /* rows are emitted as they come (no aggregate, DISTINCT or ORDER BY) */
     int repartition; /* a continuous aggregate whose groups are not within the source's key */
+    const struct sql_target *target; /* a pump's INSERT INTO (borrowed), or NULL */
     int win_group;   /* the GROUP BY term that is the window (FLOOR(... TO unit)), or -1 */
 
     /* incremental evaluation (sql_stream.c) */
@@ -153,7 +154,8 @@ struct sql_target {
     const struct sql_coltype *types;
     const int *from;
     int ncols, nvalues;
-    int line, col; /* the INSERT, for errors */
+    int line, col;    /* the INSERT, for errors */
+    int64_t grace_ms; /* GROUP BY FLOOR/STEP(ROWTIME ...) windows wait this long for out-of-order rows */
 };
 struct sql_query *sql_query_compile_into(struct sql_lexer *lx, sql_lookup_fn lookup, void *ctx, int stream,
                                          const struct sql_target *target, struct sql_error *err);

@@ -35,6 +35,7 @@ struct sql_script {
     /* --map NAME=TOPIC (Kinesis Analytics): a stream's topic */
     const char *map_name[MAX_SOURCES], *map_topic[MAX_SOURCES];
     int nmap;
+    int64_t grace_ms; /* sql_script_opts */
 };
 
 /* The statement parser: one token of lookahead in tok. After an error,

@@ -325,6 +325,7 @@ static void floor_as_window(struct sql_query *q)
             g->args[0]->kind == N_COLUMN && g->args[0]->type == SQL_TIMESTAMP) {
             s->window = WIN_TUMBLING;
             s->win_size = s->win_advance = g->unit_ms;
+            s->win_grace = q->target ? q->target->grace_ms : 0; /* no GRACE clause to say it */
             s->win_line = g->line;
             s->win_col = g->col;
             q->time_slot = g->args[0]->slot;
@@ -541,6 +542,7 @@ struct sql_query *sql_query_compile_into(struct sql_lexer *lx, sql_lookup_fn loo
         return NULL;
     }
     q->time_slot = -1;
+    q->target = target;
     q->closed = INT64_MIN;
     q->win_group = -1;
     struct select_ast *s = q->ast = sql_parse_select(lx, &q->arena, stream, err);

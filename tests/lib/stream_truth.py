@@ -9,10 +9,11 @@ SESSION closes when the watermark passes its last event + gap; an event whose
 window closed is late; a SESSION event behind the watermark is late), and
 compares with the output topics.
 
-    stream_truth.py [--shipped] EVENTS OUTDIR
+    stream_truth.py [--shipped|--kda] EVENTS OUTDIR
 
 --shipped: the per-unicorn streams of processor/wildrydes.sql (SHIPPED below)
-instead of the test queries' (STREAMS).
+instead of the test queries' (STREAMS); --kda: the workshop's Kinesis
+Analytics application, processor/kda/workshop.sql (KDA).
 
 OUTDIR holds one file per stream, <stream>.jsonl, as `consumer --show key`
 printed the stream's topic, and late.jsonl (the late topic). Prints one line
@@ -78,6 +79,23 @@ SHIPPED = {
     "live_minute": dict(kind="tumbling", size=60000, adv=60000, grace=5000, final=False, winkey="StatusTime",
                         agg=lambda evs, ws, we: {"Name": evs[0]["Name"], "StatusTime": fmt(ws), "Reports": len(evs),
                             "Distance": fsum(evs, "Distance"), "MinHealthPoints": min(e["HealthPoints"] for e in evs)}),
+}
+
+def half_away(x):  # a Kinesis Analytics pump rounds into an integer column half away from zero
+    return int(math.copysign(math.floor(abs(x) + 0.5), x))
+
+# The workshop's Kinesis Analytics application (processor/kda/workshop.sql), run
+# with --grace 5s (--kda): its only pump, STREAM_PUMP. ROWTIME, written into
+# StatusTime, is the window's end; SUM(Distance) is rounded into a SMALLINT.
+KDA = {
+    "STREAM_PUMP": dict(kind="tumbling", size=60000, adv=60000, grace=5000, final=True, winkey="StatusTime",
+                        winkey_shift=60000,
+                        agg=lambda evs, ws, we: {"Name": evs[0]["Name"], "StatusTime": fmt(we),
+                            "Distance": half_away(fsum(evs, "Distance")),
+                            "MinMagicPoints": min(e["MagicPoints"] for e in evs),
+                            "MaxMagicPoints": max(e["MagicPoints"] for e in evs),
+                            "MinHealthPoints": min(e["HealthPoints"] for e in evs),
+                            "MaxHealthPoints": max(e["HealthPoints"] for e in evs)}),
 }
 
 def aggregate(streams, name, evs, ws, we):
@@ -151,8 +169,8 @@ def close(a, b):
 
 def main():
     args = sys.argv[1:]
-    STREAMS_ = SHIPPED if args[0] == "--shipped" else STREAMS
-    if args[0] == "--shipped":
+    STREAMS_ = {"--shipped": SHIPPED, "--kda": KDA}.get(args[0], STREAMS)
+    if args[0] in ("--shipped", "--kda"):
         args = args[1:]
     events = [json.loads(l) for l in open(args[0])]
     outdir = args[1]
@@ -173,6 +191,8 @@ def main():
         latest, count = {}, collections.Counter()
         for l in lines:
             v = l["value"]; k = (v["Name"], v[winkey])
+            if spec.get("winkey_shift"):  # the row names its window by the end
+                k = (v["Name"], fmt(ms(v[winkey]) - spec["winkey_shift"]))
             if not spec["final"] and v["Name"].startswith("sentinel-"):
                 continue  # EMIT CHANGES also shows the sentinels' windows, which never close
             latest[k] = v; count[k] += 1

@@ -1,0 +1,233 @@
+/* test_kda.c - Kinesis Data Analytics SQL applications: what an application
+ * becomes (pumps, topics, keys, --map), the errors it gets (line:column and
+ * a reason, unsupported features refused by name), and the conversion a pump
+ * applies when it inserts into a typed column. The rows themselves are
+ * checked against the batch engine in test_stream.c. */
+#include "sql.h"
+#include "sql_int.h"
+#include "rf_time.h"
+#include "test.h"
+
+#include <stdlib.h>
+
+#define WORKSHOP                                                                                                   \
+    "CREATE OR REPLACE STREAM \"DESTINATION_SQL_STREAM\" (\"Name\" VARCHAR(16), \"StatusTime\" TIMESTAMP,\n"        \
+    "  \"Distance\" SMALLINT, \"MinMagicPoints\" SMALLINT, \"MaxMagicPoints\" SMALLINT,\n"                          \
+    "  \"MinHealthPoints\" SMALLINT, \"MaxHealthPoints\" SMALLINT);\n"                                              \
+    "CREATE OR REPLACE PUMP \"STREAM_PUMP\" AS INSERT INTO \"DESTINATION_SQL_STREAM\"\n"                            \
+    "  SELECT STREAM \"Name\", \"ROWTIME\", SUM(\"Distance\"), MIN(\"MagicPoints\"), MAX(\"MagicPoints\"),\n"       \
+    "    MIN(\"HealthPoints\"), MAX(\"HealthPoints\") FROM \"SOURCE_SQL_STREAM_001\"\n"                             \
+    "  GROUP BY FLOOR(\"SOURCE_SQL_STREAM_001\".\"ROWTIME\" TO MINUTE), \"Name\";\n"
+
+/* 1. What an application becomes: one continuous query per pump. */
+static const struct {
+    const char *app;
+    const char *map[2];
+    int npumps;
+    int pump; /* the pump checked */
+    const char *name, *topic, *source_topic, *key;
+    int emit_final, repartition;
+} apps[] = {
+    {WORKSHOP, {NULL}, 1, 0, "STREAM_PUMP", "DESTINATION_SQL_STREAM", "wildrydes", "Name", 1, 0},
+    {WORKSHOP, {"DESTINATION_SQL_STREAM=wildrydes-summary"}, 1, 0, "STREAM_PUMP", "wildrydes-summary", "wildrydes",
+     "Name", 1, 0},
+    /* the input's own columns, declared, on a topic of its own: no key, so grouped results repartition */
+    {"CREATE OR REPLACE STREAM \"SOURCE_SQL_STREAM_001\" (\"Name\" VARCHAR(16), \"StatusTime\" TIMESTAMP,\n"
+     "  \"Distance\" DOUBLE, \"MagicPoints\" INTEGER, \"HealthPoints\" INTEGER);\n" WORKSHOP,
+     {"SOURCE_SQL_STREAM_001=fleet-raw", "DESTINATION_SQL_STREAM=out"}, 1, 0, "STREAM_PUMP", "out", "fleet-raw", NULL,
+     1, 1},
+    /* unquoted names fold to upper case; a filter pump; a chained stream */
+    {"create or replace stream low (name varchar(16), hp integer, t timestamp);\n"
+     "create or replace pump p1 as insert into low select stream \"Name\", \"HealthPoints\", ROWTIME\n"
+     "  from source_sql_stream_001 where \"HealthPoints\" < 100;\n"
+     "create or replace stream per_minute (name varchar(16), n bigint);\n"
+     "create or replace pump p2 as insert into per_minute\n"
+     "  select stream name, count(*) from low group by name, step(low.rowtime by interval '1' minute);",
+     {NULL}, 2, 1, "P2", "PER_MINUTE", "LOW", NULL, 1, 1},
+    {"CREATE OR REPLACE STREAM \"S\" (\"Name\" VARCHAR(16));\n"
+     "CREATE OR REPLACE PUMP \"P\" STOPPED AS INSERT INTO \"S\" SELECT STREAM \"Name\" FROM \"SOURCE_SQL_STREAM_001\";",
+     {NULL}, 1, 0, "P", "S", "wildrydes", "Name", 0, 0},
+};
+
+static void test_apps(void)
+{
+    for (size_t i = 0; i < sizeof apps / sizeof *apps; i++) {
+        struct sql_script_opts o = {.map = apps[i].map, .nmap = apps[i].map[1] ? 2 : apps[i].map[0] ? 1 : 0};
+        struct sql_error err = {0};
+        struct sql_script *s = sql_script_parse_opts(apps[i].app, &o, &err);
+        if (!CHECK(s != NULL)) {
+            fprintf(stderr, "  app %zu: %d:%d %s\n", i, err.line, err.col, err.msg);
+            continue;
+        }
+        CHECK(sql_script_is_kda(s));
+        CHECK_INT(sql_script_nstreams(s), apps[i].npumps);
+        const struct sql_stream_def *d = sql_script_stream(s, apps[i].pump);
+        CHECK_STR(d->name, apps[i].name);
+        CHECK_STR(d->topic, apps[i].topic);
+        CHECK_STR(d->source_topic, apps[i].source_topic);
+        if (apps[i].key)
+            CHECK_STR(d->key, apps[i].key);
+        else
+            CHECK(d->key == NULL);
+        CHECK_INT(d->emit_final, apps[i].emit_final);
+        CHECK_INT(d->repartition, apps[i].repartition);
+        /* every instance compiles the same query again */
+        struct sql_query *q = sql_script_instance(s, apps[i].pump, &err);
+        CHECK(q != NULL);
+        sql_query_free(q);
+        sql_script_free(s);
+    }
+}
+
+/* 2. Errors: where, and why. */
+static const struct {
+    const char *app;
+    const char *map;
+    int line, col;
+    const char *msg;
+} errors[] = {
+    {"CREATE OR REPLACE STREAM \"S\" (a INTEGER);", NULL, 1, 42, "no CREATE OR REPLACE PUMP statement"},
+    {"CREATE OR REPLACE VIEW v AS SELECT 1;", NULL, 1, 19, "CREATE VIEW is not supported"},
+    {"CREATE OR REPLACE STREAM \"S\" (a BLOB);", NULL, 1, 33, "unsupported column type 'BLOB'"},
+    {"CREATE OR REPLACE STREAM \"S\" (a VARCHAR(0));", NULL, 1, 41, "a length must be between 1 and 65535"},
+    {"CREATE OR REPLACE STREAM \"S\" (a DECIMAL(20,2));", NULL, 1, 33, "DECIMAL precision is at most 18"},
+    {"CREATE OR REPLACE STREAM \"S\" (a INTEGER, a BIGINT);", NULL, 1, 42, "column \"A\" is declared twice"},
+    {"CREATE OR REPLACE STREAM \"S\" (a INTEGER);\nCREATE OR REPLACE STREAM s (b INTEGER);", NULL, 2, 26,
+     "stream \"S\" is declared twice"},
+    {"CREATE OR REPLACE PUMP p AS INSERT INTO nowhere SELECT STREAM 1 FROM SOURCE_SQL_STREAM_001;", NULL, 1, 41,
+     "\"NOWHERE\" is not an in-application stream"},
+    {"CREATE OR REPLACE STREAM \"S\" (a INTEGER);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\" (b) SELECT STREAM 1 "
+     "FROM SOURCE_SQL_STREAM_001;",
+     NULL, 2, 46, "\"S\" has no column \"B\""},
+    {"CREATE OR REPLACE STREAM \"S\" (a INTEGER, b INTEGER);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
+     "SELECT STREAM \"HealthPoints\" FROM SOURCE_SQL_STREAM_001;",
+     NULL, 2, 41, "the SELECT gives 1 column, the INSERT INTO \"S\" takes 2"},
+    {"CREATE OR REPLACE STREAM \"S\" (a INTEGER);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
+     "SELECT STREAM \"StatusTime\" FROM SOURCE_SQL_STREAM_001;",
+     NULL, 3, 15, "type mismatch: column 1 of the SELECT is TIMESTAMP, \"S\".\"A\" is INTEGER"},
+    {"CREATE OR REPLACE STREAM \"S\" (a INTEGER);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
+     "SELECT STREAM \"HealthPoints\" FROM SOURCE_SQL_STREAM_002;",
+     NULL, 3, 35, "unknown source 'SOURCE_SQL_STREAM_002'"},
+    {"CREATE OR REPLACE STREAM \"S\" (a INTEGER);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
+     "SELECT STREAM other.\"HealthPoints\" FROM SOURCE_SQL_STREAM_001;",
+     NULL, 3, 15, "unknown stream 'other'"},
+    {"CREATE OR REPLACE STREAM \"S\" (a DOUBLE);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
+     "SELECT STREAM AVG(\"HealthPoints\") OVER w FROM SOURCE_SQL_STREAM_001\n"
+     "WINDOW w AS (PARTITION BY \"Name\" RANGE INTERVAL '1' MINUTE PRECEDING);",
+     NULL, 3, 35, "sliding windows (OVER"},
+    {"CREATE OR REPLACE STREAM \"S\" (a INTEGER);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
+     "SELECT STREAM COUNT(*) FROM SOURCE_SQL_STREAM_001\nWINDOWED BY STAGGER (PARTITION BY \"Name\" RANGE INTERVAL '1' "
+     "MINUTE);",
+     NULL, 4, 1, "stagger windows"},
+    {"CREATE OR REPLACE STREAM \"S\" (a DOUBLE);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
+     "SELECT STREAM ANOMALY_SCORE FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM SOURCE_SQL_STREAM_001)));",
+     NULL, 3, 40, "RANDOM_CUT_FOREST is not supported"},
+    {"CREATE OR REPLACE STREAM \"S\" (a INTEGER);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
+     "SELECT STREAM COUNT(*) FROM SOURCE_SQL_STREAM_001 GROUP BY \"Name\";",
+     NULL, 3, 60, "a continuous aggregate needs a WINDOW"},
+    {"CREATE OR REPLACE STREAM \"S\" (a INTEGER);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
+     "SELECT STREAM 1 FROM SOURCE_SQL_STREAM_001;",
+     "S=wildrydes", 2, 24, "pump 'P' would write to its own source topic 'wildrydes'"},
+    {WORKSHOP, "DESTINATION=out", 1, 1, "--map DESTINATION=out: the application has no stream named \"DESTINATION\""},
+    {WORKSHOP, "nothing", 1, 1, "--map nothing: expected NAME=TOPIC"},
+    {"CREATE STREAM s AS SELECT Name FROM wildrydes;", "S=x", 1, 1, "--map is for Kinesis Analytics applications"},
+};
+
+static void test_errors(void)
+{
+    for (size_t i = 0; i < sizeof errors / sizeof *errors; i++) {
+        const char *map[1] = {errors[i].map};
+        struct sql_script_opts o = {.map = map, .nmap = errors[i].map ? 1 : 0};
+        struct sql_error err = {0};
+        struct sql_script *s = sql_script_parse_opts(errors[i].app, &o, &err);
+        CHECK(s == NULL);
+        sql_script_free(s);
+        if (!CHECK(err.line == errors[i].line && err.col == errors[i].col && strstr(err.msg, errors[i].msg) != NULL))
+            fprintf(stderr, "  error %zu: got %d:%d %s\n", i, err.line, err.col, err.msg);
+    }
+}
+
+/* 3. INSERT INTO a typed column: rounding, truncation, range. */
+static const struct {
+    const char *type;
+    enum sql_type in;
+    const char *value; /* as a literal of type in */
+    const char *want;  /* the converted value's text, or NULL: an error */
+} conversions[] = {
+    {"SMALLINT", SQL_DOUBLE, "1799.5", "1800"},       {"SMALLINT", SQL_DOUBLE, "-2.5", "-3"},
+    {"SMALLINT", SQL_DOUBLE, "1799.49", "1799"},      {"SMALLINT", SQL_INT, "32767", "32767"},
+    {"SMALLINT", SQL_INT, "32768", NULL},             {"SMALLINT", SQL_DOUBLE, "-32768.4", "-32768"},
+    {"TINYINT", SQL_INT, "-129", NULL},               {"INTEGER", SQL_INT, "2147483648", NULL},
+    {"BIGINT", SQL_DOUBLE, "1e19", NULL},             {"INTEGER", SQL_STRING, "42", "42"},
+    {"INTEGER", SQL_STRING, "4.6", "5"},              {"INTEGER", SQL_STRING, "four", NULL},
+    {"REAL", SQL_DOUBLE, "0.1", "0.10000000149011612"}, {"REAL", SQL_DOUBLE, "1e39", NULL},
+    {"DOUBLE", SQL_INT, "7", "7"},                  {"DECIMAL(5,2)", SQL_DOUBLE, "123.455", "123.46"},
+    {"DECIMAL(5,2)", SQL_DOUBLE, "1000", NULL},       {"DECIMAL(4)", SQL_DOUBLE, "12.5", "13"},
+    {"VARCHAR(4)", SQL_STRING, "Shadowfax", "Shad"},  {"VARCHAR(3)", SQL_STRING, "Ünïcorn", "Ünï"},
+    {"VARCHAR(8)", SQL_INT, "123", "123"},            {"VARCHAR(8)", SQL_DOUBLE, "2.5", "2.5"},
+    {"CHAR(5)", SQL_STRING, "ab", "ab   "},           {"CHAR", SQL_STRING, "xyz", "x"},
+    {"VARCHAR(30)", SQL_TIMESTAMP, "2026-11-18 10:00:00", "2026-11-18 10:00:00.000"},
+    {"TIMESTAMP", SQL_STRING, "2026-11-18 10:00:00", "2026-11-18 10:00:00.000"},
+    {"TIMESTAMP", SQL_STRING, "yesterday", NULL},     {"BOOLEAN", SQL_STRING, "TRUE", "true"},
+    {"BOOLEAN", SQL_INT, "1", NULL},                  {"DOUBLE PRECISION", SQL_INT, "3", "3"},
+};
+
+static void test_conversions(void)
+{
+    for (size_t i = 0; i < sizeof conversions / sizeof *conversions; i++) {
+        struct sql_lexer lx;
+        struct sql_error err = {0};
+        sql_lex_init(&lx, conversions[i].type);
+        struct token t = sql_lex_next(&lx, &err);
+        struct sql_coltype ct;
+        if (!CHECK(sql_coltype_parse(&lx, &t, &ct, &err) == 0 && t.type == T_EOF)) {
+            fprintf(stderr, "  type %s: %s\n", conversions[i].type, err.msg);
+            continue;
+        }
+        if (ct.decl == D_DECIMAL && ct.scale == 0)
+            ct.type = SQL_INT;
+        struct sql_value in = {.type = conversions[i].in}, out;
+        const char *v = conversions[i].value;
+        if (in.type == SQL_INT)
+            in.u.i = strtoll(v, NULL, 10);
+        else if (in.type == SQL_DOUBLE)
+            in.u.d = strtod(v, NULL);
+        else if (in.type == SQL_TIMESTAMP)
+            CHECK(rf_time_parse(v, strlen(v), &in.u.ts) == 0);
+        else
+            in.u.str.s = v, in.u.str.len = strlen(v);
+        struct sql_scratch scratch = {0};
+        int rc = sql_coltype_convert(&ct, &in, &scratch, &out, 1, 1, &err);
+        if (!conversions[i].want) {
+            if (!CHECK(rc < 0 && strstr(err.msg, "does not fit") != NULL))
+                fprintf(stderr, "  conversion %zu (%s from %s) should fail\n", i, conversions[i].type, v);
+        } else if (CHECK(rc == 0)) {
+            char buf[64];
+            size_t n;
+            const char *text = sql_value_text(&out, buf, sizeof buf, &n);
+            char got[64];
+            snprintf(got, sizeof got, "%.*s", (int)n, text);
+            if (strcmp(got, conversions[i].want) != 0)
+                fprintf(stderr, "  conversion %zu (%s from %s)\n", i, conversions[i].type, v);
+            CHECK_STR(got, conversions[i].want);
+        } else {
+            fprintf(stderr, "  conversion %zu: %s\n", i, err.msg);
+        }
+        sql_scratch_free(&scratch);
+    }
+}
+
+/* 4. Detection: rydeflow's dialect stays itself. */
+static void test_detect(void)
+{
+    struct sql_error err;
+    struct sql_script *s = sql_script_parse("-- CREATE OR REPLACE in a comment\nCREATE STREAM s AS SELECT Name FROM wildrydes;",
+                                            &err);
+    CHECK(s && !sql_script_is_kda(s));
+    sql_script_free(s);
+    s = sql_script_parse("CREATE PUMP \"P\" AS INSERT INTO \"S\" SELECT STREAM 1 FROM SOURCE_SQL_STREAM_001;", &err);
+    CHECK(s == NULL && strstr(err.msg, "not an in-application stream") != NULL); /* read as an application */
+    sql_script_free(s);
+}
+
+TEST_MAIN("test_kda", test_apps, test_errors, test_conversions, test_detect)
