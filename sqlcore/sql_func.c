@@ -6,6 +6,12 @@
  *   PARSE_TIMESTAMP(s)  FORMAT_TIMESTAMP(ts)             ('YYYY-MM-DD HH:MM:SS.mmm')
  *   GEO_DISTANCE(lat1, lon1, lat2, lon2)                 great-circle metres
  *   STEP(i BY n)  (integer: the largest multiple of n <= i; STEP(ts BY INTERVAL) is FLOOR)
+ * and those of Kinesis Analytics applications:
+ *   INITCAP(s) POSITION(x IN s) TRIM([BOTH|LEADING|TRAILING] [chars] FROM s) NULLIF(a, b)
+ *   MOD(a, b) POWER(a, b) EXP(x) LN(x) LOG10(x)
+ *   CHAR_TO_TIMESTAMP(pattern, s) TIMESTAMP_TO_CHAR(pattern, ts) UNIX_TIMESTAMP(ts) TO_TIMESTAMP(ms) TSDIFF(a, b)
+ * (CHAR_LENGTH, SUBSTRING(s FROM i FOR n), CEILING and CURRENT_ROW_TIMESTAMP are
+ * other names of LENGTH, SUBSTR, CEIL and NOW, given by the parser.)
  * Aggregates (COUNT, SUM, AVG, MIN, MAX, ...) are recognised here so that
  * using one where it cannot run is a clear error. */
 #include "rf_time.h"
@@ -18,7 +24,8 @@
 
 enum fn {
     F_LOWER, F_UPPER, F_LENGTH, F_SUBSTR, F_ABS, F_ROUND, F_FLOOR, F_CEIL, F_COALESCE, F_NOW, F_DATE_TRUNC,
-    F_PARSE_TIMESTAMP, F_FORMAT_TIMESTAMP, F_GEO_DISTANCE, F_STEP
+    F_PARSE_TIMESTAMP, F_FORMAT_TIMESTAMP, F_GEO_DISTANCE, F_STEP, F_INITCAP, F_POSITION, F_TRIM, F_NULLIF, F_MOD,
+    F_POWER, F_EXP, F_LN, F_LOG10, F_CHAR_TO_TIMESTAMP, F_TIMESTAMP_TO_CHAR, F_UNIX_TIMESTAMP, F_TO_TIMESTAMP, F_TSDIFF
 };
 
 static const struct {
@@ -33,6 +40,13 @@ static const struct {
     [F_DATE_TRUNC] = {"DATE_TRUNC", 2, 2}, [F_PARSE_TIMESTAMP] = {"PARSE_TIMESTAMP", 1, 1},
     [F_FORMAT_TIMESTAMP] = {"FORMAT_TIMESTAMP", 1, 1}, [F_GEO_DISTANCE] = {"GEO_DISTANCE", 4, 4},
     [F_STEP] = {"STEP", 2, 2},
+    [F_INITCAP] = {"INITCAP", 1, 1},   [F_POSITION] = {"POSITION", 2, 2},
+    [F_TRIM] = {"TRIM", 3, 3},         [F_NULLIF] = {"NULLIF", 2, 2},
+    [F_MOD] = {"MOD", 2, 2},           [F_POWER] = {"POWER", 2, 2},
+    [F_EXP] = {"EXP", 1, 1},           [F_LN] = {"LN", 1, 1},
+    [F_LOG10] = {"LOG10", 1, 1},       [F_CHAR_TO_TIMESTAMP] = {"CHAR_TO_TIMESTAMP", 2, 2},
+    [F_TIMESTAMP_TO_CHAR] = {"TIMESTAMP_TO_CHAR", 2, 2}, [F_UNIX_TIMESTAMP] = {"UNIX_TIMESTAMP", 1, 1},
+    [F_TO_TIMESTAMP] = {"TO_TIMESTAMP", 1, 1}, [F_TSDIFF] = {"TSDIFF", 2, 2},
 };
 
 static const char *const aggregates[] = {"COUNT", "SUM", "AVG", "MIN", "MAX", "FIRST", "LAST", "PERCENTILE", NULL};
@@ -110,6 +124,58 @@ int sql_bind_call(struct node *n, struct sql_error *err)
     case F_ABS:
         n->type = n->args[0]->type;
         return arg_type(n, 0, NUM, "a number", err);
+    case F_INITCAP:
+        n->type = SQL_STRING;
+        return arg_type(n, 0, STR, "VARCHAR", err);
+    case F_POSITION:
+        n->type = SQL_INT;
+        return arg_type(n, 0, STR, "VARCHAR", err) || arg_type(n, 1, STR, "VARCHAR", err) ? -1 : 0;
+    case F_TRIM:
+        n->type = SQL_STRING;
+        return arg_type(n, 0, STR, "VARCHAR", err) || arg_type(n, 1, STR, "VARCHAR (the characters to trim)", err)
+                   ? -1
+                   : 0;
+    case F_NULLIF:
+        n->type = n->args[0]->type;
+        if (n->args[0]->type != SQL_NULL && n->args[1]->type != SQL_NULL && n->args[0]->type != n->args[1]->type &&
+            !(sql_is_numeric(n->args[0]->type) && sql_is_numeric(n->args[1]->type))) {
+            sql_error_set(err, n->line, n->col, "type mismatch: NULLIF() compares %s with %s",
+                          sql_type_name(n->args[0]->type), sql_type_name(n->args[1]->type));
+            return -1;
+        }
+        return 0;
+    case F_MOD:
+        n->type = n->args[0]->type == SQL_INT && n->args[1]->type == SQL_INT ? SQL_INT : SQL_DOUBLE;
+        return arg_type(n, 0, NUM, "a number", err) || arg_type(n, 1, NUM, "a number", err) ? -1 : 0;
+    case F_POWER:
+        n->type = SQL_DOUBLE;
+        return arg_type(n, 0, NUM, "a number", err) || arg_type(n, 1, NUM, "a number", err) ? -1 : 0;
+    case F_EXP:
+    case F_LN:
+    case F_LOG10:
+        n->type = SQL_DOUBLE;
+        return arg_type(n, 0, NUM, "a number", err);
+    case F_CHAR_TO_TIMESTAMP:
+        n->type = SQL_TIMESTAMP;
+        return arg_type(n, 0, STR, "a VARCHAR pattern ('yyyy-MM-dd HH:mm:ss')", err) ||
+                       arg_type(n, 1, STR, "VARCHAR", err)
+                   ? -1
+                   : 0;
+    case F_TIMESTAMP_TO_CHAR:
+        n->type = SQL_STRING;
+        return arg_type(n, 0, STR, "a VARCHAR pattern ('yyyy-MM-dd HH:mm:ss')", err) ||
+                       arg_type(n, 1, TS, "TIMESTAMP", err)
+                   ? -1
+                   : 0;
+    case F_UNIX_TIMESTAMP:
+        n->type = SQL_INT;
+        return arg_type(n, 0, TS, "TIMESTAMP", err);
+    case F_TO_TIMESTAMP:
+        n->type = SQL_TIMESTAMP;
+        return arg_type(n, 0, 1 << SQL_INT, "BIGINT (milliseconds since 1970)", err);
+    case F_TSDIFF:
+        n->type = SQL_INT;
+        return arg_type(n, 0, TS, "TIMESTAMP", err) || arg_type(n, 1, TS, "TIMESTAMP", err) ? -1 : 0;
     case F_STEP:
         n->type = SQL_INT;
         return arg_type(n, 0, 1 << SQL_INT, "an integer (or STEP(timestamp BY INTERVAL ...))", err);
@@ -182,6 +248,158 @@ static void set_str(struct sql_value *out, const char *s, size_t len)
     out->u.str.len = len;
 }
 
+/* Does s[i..] start with one of the characters of set? */
+static int in_set(const char *s, size_t n, size_t i, const struct sql_value *set, size_t *next)
+{
+    uint32_t c, k;
+    *next = sql_utf8_next(s, n, i, &c);
+    for (size_t j = 0; j < set->u.str.len;) {
+        j = sql_utf8_next(set->u.str.s, set->u.str.len, j, &k);
+        if (k == c)
+            return 1;
+    }
+    return 0;
+}
+
+/* The functions of Kinesis Analytics applications (none takes NULL). */
+static int kda_eval(const struct node *n, const struct sql_value *a, struct sql_scratch *scratch,
+                    struct sql_value *out, struct sql_error *err)
+{
+    switch (n->func) {
+    case F_INITCAP: { /* the first letter of each space-delimited word upper, the rest lower */
+        if (a[0].type != SQL_STRING)
+            return 0;
+        /* lower case takes at most 2n + 4 bytes; upper-casing a character
+         * of it at most triples it (a 1-byte one into 3) */
+        char *lo = sql_scratch_alloc(scratch, 8 * a[0].u.str.len + 16);
+        if (!lo)
+            goto oom;
+        size_t ln = sql_text_case(a[0].u.str.s, a[0].u.str.len, 0, lo), o = 0;
+        char *res = lo + 2 * a[0].u.str.len + 4;
+        int start = 1;
+        for (size_t i = 0; i < ln;) {
+            uint32_t c;
+            size_t nx = sql_utf8_next(lo, ln, i, &c);
+            o += start ? sql_utf8_put(res + o, sql_case_map(c, 1)) : (memcpy(res + o, lo + i, nx - i), nx - i);
+            start = c == ' ';
+            i = nx;
+        }
+        set_str(out, res, o);
+        return 0;
+    }
+    case F_POSITION: { /* 1-based, in characters; 0 when absent; 1 for '' */
+        if (a[0].type != SQL_STRING || a[1].type != SQL_STRING)
+            return 0;
+        const char *h = a[1].u.str.s, *x = a[0].u.str.s;
+        size_t hn = a[1].u.str.len, xn = a[0].u.str.len;
+        out->type = SQL_INT;
+        out->u.i = 0;
+        for (size_t i = 0; i + xn <= hn; i++)
+            if (memcmp(h + i, x, xn) == 0) {
+                out->u.i = (int64_t)sql_utf8_chars(h, i) + 1;
+                break;
+            }
+        return 0;
+    }
+    case F_TRIM: {
+        if (a[0].type != SQL_STRING || a[1].type != SQL_STRING)
+            return 0;
+        const char *s = a[0].u.str.s;
+        size_t from = 0, to = a[0].u.str.len, nx;
+        int side = (int)a[2].u.i;
+        while (side != 2 && from < to && in_set(s, to, from, &a[1], &nx))
+            from = nx;
+        while (side != 1 && to > from) { /* the last character's start */
+            size_t last = to - 1;
+            while (last > from && ((unsigned char)s[last] & 0xC0) == 0x80)
+                last--;
+            if (!in_set(s, to, last, &a[1], &nx))
+                break;
+            to = last;
+        }
+        set_str(out, s + from, to - from);
+        return 0;
+    }
+    case F_MOD:
+        if (!sql_is_numeric(a[0].type) || !sql_is_numeric(a[1].type))
+            return 0;
+        if (a[0].type == SQL_INT && a[1].type == SQL_INT) {
+            if (a[1].u.i == 0)
+                return 0; /* NULL, as division by zero is */
+            out->type = SQL_INT;
+            out->u.i = a[1].u.i == -1 ? 0 : a[0].u.i % a[1].u.i;
+        } else {
+            out->type = SQL_DOUBLE;
+            out->u.d = fmod(num(&a[0]), num(&a[1]));
+        }
+        return 0;
+    case F_POWER:
+    case F_EXP:
+    case F_LN:
+    case F_LOG10: {
+        if (!sql_is_numeric(a[0].type) || (n->func == F_POWER && !sql_is_numeric(a[1].type)))
+            return 0;
+        double x = num(&a[0]);
+        if ((n->func == F_LN || n->func == F_LOG10) && x <= 0)
+            return 0; /* NULL: no logarithm */
+        out->type = SQL_DOUBLE;
+        out->u.d = n->func == F_POWER ? pow(x, num(&a[1])) : n->func == F_EXP ? exp(x) : n->func == F_LN ? log(x) : log10(x);
+        return 0;
+    }
+    case F_CHAR_TO_TIMESTAMP:
+        if (a[0].type != SQL_STRING || a[1].type != SQL_STRING)
+            return 0;
+        if (sql_datefmt_parse(a[0].u.str.s, a[0].u.str.len, a[1].u.str.s, a[1].u.str.len, &out->u.ts) < 0) {
+            sql_error_set(err, n->line, n->col, "CHAR_TO_TIMESTAMP(): '%.*s' does not match the pattern '%.*s'",
+                          (int)(a[1].u.str.len > 40 ? 40 : a[1].u.str.len), a[1].u.str.s,
+                          (int)(a[0].u.str.len > 40 ? 40 : a[0].u.str.len), a[0].u.str.s);
+            return -1;
+        }
+        out->type = SQL_TIMESTAMP;
+        return 0;
+    case F_TIMESTAMP_TO_CHAR: {
+        if (a[0].type != SQL_STRING || a[1].type != SQL_TIMESTAMP)
+            return 0;
+        size_t cap = 4 * a[0].u.str.len + 16;
+        char *s = sql_scratch_alloc(scratch, cap);
+        if (!s)
+            goto oom;
+        size_t len = sql_datefmt_format(a[0].u.str.s, a[0].u.str.len, a[1].u.ts, s, cap);
+        if (len == (size_t)-1) {
+            sql_error_set(err, n->line, n->col, "TIMESTAMP_TO_CHAR(): pattern '%.*s' has a letter with no meaning "
+                          "(y M d H h a m s S; quote text with '...')",
+                          (int)(a[0].u.str.len > 40 ? 40 : a[0].u.str.len), a[0].u.str.s);
+            return -1;
+        }
+        set_str(out, s, len);
+        return 0;
+    }
+    case F_UNIX_TIMESTAMP:
+        if (a[0].type != SQL_TIMESTAMP)
+            return 0;
+        out->type = SQL_INT;
+        out->u.i = a[0].u.ts;
+        return 0;
+    case F_TO_TIMESTAMP:
+        if (a[0].type != SQL_INT)
+            return 0;
+        out->type = SQL_TIMESTAMP;
+        out->u.ts = a[0].u.i;
+        return 0;
+    case F_TSDIFF:
+        if (a[0].type != SQL_TIMESTAMP || a[1].type != SQL_TIMESTAMP)
+            return 0;
+        if (__builtin_sub_overflow(a[0].u.ts, a[1].u.ts, &out->u.i))
+            return 0; /* NULL: no such interval */
+        out->type = SQL_INT;
+        return 0;
+    }
+    return 0;
+oom:
+    sql_error_set(err, n->line, n->col, "out of memory");
+    return -1;
+}
+
 int sql_call_eval(const struct node *n, const struct sql_value *a, struct sql_scratch *scratch,
                   struct sql_value *out, struct sql_error *err)
 {
@@ -203,9 +421,17 @@ int sql_call_eval(const struct node *n, const struct sql_value *a, struct sql_sc
         out->u.ts = rf_time_now_ms();
         return 0;
     }
+    if (n->func == F_NULLIF) {
+        *out = a[0];
+        if (a[0].type != SQL_NULL && a[1].type != SQL_NULL && sql_value_compare(&a[0], &a[1]) == 0)
+            out->type = SQL_NULL;
+        return 0;
+    }
     for (int i = 0; i < n->nargs; i++)
         if (a[i].type == SQL_NULL)
             return 0; /* every other function is NULL on a NULL argument */
+    if (n->func >= F_INITCAP)
+        return kda_eval(n, a, scratch, out, err);
     /* Open schemas only know types at run time: a wrong one gives NULL. */
     switch (n->func) {
     case F_LOWER:

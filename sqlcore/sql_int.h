@@ -195,6 +195,12 @@ int sql_call_eval(const struct node *n, const struct sql_value *args, struct sql
  * "1e+16", "inf", "nan". buf: at least 40 bytes. Returns the length. */
 size_t sql_double_text(double d, char *buf);
 
+/* Timestamps by Java-style patterns (sql_datefmt.c): format ts into out
+ * (cap bytes): the length, or (size_t)-1 for a pattern letter with no
+ * meaning or no room. Parse s by the pattern: 0 and *ts, or -1. */
+size_t sql_datefmt_format(const char *fmt, size_t n, int64_t ts, char *out, size_t cap);
+int sql_datefmt_parse(const char *fmt, size_t n, const char *s, size_t sn, int64_t *ts);
+
 /* Value helpers. */
 int sql_value_truthy(const struct sql_value *v); /* 1 TRUE, 0 FALSE, -1 NULL */
 /* Compare two non-NULL values of comparable types: <0, 0, >0; -2 if incomparable. */

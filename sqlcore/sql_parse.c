@@ -117,6 +117,7 @@ static int expect(struct parser *P, enum tok type, const char *what)
 
 static struct node *parse_or(struct parser *P);
 static struct node *parse_unary(struct parser *P);
+static struct node *parse_concat(struct parser *P);
 
 /* Units for FLOOR(ts TO unit) and INTERVAL; returns ms, or 0 if not a unit. */
 static int64_t unit_ms(const struct token *t)
@@ -254,11 +255,57 @@ static struct node *parse_call(struct parser *P, const struct token *name)
     for (size_t i = 0; i < len; i++)
         upper[i] = (char)(name->start[i] >= 'a' && name->start[i] <= 'z' ? name->start[i] - 32 : name->start[i]);
     upper[len] = '\0';
+    /* the same function under the names Kinesis Analytics (SQL:2008) uses */
+    static const char *const alias[][2] = {
+        {"CHAR_LENGTH", "LENGTH"}, {"CHARACTER_LENGTH", "LENGTH"}, {"CEILING", "CEIL"},   {"SUBSTRING", "SUBSTR"},
+        {"FIRST_VALUE", "FIRST"},  {"LAST_VALUE", "LAST"},         {"POW", "POWER"},
+    };
+    for (size_t i = 0; i < sizeof alias / sizeof *alias; i++)
+        if (strcmp(upper, alias[i][0]) == 0) {
+            len = strlen(alias[i][1]);
+            memcpy(upper, alias[i][1], len + 1);
+        }
     n->name = sql_arena_strndup(P->a, upper, len);
     advance(P); /* ( */
     struct node *args[32];
     int nargs = 0;
-    if (strcmp(upper, "CAST") == 0) {
+    if (strcmp(upper, "POSITION") == 0) {
+        /* POSITION(needle IN haystack): IN is not a list here */
+        if (!(args[nargs++] = parse_concat(P)))
+            return NULL;
+        if (!accept_kw(P, "IN"))
+            return fail_at(P, &P->tok, "expected %s in POSITION(x IN y)", "IN");
+        if (!(args[nargs++] = parse_concat(P)))
+            return NULL;
+    } else if (strcmp(upper, "TRIM") == 0) {
+        /* TRIM([BOTH|LEADING|TRAILING] [chars] FROM s) | TRIM(s): args s, chars, side (0 both, 1 leading, 2 trailing) */
+        int side = accept_kw(P, "LEADING") ? 1 : accept_kw(P, "TRAILING") ? 2 : (accept_kw(P, "BOTH"), 0);
+        struct node *chars = NULL, *str = NULL;
+        if (!accept_kw(P, "FROM")) {
+            if (!(chars = parse_or(P)))
+                return NULL;
+            if (accept_kw(P, "FROM")) {
+                if (!(str = parse_or(P)))
+                    return NULL;
+            } else {
+                str = chars, chars = NULL;
+            }
+        } else if (!(str = parse_or(P))) {
+            return NULL;
+        }
+        struct token at = P->tok;
+        struct node *sd = literal(P, &at, SQL_INT), *sp = chars ? chars : literal(P, &at, SQL_STRING);
+        if (!sd || !sp)
+            return NULL;
+        sd->value.u.i = side;
+        if (!chars) {
+            sp->value.u.str.s = " ";
+            sp->value.u.str.len = 1;
+        }
+        args[nargs++] = str;
+        args[nargs++] = sp;
+        args[nargs++] = sd;
+    } else if (strcmp(upper, "CAST") == 0) {
         n->kind = N_CAST;
         args[nargs++] = parse_or(P);
         if (!accept_kw(P, "AS"))
@@ -276,6 +323,15 @@ static struct node *parse_call(struct parser *P, const struct token *name)
             args[nargs++] = parse_or(P);
             if (P->failed)
                 return NULL;
+            if (strcmp(upper, "SUBSTR") == 0 && nargs == 1 && is_kw(P, "FROM")) {
+                /* SUBSTRING(s FROM start [FOR count]) */
+                advance(P);
+                if (!(args[nargs++] = parse_or(P)))
+                    return NULL;
+                if (accept_kw(P, "FOR") && !(args[nargs++] = parse_or(P)))
+                    return NULL;
+                break;
+            }
             if (is_kw(P, "BY") && strcmp(upper, "STEP") == 0 && nargs == 1) {
                 /* STEP(ts BY INTERVAL 'n' unit) is FLOOR to n units (Kinesis
                  * Analytics); STEP(i BY n) rounds an integer down to a multiple */
@@ -425,6 +481,13 @@ static struct node *parse_primary(struct parser *P)
     if (P->tok.type == T_LPAREN) {
         /* parse_call expects to be on the '(' with the name already read */
         return parse_call(P, &t);
+    }
+    if (sql_tok_is(&t, "CURRENT_ROW_TIMESTAMP") || sql_tok_is(&t, "CURRENT_TIMESTAMP") ||
+        sql_tok_is(&t, "LOCALTIMESTAMP")) {
+        /* the wall clock as the row is processed (Kinesis Analytics): NOW() */
+        if ((n = mk(P, N_CALL, &t)))
+            n->name = "NOW";
+        return n;
     }
     if ((n = mk(P, N_COLUMN, &t)))
         n->name = sql_arena_strndup(P->a, t.start, t.len);

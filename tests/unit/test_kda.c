@@ -217,7 +217,86 @@ static void test_conversions(void)
     }
 }
 
-/* 4. Detection: rydeflow's dialect stays itself. */
+/* 4. The functions applications use, under their Kinesis Analytics names. */
+static const struct {
+    const char *expr;
+    const char *want; /* the value's text; NULL: an evaluation error */
+} functions[] = {
+    {"CHAR_LENGTH('Einhörn')", "7"},
+    {"CHARACTER_LENGTH('')", "0"},
+    {"SUBSTRING('Shadowfax' FROM 2 FOR 3)", "had"},
+    {"SUBSTRING('Shadowfax' FROM 7)", "fax"},
+    {"SUBSTRING('Shadowfax', 1, 6)", "Shadow"},
+    {"POSITION('fax' IN 'Shadowfax')", "7"},
+    {"POSITION('ö' IN 'Einhörn')", "5"},
+    {"POSITION('x' IN 'abc')", "0"},
+    {"INITCAP('each FIRST lEtTeR is cAPITALIZED')", "Each First Letter Is Capitalized"},
+    {"TRIM('  pad  ')", "pad"},
+    {"TRIM(LEADING 'x' FROM 'xxhixx')", "hixx"},
+    {"TRIM(TRAILING 'x' FROM 'xxhixx')", "xxhi"},
+    {"TRIM(BOTH 'xy' FROM 'xyhiyx')", "hi"},
+    {"TRIM(FROM '  both ')", "both"},
+    {"NULLIF(5, 5)", "NULL"},
+    {"NULLIF(5, 6)", "5"},
+    {"MOD(17, 5)", "2"},
+    {"MOD(-17, 5)", "-2"},
+    {"MOD(17, 0)", "NULL"},
+    {"POWER(2, 10)", "1024"},
+    {"EXP(0)", "1"},
+    {"LN(1)", "0"},
+    {"LOG10(1000)", "3"},
+    {"LN(0)", "NULL"},
+    {"CEILING(1.2)", "2"},
+    {"STEP(23 BY 5)", "20"},
+    {"STEP(30 BY 10)", "30"},
+    {"STEP(-1 BY 5)", "-5"},
+    {"STEP(TIMESTAMP '2004-09-30 13:48:23' BY INTERVAL '10' SECOND)", "2004-09-30 13:48:20.000"},
+    {"STEP(TIMESTAMP '2004-09-30 13:48:23' BY INTERVAL '2' HOUR)", "2004-09-30 12:00:00.000"},
+    {"CHAR_TO_TIMESTAMP('yyyy-MM-dd HH:mm:ss', '2026-11-22 07:21:29')", "2026-11-22 07:21:29.000"},
+    {"CHAR_TO_TIMESTAMP('dd/MMM/yyyy:HH:mm:ss', '22/Nov/2026:07:21:29')", "2026-11-22 07:21:29.000"},
+    {"CHAR_TO_TIMESTAMP('yyyyMMddHHmmssSSS', '20261122072129123')", "2026-11-22 07:21:29.123"},
+    {"CHAR_TO_TIMESTAMP('MM/dd/yyyy hh:mm a', '11/22/2026 07:21 PM')", "2026-11-22 19:21:00.000"},
+    {"CHAR_TO_TIMESTAMP('yyyy-MM-dd', '2026-02-30')", NULL},
+    {"CHAR_TO_TIMESTAMP('yyyy-MM-dd', 'yesterday')", NULL},
+    {"TIMESTAMP_TO_CHAR('yyyy-MM-dd''T''HH:mm:ss.SSS', TIMESTAMP '2026-11-22 07:21:29.123')", "2026-11-22T07:21:29.123"},
+    {"TIMESTAMP_TO_CHAR('dd MMM yy, h a', TIMESTAMP '2026-11-22 19:21:29')", "22 Nov 26, 7 PM"},
+    {"TIMESTAMP_TO_CHAR('yyyy-QQ', TIMESTAMP '2026-11-22 19:21:29')", NULL},
+    {"UNIX_TIMESTAMP(TIMESTAMP '1970-01-01 00:00:01.500')", "1500"},
+    {"TO_TIMESTAMP(1795000000000)", "2026-11-18 11:06:40.000"},
+    {"TSDIFF(TIMESTAMP '2026-11-22 07:01:00', TIMESTAMP '2026-11-22 07:00:00')", "60000"},
+    {"CURRENT_ROW_TIMESTAMP > TIMESTAMP '2026-01-01 00:00:00'", "true"},
+};
+
+static void test_functions(void)
+{
+    for (size_t i = 0; i < sizeof functions / sizeof *functions; i++) {
+        struct sql_error err = {0};
+        struct sql_expr *e = sql_expr_compile(functions[i].expr, sql_schema_wildrydes(), NULL, &err);
+        if (!CHECK(e != NULL)) {
+            fprintf(stderr, "  %s: %d:%d %s\n", functions[i].expr, err.line, err.col, err.msg);
+            continue;
+        }
+        struct sql_value out;
+        int rc = sql_expr_eval(e, NULL, &out, &err);
+        if (!functions[i].want) {
+            if (!CHECK(rc < 0))
+                fprintf(stderr, "  %s: should fail\n", functions[i].expr);
+        } else if (CHECK(rc == 0)) {
+            char buf[64], got[128];
+            size_t n;
+            const char *t = sql_value_text(&out, buf, sizeof buf, &n);
+            snprintf(got, sizeof got, "%.*s", (int)n, t);
+            if (strcmp(got, functions[i].want) != 0)
+                fprintf(stderr, "  expression: %s\n", functions[i].expr);
+            CHECK_STR(got, functions[i].want);
+        } else {
+            fprintf(stderr, "  %s: %s\n", functions[i].expr, err.msg);
+        }
+        sql_expr_free(e);
+    }
+}
+
+/* 5. Detection: rydeflow's dialect stays itself. */
 static void test_detect(void)
 {
     struct sql_error err;
@@ -230,4 +309,4 @@ static void test_detect(void)
     sql_script_free(s);
 }
 
-TEST_MAIN("test_kda", test_apps, test_errors, test_conversions, test_detect)
+TEST_MAIN("test_kda", test_apps, test_errors, test_conversions, test_functions, test_detect)
