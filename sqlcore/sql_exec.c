@@ -201,6 +201,7 @@ void sql_query_free(struct sql_query *q)
         free(q->wins[i]);
     }
     free(q->wins);
+    sql_sliding_free(q->sliding);
     free(q->rows);
     sql_scratch_free(&q->scratch);
     sql_arena_free(&q->arena);

@@ -97,6 +97,8 @@ struct node {
     int quoted;           /* N_COLUMN: "quoted" names match exactly */
     int rowtime;          /* N_COLUMN named ROWTIME: 1 as written alone (the row being made), 2 qualified (the input's) */
     const struct sql_coltype *convert; /* N_CONVERT: the declared type of the column written */
+    struct wdef *over;     /* N_CALL of an aggregate: OVER (spec) inline, or named (resolved at compile) */
+    const char *over_name; /* N_CALL: OVER name, until resolved */
     int slot;             /* N_COLUMN: index into the row */
     int func;             /* N_CALL: index into the function table */
     int unit_ms;          /* FLOOR(ts TO unit): the unit in ms; CAST: target type in value.type */
@@ -109,6 +111,18 @@ struct node {
 
 /* Parse one expression from the lexer. NULL with err set on a syntax error. */
 struct node *sql_parse_expr(struct sql_lexer *lx, struct sql_arena *a, struct sql_error *err);
+
+/* A sliding window (Kinesis Analytics, SQL:2008 OVER): PARTITION BY part,
+ * over the rows of the last size ms (RANGE INTERVAL ... PRECEDING) or the
+ * last size rows before the current one (ROWS n PRECEDING). */
+struct wdef {
+    const char *name; /* WINDOW name AS (...), or NULL inline */
+    struct node **part;
+    int npart;
+    int rows;     /* ROWS n PRECEDING (else RANGE) */
+    int64_t size; /* ms, or rows */
+    int line, col;
+};
 
 /* A parsed SELECT statement. */
 struct select_item {
@@ -139,6 +153,8 @@ struct select_ast {
     enum { WIN_NONE, WIN_TUMBLING, WIN_HOPPING, WIN_SESSION } window;
     int64_t win_size, win_advance, win_grace; /* ms; a session's gap is win_size */
     int win_line, win_col;
+    struct wdef **wdefs; /* WINDOW name AS (...), ... */
+    int nwdefs;
     enum { EMIT_NONE, EMIT_FINAL, EMIT_CHANGES } emit;
     int emit_line, emit_col;
 };

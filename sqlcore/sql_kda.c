@@ -78,8 +78,6 @@ static const struct {
     const char *word;
     const char *why;
 } refused[] = {
-    {"OVER", "sliding windows (OVER / WINDOW ... RANGE|ROWS PRECEDING) are not supported yet; use GROUP BY "
-             "STEP(ROWTIME BY INTERVAL ...) for tumbling windows"},
     {"WINDOWED", "stagger windows (WINDOWED BY STAGGER) are not supported yet"},
     {"JOIN", "joins (streams with reference data or other streams) are not supported yet"},
     {"RANDOM_CUT_FOREST", "RANDOM_CUT_FOREST is not supported"},

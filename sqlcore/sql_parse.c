@@ -245,6 +245,55 @@ static int parse_type_name(struct parser *P, enum sql_type *type)
     return -1;
 }
 
+static int expr_list(struct parser *P, struct node ***list, int *n, struct order_item **order);
+
+/* A sliding window's spec, at its '(': ([PARTITION BY e, ...] RANGE INTERVAL
+ * 'n' unit PRECEDING | ROWS n PRECEDING). */
+static struct wdef *parse_wdef(struct parser *P, const char *name)
+{
+    struct wdef *w = sql_arena_alloc(P->a, sizeof *w);
+    if (!w)
+        return P->failed = 1, NULL;
+    w->name = name;
+    w->line = P->tok.line;
+    w->col = P->tok.col;
+    if (expect(P, T_LPAREN, "'(' and the window's PARTITION BY and RANGE or ROWS") < 0)
+        return NULL;
+    if (accept_kw(P, "PARTITION")) {
+        if (!accept_kw(P, "BY"))
+            return (void)fail_at(P, &P->tok, "expected %s after PARTITION", "BY"), NULL;
+        if (expr_list(P, &w->part, &w->npart, NULL) < 0)
+            return NULL;
+    }
+    struct token at = P->tok;
+    if (accept_kw(P, "ROWS")) {
+        if (P->tok.type != T_INT)
+            return (void)fail_at(P, &P->tok, "expected a row count after ROWS, found %s", NULL), NULL;
+        w->rows = 1;
+        w->size = strtoll(P->tok.start, NULL, 10);
+        if (w->size < 0 || w->size > 100000)
+            return (void)fail_at(P, &P->tok, "ROWS %s: at most 100000 rows", NULL), NULL;
+        advance(P);
+    } else if (accept_kw(P, "RANGE")) {
+        struct token it = P->tok;
+        if (!accept_kw(P, "INTERVAL"))
+            return (void)fail_at(P, &it, "expected INTERVAL 'n' unit after RANGE, found %s", NULL), NULL;
+        struct node *iv = parse_interval(P, &it);
+        if (!iv)
+            return NULL;
+        if (iv->value.u.i <= 0)
+            return (void)fail_at(P, &it, "a RANGE must be longer than 0 at %s", NULL), NULL;
+        w->size = iv->value.u.i;
+    } else {
+        return (void)fail_at(P, &at, "expected RANGE INTERVAL ... PRECEDING or ROWS n PRECEDING, found %s", NULL), NULL;
+    }
+    if (!accept_kw(P, "PRECEDING"))
+        return (void)fail_at(P, &P->tok, "expected PRECEDING (a window ends at the current row), found %s", NULL), NULL;
+    if (expect(P, T_RPAREN, "')' to close the window") < 0)
+        return NULL;
+    return w;
+}
+
 static struct node *parse_call(struct parser *P, const struct token *name)
 {
     struct node *n = mk(P, N_CALL, name);
@@ -368,6 +417,15 @@ static struct node *parse_call(struct parser *P, const struct token *name)
     }
     if (expect(P, T_RPAREN, "')' to close the argument list") < 0)
         return NULL;
+    if (accept_kw(P, "OVER")) { /* a sliding window: OVER name | OVER (spec) */
+        if (P->tok.type == T_IDENT || P->tok.type == T_QIDENT) {
+            n->over_name = P->tok.type == T_IDENT ? sql_arena_strndup(P->a, P->tok.start, P->tok.len)
+                                                  : sql_arena_strndup(P->a, P->tok.start + 1, P->tok.len - 2);
+            advance(P);
+        } else if (!(n->over = parse_wdef(P, NULL))) {
+            return NULL;
+        }
+    }
     return set_args(P, n, args, nargs) < 0 || P->failed ? NULL : n;
 }
 
@@ -802,8 +860,54 @@ static int window_duration(struct parser *P, const char *what, int64_t *ms, long
     return 0;
 }
 
+/* WINDOW name AS (spec) [, name AS (spec)]: sliding windows for OVER name. */
+static int parse_wdefs(struct parser *P, struct select_ast *s)
+{
+    struct wdef *defs[64];
+    int n = 0;
+    do {
+        if (n == 64) {
+            fail_at(P, &P->tok, "too many windows at %s", NULL);
+            return -1;
+        }
+        const char *name = P->tok.type == T_IDENT ? sql_arena_strndup(P->a, P->tok.start, P->tok.len)
+                           : P->tok.type == T_QIDENT ? sql_arena_strndup(P->a, P->tok.start + 1, P->tok.len - 2)
+                                                     : NULL;
+        if (!name) {
+            fail_at(P, &P->tok, "expected %s", "a window name");
+            return -1;
+        }
+        advance(P);
+        if (!accept_kw(P, "AS")) {
+            fail_at(P, &P->tok, "expected %s after the window's name", "AS");
+            return -1;
+        }
+        if (!(defs[n++] = parse_wdef(P, name)))
+            return -1;
+    } while (P->tok.type == T_COMMA && (advance(P), 1));
+    s->wdefs = sql_arena_alloc(P->a, sizeof *defs * (size_t)(s->nwdefs + n));
+    if (!s->wdefs)
+        return P->failed = 1, -1;
+    memcpy(s->wdefs, defs, sizeof *defs * (size_t)n);
+    s->nwdefs = n;
+    return 0;
+}
+
+/* After WINDOW: a named window (name AS ...), or TUMBLING/HOPPING/SESSION. */
+static int named_window_next(struct parser *P)
+{
+    if (P->tok.type != T_IDENT && P->tok.type != T_QIDENT)
+        return 0;
+    struct sql_lexer peek = *P->lx;
+    struct sql_error e;
+    struct token t = sql_lex_next(&peek, &e);
+    return sql_tok_is(&t, "AS");
+}
+
 static int parse_window(struct parser *P, struct select_ast *s)
 {
+    if (named_window_next(P))
+        return parse_wdefs(P, s);
     s->win_line = P->tok.line;
     s->win_col = P->tok.col;
     if (accept_kw(P, "TUMBLING"))
@@ -963,6 +1067,19 @@ struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, i
     }
     if (accept_kw(&P, "HAVING") && !(s->having = parse_or(&P)))
         return NULL;
+    if (is_kw(&P, "WINDOW")) { /* SQL's place for named windows */
+        advance(&P);
+        if (!named_window_next(&P)) {
+            fail_at(&P, &P.tok, "expected %s", "a window name AS (...) (TUMBLING, HOPPING and SESSION go after FROM)");
+            return NULL;
+        }
+        if (s->nwdefs) {
+            fail_at(&P, &P.tok, "a second WINDOW clause at %s", NULL);
+            return NULL;
+        }
+        if (parse_wdefs(&P, s) < 0)
+            return NULL;
+    }
     if (is_kw(&P, "ORDER")) {
         advance(&P);
         if (!accept_kw(&P, "BY")) {

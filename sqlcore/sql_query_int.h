@@ -120,6 +120,7 @@ struct sql_query {
     int streaming; /* rows are emitted as they come (no aggregate, DISTINCT or ORDER BY) */
     int repartition; /* a continuous aggregate whose groups are not within the source's key */
     const struct sql_target *target; /* a pump's INSERT INTO (borrowed), or NULL */
+    struct sliding *sliding;         /* aggregates OVER sliding windows (sql_sliding.c), or NULL */
     int win_group;   /* the GROUP BY term that is the window (FLOOR(... TO unit)), or -1 */
 
     /* incremental evaluation (sql_stream.c) */
@@ -159,6 +160,18 @@ struct sql_target {
 };
 struct sql_query *sql_query_compile_into(struct sql_lexer *lx, sql_lookup_fn lookup, void *ctx, int stream,
                                          const struct sql_target *target, struct sql_error *err);
+
+/* Sliding windows (sql_sliding.c). prepare: before the outputs are bound,
+ * replace each aggregate OVER a window by a reference to its value; finish:
+ * once they are, place those values after the input columns. push: one row
+ * (its arguments in q->argv from sql_row_key), emitting its result row;
+ * advance: age rows out behind the watermark. */
+int sql_sliding_prepare(struct sql_query *q, struct sql_error *err);
+int sql_sliding_finish(struct sql_query *q, struct sql_error *err);
+int sql_sliding_push(struct sql_query *q, const struct sql_value *row, struct sql_push *r, struct sql_error *err);
+void sql_sliding_advance(struct sql_query *q, int64_t watermark);
+int sql_sliding_replay_point(const struct sql_query *q, int64_t *offset, int64_t *aux);
+void sql_sliding_free(struct sliding *sl);
 
 /* Shared execution steps (sql_exec.c). */
 /* WHERE, the group key and every aggregate's argument of a row: 1

@@ -222,12 +222,27 @@ static struct node *rewrite(struct sql_query *q, struct node *n, struct sql_erro
     return n;
 }
 
+static int has_over(const struct node *n)
+{
+    if (!n)
+        return 0;
+    if (n->kind == N_CALL && (n->over || n->over_name))
+        return 1;
+    if (has_over(n->subject))
+        return 1;
+    for (int i = 0; i < n->nargs; i++)
+        if (has_over(n->args[i]))
+            return 1;
+    return 0;
+}
+
+/* An aggregate function (not one OVER a sliding window: that is per row). */
 static int has_aggregate(const struct node *n)
 {
     enum agg_kind k;
     if (!n)
         return 0;
-    if (agg_kind_of(n, &k))
+    if (agg_kind_of(n, &k) && !n->over && !n->over_name)
         return 1;
     if (has_aggregate(n->subject))
         return 1;
@@ -610,8 +625,33 @@ struct sql_query *sql_query_compile_into(struct sql_lexer *lx, sql_lookup_fn loo
             goto fail;
     }
     q->aggregated = s->ngroup > 0 || (s->having != NULL);
-    for (int i = 0; i < s->nitems; i++)
+    int over = 0;
+    for (int i = 0; i < s->nitems; i++) {
         q->aggregated |= has_aggregate(s->items[i].expr);
+        over |= has_over(s->items[i].expr);
+    }
+    if (over) {
+        const struct node *at = s->items[0].expr;
+        if (q->aggregated && !s->ngroup && !s->having) {
+            sql_error_set(err, at ? at->line : 1, at ? at->col : 1,
+                          "aggregates OVER a sliding window cannot be mixed with GROUP BY aggregates");
+            goto fail;
+        }
+        if (!stream) {
+            sql_error_set(err, at ? at->line : 1, at ? at->col : 1,
+                          "OVER (a sliding window) runs in continuous queries (the processor), not here");
+            goto fail;
+        }
+        if (sql_sliding_prepare(q, err) < 0)
+            goto fail;
+        int ranged = 0;
+        for (int i = 0; i < s->nwdefs; i++)
+            ranged |= !s->wdefs[i]->rows;
+        for (int i = 0; i < q->naggs; i++)
+            ranged |= q->aggs[i].call->over && !q->aggs[i].call->over->rows;
+        if (ranged && bind_time(q, at ? at->line : 1, at ? at->col : 1, "a RANGE window", err) < 0)
+            goto fail;
+    }
     if (stream && check_streamable(q, err) < 0)
         goto fail;
     q->nkeys = s->ngroup + (s->window == WIN_SESSION ? 2 : s->window ? 1 : 0);
@@ -653,6 +693,8 @@ struct sql_query *sql_query_compile_into(struct sql_lexer *lx, sql_lookup_fn loo
         }
         q->out_names[q->nout++] = name;
     }
+    if (q->sliding && sql_sliding_finish(q, err) < 0)
+        goto fail;
     if (target && insert_into(q, target, err) < 0)
         goto fail;
     if (s->having) {

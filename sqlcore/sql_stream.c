@@ -119,6 +119,8 @@ int sql_query_push(struct sql_query *q, const struct sql_value *row, int64_t off
     int rc = sql_row_key(q, row, key, err);
     if (rc <= 0)
         return rc;
+    if (q->sliding)
+        return sql_sliding_push(q, row, r, err);
     if (!q->aggregated) { /* a filter/projection: every row is a result */
         q->cur_start = q->cur_end = 0;
         if (sql_push_row(q, row, err) < 0)
@@ -288,6 +290,10 @@ out:
 
 int sql_query_advance(struct sql_query *q, int64_t watermark, int emit, struct sql_error *err)
 {
+    if (q->sliding) {
+        sql_sliding_advance(q, watermark);
+        return 0;
+    }
     if (!q->aggregated || watermark <= q->closed)
         return 0;
     q->closed = watermark;
@@ -321,6 +327,8 @@ int sql_query_flush_changes(struct sql_query *q, int emit, struct sql_error *err
 
 int sql_query_replay_point(const struct sql_query *q, int64_t *offset, int64_t *aux)
 {
+    if (q->sliding)
+        return sql_sliding_replay_point(q, offset, aux);
     int found = 0;
     for (int i = 0; i < q->nwins; i++)
         if (!found++ || q->wins[i]->replay_off < *offset) {

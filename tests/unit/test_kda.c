@@ -8,6 +8,8 @@
 #include "rf_time.h"
 #include "test.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #define WORKSHOP                                                                                                   \
@@ -112,9 +114,19 @@ static const struct {
      "SELECT STREAM other.\"HealthPoints\" FROM SOURCE_SQL_STREAM_001;",
      NULL, 3, 15, "unknown stream 'other'"},
     {"CREATE OR REPLACE STREAM \"S\" (a DOUBLE);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
-     "SELECT STREAM AVG(\"HealthPoints\") OVER w FROM SOURCE_SQL_STREAM_001\n"
+     "SELECT STREAM AVG(\"HealthPoints\") OVER w2 FROM SOURCE_SQL_STREAM_001\n"
      "WINDOW w AS (PARTITION BY \"Name\" RANGE INTERVAL '1' MINUTE PRECEDING);",
-     NULL, 3, 35, "sliding windows (OVER"},
+     NULL, 3, 15, "window 'w2' is not defined"},
+    {"CREATE OR REPLACE STREAM \"S\" (a DOUBLE);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
+     "SELECT STREAM AVG(\"HealthPoints\") OVER (PARTITION BY \"Name\" RANGE INTERVAL '1' MINUTE FOLLOWING)\n"
+     "FROM SOURCE_SQL_STREAM_001;",
+     NULL, 3, 87, "expected PRECEDING"},
+    {"CREATE OR REPLACE STREAM \"S\" (a VARCHAR(9));\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
+     "SELECT STREAM MAX(\"Name\") OVER (ROWS 2 PRECEDING) FROM SOURCE_SQL_STREAM_001;",
+     NULL, 3, 19, "MAX() OVER a window needs a number, boolean or timestamp, got VARCHAR"},
+    {"CREATE OR REPLACE STREAM \"S\" (a DOUBLE);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
+     "SELECT STREAM AVG(\"HealthPoints\") OVER (ROWS 2 PRECEDING) FROM SOURCE_SQL_STREAM_001 GROUP BY \"Name\";",
+     NULL, 3, 15, "a query with OVER (a sliding window) takes no GROUP BY"},
     {"CREATE OR REPLACE STREAM \"S\" (a INTEGER);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
      "SELECT STREAM COUNT(*) FROM SOURCE_SQL_STREAM_001\nWINDOWED BY STAGGER (PARTITION BY \"Name\" RANGE INTERVAL '1' "
      "MINUTE);",
@@ -296,7 +308,139 @@ static void test_functions(void)
     }
 }
 
-/* 5. Detection: rydeflow's dialect stays itself. */
+/* 5. Sliding windows against a brute-force model: seeded events, out of
+ * order, each result row's aggregates over exactly the rows the model says
+ * (RANGE: same Name, time within 10 s before; ROWS: the last three), late
+ * rows left out, and the replay point the earliest row still needed. */
+#define SLIDE_APP                                                                                                  \
+    "CREATE OR REPLACE STREAM \"OUT\" (\"Name\" VARCHAR(16), \"T\" TIMESTAMP, \"HP\" INTEGER, \"AvgHP\" DOUBLE,\n"  \
+    "  \"MinHP\" INTEGER, \"N\" BIGINT, \"Last3\" DOUBLE, \"Dist\" DOUBLE, \"FirstHP\" INTEGER);\n"                \
+    "CREATE OR REPLACE PUMP \"P\" AS INSERT INTO \"OUT\"\n"                                                        \
+    "SELECT STREAM \"Name\", ROWTIME, \"HealthPoints\", AVG(\"HealthPoints\") OVER w, MIN(\"HealthPoints\") OVER w,\n" \
+    "  COUNT(*) OVER w, AVG(\"HealthPoints\") OVER last3, SUM(\"Distance\") OVER w, FIRST_VALUE(\"HealthPoints\") OVER w\n" \
+    "FROM \"SOURCE_SQL_STREAM_001\"\n"                                                                              \
+    "WINDOW w AS (PARTITION BY \"Name\" RANGE INTERVAL '10' SECOND PRECEDING),\n"                                    \
+    "       last3 AS (PARTITION BY \"Name\" ROWS 2 PRECEDING);"
+
+#define NSLIDE 3000
+static struct slide_ev {
+    int name, hp;
+    int64_t ts;
+    double dist;
+    int late;
+} sev[NSLIDE];
+static struct sql_value got[NSLIDE][9];
+static int ngot;
+
+static int collect(void *arg, const struct sql_value *v, int n)
+{
+    (void)arg;
+    if (ngot < NSLIDE && n == 9)
+        memcpy(got[ngot++], v, sizeof *v * 9); /* numbers only are compared: no string outlives the call */
+    return 0;
+}
+
+static int near(double a, double b) { return fabs(a - b) <= 1e-9 * (fabs(a) + fabs(b) + 1); }
+
+static void test_sliding(void)
+{
+    uint64_t r = 42;
+    int64_t t0 = 1795000000000LL;
+    for (int i = 0; i < NSLIDE; i++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        sev[i] = (struct slide_ev){.name = (int)(r >> 33) % 5, .hp = 100 + (int)((r >> 40) % 60),
+                                   .ts = t0 + (int64_t)i * 250 - (int64_t)((r >> 20) % 3000),
+                                   .dist = (double)((r >> 50) % 100) / 7};
+    }
+    struct sql_error err;
+    struct sql_script *s = sql_script_parse(SLIDE_APP, &err);
+    if (!CHECK(s != NULL)) {
+        fprintf(stderr, "  %d:%d %s\n", err.line, err.col, err.msg);
+        return;
+    }
+    struct sql_query *q = sql_script_instance(s, 0, &err);
+    CHECK(q != NULL);
+    sql_query_set_output(q, collect, NULL);
+    ngot = 0;
+    const int64_t grace = 2000;
+    int64_t max_ts = INT64_MIN, closed = INT64_MIN;
+    int nlate = 0, rc = 0;
+    for (int i = 0; i < NSLIDE && q && rc == 0; i++) {
+        char json[256], ts[32];
+        rf_time_format(sev[i].ts, ts);
+        snprintf(json, sizeof json,
+                 "{\"Name\":\"u%d\",\"StatusTime\":\"%s\",\"Latitude\":1,\"Longitude\":2,\"Distance\":%.17g,"
+                 "\"MagicPoints\":1,\"HealthPoints\":%d}",
+                 sev[i].name, ts, sev[i].dist, sev[i].hp);
+        struct sql_value row[32];
+        struct sql_row_source src;
+        char reason[128];
+        rc = sql_row_from_json(sql_query_columns(q), sql_query_ncolumns(q), sql_query_schema(q), json, strlen(json), row,
+                               &src, reason, sizeof reason);
+        struct sql_push pr;
+        if (rc == 0)
+            rc = sql_query_push(q, row, i, 0, &pr, &err);
+        sql_row_release(&src);
+        sev[i].late = sev[i].ts < closed;
+        nlate += sev[i].late;
+        CHECK_INT(pr.late, sev[i].late);
+        max_ts = sev[i].ts > max_ts ? sev[i].ts : max_ts;
+        closed = max_ts - grace > closed ? max_ts - grace : closed;
+        if (rc == 0)
+            rc = sql_query_advance(q, closed, 1, &err);
+    }
+    CHECK_INT(rc, 0);
+    CHECK(nlate > 10);
+    CHECK_INT(ngot, NSLIDE - nlate);
+    int k = 0, bad = 0;
+    for (int i = 0; i < NSLIDE && k < ngot; i++) {
+        if (sev[i].late)
+            continue;
+        const struct slide_ev *e = &sev[i];
+        long double sum = 0, dist = 0, l3 = 0;
+        int n = 0, mn = 1 << 30, n3 = 0, first = 0;
+        int64_t first_ts = INT64_MAX;
+        for (int j = i; j >= 0; j--) {
+            const struct slide_ev *o = &sev[j];
+            if (o->late || o->name != e->name)
+                continue;
+            if (n3 < 3)
+                l3 += o->hp, n3++;
+            if (o->ts < e->ts - 10000 || o->ts > e->ts)
+                continue;
+            sum += o->hp, dist += o->dist, n++;
+            mn = o->hp < mn ? o->hp : mn;
+            if (o->ts <= first_ts) /* the earliest time; on a tie the row read first */
+                first_ts = o->ts, first = o->hp;
+        }
+        const struct sql_value *g = got[k++];
+        int ok = g[2].u.i == e->hp && near(g[3].u.d, (double)(sum / n)) && g[4].u.i == mn && g[5].u.i == n &&
+                 near(g[6].u.d, (double)(l3 / n3)) && near(g[7].u.d, (double)dist) && g[8].u.i == first &&
+                 g[1].u.ts == e->ts;
+        if (!ok && bad++ < 3)
+            fprintf(stderr, "  row %d: avg %g/%g min %lld/%d n %lld/%d last3 %g/%g first %lld/%d\n", i, g[3].u.d,
+                    (double)(sum / n), (long long)g[4].u.i, mn, (long long)g[5].u.i, n, g[6].u.d, (double)(l3 / n3),
+                    (long long)g[8].u.i, first);
+    }
+    CHECK_INT(bad, 0);
+    /* the replay point: the earliest row a window still holds */
+    int64_t want = INT64_MAX, off = -1, aux;
+    for (int nm = 0; nm < 5; nm++) {
+        int kept = 0;
+        for (int j = NSLIDE - 1; j >= 0; j--) {
+            if (sev[j].late || sev[j].name != nm)
+                continue;
+            if ((kept++ < 3 || sev[j].ts >= closed - 10000) && j < want)
+                want = j;
+        }
+    }
+    CHECK(q && sql_query_replay_point(q, &off, &aux) == 1);
+    CHECK_INT(off, want);
+    sql_query_free(q);
+    sql_script_free(s);
+}
+
+/* 6. Detection: rydeflow's dialect stays itself. */
 static void test_detect(void)
 {
     struct sql_error err;
@@ -309,4 +453,4 @@ static void test_detect(void)
     sql_script_free(s);
 }
 
-TEST_MAIN("test_kda", test_apps, test_errors, test_conversions, test_functions, test_detect)
+TEST_MAIN("test_kda", test_apps, test_errors, test_conversions, test_functions, test_sliding, test_detect)
