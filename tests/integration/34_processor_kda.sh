@@ -2,8 +2,8 @@
 # The workshop's application exactly as AWS printed it (processor/kda/
 # workshop.sql, unchanged) runs with --map and its rows equal the independent
 # reference (tests/lib/stream_truth.py --kda); two pumps chain through an
-# in-application stream (a topic); what is not supported is refused with
-# line:column and exit 2.
+# in-application stream (a topic); a sliding window gives a row per event;
+# what is not supported is refused with line:column and exit 2.
 source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
 source "$(dirname "$0")/../lib/stream.sh"
@@ -81,16 +81,39 @@ check_eq "the second pump counted every low report once (closed windows + late)"
 check_match "its rows: name, the window's start (STEP), the count" "$(head -1 "$W/per_minute.jsonl")" \
     '^\{"NAME":"[^"]+","MINUTE":"2026-11-22 07:[0-9]{2}:00.000","REPORTS":[0-9]+\}$'
 
-# 4. Refused at start-up with line:column, exit 2.
+# 4. A sliding window (AWS's example, on the fleet): a row per event, late
+# and malformed ones apart; the unit tests check the values against a model.
 cat >"$W/sliding.sql" <<'SQL'
-CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" ("Name" VARCHAR(16), "AvgHealth" DOUBLE);
-CREATE OR REPLACE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM"
-SELECT STREAM "Name", AVG("HealthPoints") OVER W1 FROM "SOURCE_SQL_STREAM_001"
-WINDOW W1 AS (PARTITION BY "Name" RANGE INTERVAL '1' MINUTE PRECEDING);
+CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" ("Name" VARCHAR(16), "HealthPoints" INTEGER,
+  "Min_Health" INTEGER, "Max_Health" INTEGER, "Avg_Health" DOUBLE);
+CREATE OR REPLACE PUMP "SLIDING_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+  SELECT STREAM "Name", "HealthPoints", MIN("HealthPoints") OVER W1 AS Min_Health,
+         MAX("HealthPoints") OVER W1 AS Max_Health, AVG("HealthPoints") OVER W1 AS Avg_Health
+  FROM "SOURCE_SQL_STREAM_001"
+  WINDOW W1 AS (PARTITION BY "Name" RANGE INTERVAL '1' MINUTE PRECEDING);
 SQL
-"$RF_BIN/processor" -b "$RF_BROKERS" -f "$W/sliding.sql" 2>"$W/sliding.err"
-check_eq "an unsupported sliding window: exit 2" "$?" 2
-check_match "named, with line and column" "$(cat "$W/sliding.err")" "error at line 3, column 43: sliding windows"
+timeout 120 "$RF_BIN/processor" -b "$RF_BROKERS" --status-interval 1h --exit-at-end --idle-timeout 0 -G "g3-$SRC" \
+    -f "$W/sliding.sql" --map SOURCE_SQL_STREAM_001="$SRC" --map DESTINATION_SQL_STREAM="$SRC-sliding" \
+    2>"$W/sliding.err"
+check_eq "a sliding-window application exits 0" "$?" 0
+late3=$("$RF_BIN/consumer" -b "$RF_BROKERS" -t wildrydes-late 2>/dev/null | grep -F "\"topic\":\"$SRC\"" | grep -cF '"stream":"SLIDING_PUMP"')
+total=$(grep -c '"StatusTime"' "$W/events.jsonl")
+rows=$("$RF_BIN/consumer" -b "$RF_BROKERS" -t "$SRC-sliding" 2>/dev/null | wc -l)
+check_eq "a row for every event that was not late ($late3 late, 5 s grace)" "$((rows + late3))" "$total"
+check_match "its rows: the event's health and its minute's range" \
+    "$("$RF_BIN/consumer" -b "$RF_BROKERS" -t "$SRC-sliding" -c 1 2>/dev/null)" \
+    '^\{"Name":"[^"]+","HealthPoints":[0-9]+,"Min_Health":[0-9]+,"Max_Health":[0-9]+,"Avg_Health":[0-9.]+\}$'
+
+# 5. Refused at start-up with line:column, exit 2.
+cat >"$W/stagger.sql" <<'SQL'
+CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" ("Name" VARCHAR(16), "N" INTEGER);
+CREATE OR REPLACE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM "Name", COUNT(*) FROM "SOURCE_SQL_STREAM_001"
+WINDOWED BY STAGGER (PARTITION BY "Name" RANGE INTERVAL '1' MINUTE);
+SQL
+"$RF_BIN/processor" -b "$RF_BROKERS" -f "$W/stagger.sql" 2>"$W/stagger.err"
+check_eq "an unsupported stagger window: exit 2" "$?" 2
+check_match "named, with line and column" "$(cat "$W/stagger.err")" "error at line 4, column 1: stagger windows"
 "$RF_BIN/processor" -b "$RF_BROKERS" -f "$RF_ROOT/processor/kda/workshop.sql" --map DESTINATION=x 2>"$W/map.err"
 check_eq "a --map naming no stream: exit 2" "$?" 2
 check_match "it says which" "$(cat "$W/map.err")" 'no stream named "DESTINATION"'
