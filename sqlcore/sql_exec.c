@@ -544,6 +544,43 @@ static int merge_states(const struct sql_query *q, struct agg_state *a, const st
     return 0;
 }
 
+/* WINDOWED BY STAGGER: a row joins its key's window that opened at or
+ * before it and has not run its length (start <= ts < end = start + size),
+ * else opens one at its own time. Windows never merge. */
+static struct session *stagger_window(struct sql_query *q, struct sessions *ss, int64_t ts, struct sql_error *err)
+{
+    int64_t size = q->ast->win_size;
+    int insert = ss->n;
+    for (int i = ss->n - 1; i >= 0; i--) {
+        if (ss->s[i].start <= ts && ts < ss->s[i].end)
+            return &ss->s[i];
+        if (ss->s[i].start > ts)
+            insert = i;
+    }
+    if (q->max_groups > 0 && q->open_groups >= q->max_groups)
+        return NULL;
+    if (ss->n == ss->cap) {
+        int cap = ss->cap ? ss->cap * 2 : 4;
+        struct session *ns = realloc(ss->s, sizeof *ns * (size_t)cap);
+        if (!ns)
+            goto oom;
+        ss->s = ns;
+        ss->cap = cap;
+    }
+    struct agg_state *st = sql_new_states(q);
+    if (!st)
+        goto oom;
+    memmove(&ss->s[insert + 1], &ss->s[insert], sizeof *ss->s * (size_t)(ss->n - insert));
+    ss->s[insert] = (struct session){.start = ts, .end = ts + size, .st = st, .replay_off = q->cur_off,
+                                     .replay_aux = q->cur_aux};
+    ss->n++;
+    q->open_groups++;
+    return &ss->s[insert];
+oom:
+    sql_error_set(err, 1, 1, "out of memory");
+    return NULL;
+}
+
 struct session *sql_add_to_session(struct sql_query *q, const struct sql_value *key, const struct sql_value *row,
                                    int *skipped, struct sql_error *err)
 {
@@ -560,6 +597,15 @@ struct session *sql_add_to_session(struct sql_query *q, const struct sql_value *
         return NULL;
     }
     struct sessions *ss = &q->t->sess[g];
+    if (q->ast->stagger) {
+        struct session *w = stagger_window(q, ss, ts, err);
+        if (!w) {
+            *skipped = q->max_groups > 0 && q->open_groups >= q->max_groups ? 2 : 0;
+            return NULL;
+        }
+        q->agg_arena = &w->arena;
+        return sql_update(q, w->st, -1, row, err) < 0 ? NULL : w;
+    }
     /* Sessions are sorted and disjoint: scan back from the newest, which is
      * where an event in time order lands at once. */
     int lo = -1, hi = -1, insert = 0;

@@ -152,6 +152,7 @@ struct select_ast {
     /* WINDOW TUMBLING (SIZE s) | HOPPING (SIZE s, ADVANCE BY a) | SESSION (gap), [GRACE g] */
     enum { WIN_NONE, WIN_TUMBLING, WIN_HOPPING, WIN_SESSION } window;
     int64_t win_size, win_advance, win_grace; /* ms; a session's gap is win_size */
+    int stagger; /* WINDOWED BY STAGGER (Kinesis Analytics): a SESSION of fixed length win_size from its first row */
     int win_line, win_col;
     struct wdef **wdefs; /* WINDOW name AS (...), ... */
     int nwdefs;

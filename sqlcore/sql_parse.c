@@ -1041,7 +1041,8 @@ struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, i
         advance(&P);
         /* FROM source [AS] alias */
         int as = accept_kw(&P, "AS");
-        if (P.tok.type == T_QIDENT || (P.tok.type == T_IDENT && !is_kw(&P, "WINDOW") && !is_kw(&P, "WHERE") &&
+        if (P.tok.type == T_QIDENT || (P.tok.type == T_IDENT && !is_kw(&P, "WINDOW") && !is_kw(&P, "WINDOWED") &&
+                                       !is_kw(&P, "WHERE") &&
                                        !is_kw(&P, "GROUP") && !is_kw(&P, "HAVING") && !is_kw(&P, "ORDER") &&
                                        !is_kw(&P, "LIMIT") && !is_kw(&P, "EMIT"))) {
             s->from_alias = P.tok.type == T_IDENT ? sql_arena_strndup(a, P.tok.start, P.tok.len)
@@ -1056,7 +1057,53 @@ struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, i
         return NULL;
     if (accept_kw(&P, "WHERE") && !(s->where = parse_or(&P)))
         return NULL;
+    if (is_kw(&P, "WINDOWED")) {
+        /* WINDOWED BY STAGGER (PARTITION BY e, ... RANGE INTERVAL 'n' unit): a
+         * window per key, opened by its first row, closed n later */
+        s->win_line = P.tok.line;
+        s->win_col = P.tok.col;
+        advance(&P);
+        if (!accept_kw(&P, "BY") || !accept_kw(&P, "STAGGER")) {
+            fail_at(&P, &P.tok, "expected %s after WINDOWED", "BY STAGGER");
+            return NULL;
+        }
+        if (s->window) {
+            fail_at(&P, &P.tok, "a second window at %s", NULL);
+            return NULL;
+        }
+        if (expect(&P, T_LPAREN, "'(' and PARTITION BY") < 0)
+            return NULL;
+        if (!accept_kw(&P, "PARTITION") || !accept_kw(&P, "BY")) {
+            fail_at(&P, &P.tok, "expected %s", "PARTITION BY");
+            return NULL;
+        }
+        if (expr_list(&P, &s->group, &s->ngroup, NULL) < 0)
+            return NULL;
+        struct token it = P.tok;
+        if (!accept_kw(&P, "RANGE") || !is_kw(&P, "INTERVAL")) {
+            fail_at(&P, &it, "expected %s", "RANGE INTERVAL 'n' unit");
+            return NULL;
+        }
+        it = P.tok;
+        advance(&P);
+        struct node *iv = parse_interval(&P, &it);
+        if (!iv)
+            return NULL;
+        if (iv->value.u.i <= 0) {
+            fail_at(&P, &it, "a stagger window must be longer than 0 at %s", NULL);
+            return NULL;
+        }
+        if (expect(&P, T_RPAREN, "')' to close the window") < 0)
+            return NULL;
+        s->window = WIN_SESSION;
+        s->stagger = 1;
+        s->win_size = iv->value.u.i;
+    }
     if (is_kw(&P, "GROUP")) {
+        if (s->stagger) {
+            fail_at(&P, &P.tok, "%s: WINDOWED BY STAGGER groups by its PARTITION BY already", "GROUP BY");
+            return NULL;
+        }
         advance(&P);
         if (!accept_kw(&P, "BY")) {
             fail_at(&P, &P.tok, "expected %s after GROUP", "BY");

@@ -334,10 +334,13 @@ static int bind_time(struct sql_query *q, int line, int col, const char *what, s
 static void floor_as_window(struct sql_query *q)
 {
     struct select_ast *s = q->ast;
+    /* FLOOR/STEP of ROWTIME first: GROUP BY FLOOR(EVENT_TIME TO MINUTE),
+     * STEP(ROWTIME BY ...) is windowed by ROWTIME, EVENT_TIME a key */
+    for (int pass = 0; pass < 2; pass++)
     for (int i = 0; i < s->ngroup && !s->window; i++) {
         const struct node *g = s->group[i];
         if (g->kind == N_CALL && strcmp(g->name, "FLOOR") == 0 && g->unit_ms > 0 && g->nargs == 1 &&
-            g->args[0]->kind == N_COLUMN && g->args[0]->type == SQL_TIMESTAMP) {
+            g->args[0]->kind == N_COLUMN && g->args[0]->type == SQL_TIMESTAMP && (pass || g->args[0]->rowtime)) {
             s->window = WIN_TUMBLING;
             s->win_size = s->win_advance = g->unit_ms;
             s->win_grace = q->target ? q->target->grace_ms : 0; /* no GRACE clause to say it */
@@ -394,8 +397,10 @@ static int check_streamable(struct sql_query *q, struct sql_error *err)
     if (s->window == WIN_SESSION) {
         int gl = s->ngroup ? s->group[0]->line : s->win_line, gc = s->ngroup ? s->group[0]->col : s->win_col;
         return sql_error_set(err, gl, gc,
-                             "a SESSION window must GROUP BY the source's key column%s%s%s: sessions are not "
-                             "computed over repartitioned events",
+                             s->stagger ? "a STAGGER window must PARTITION BY the source's key column%s%s%s: stagger "
+                                          "windows are not computed over repartitioned events"
+                                        : "a SESSION window must GROUP BY the source's key column%s%s%s: sessions are "
+                                          "not computed over repartitioned events",
                              key ? " \"" : "", key ? key : "", key ? "\"" : ""),
                -1;
     }
@@ -565,6 +570,10 @@ struct sql_query *sql_query_compile_into(struct sql_lexer *lx, sql_lookup_fn loo
         goto fail;
     if (check_all_qualifiers(s, err) < 0)
         goto fail;
+    if (s->stagger && !stream) {
+        sql_error_set(err, s->win_line, s->win_col, "WINDOWED BY STAGGER runs in continuous queries (the processor)");
+        goto fail;
+    }
     if (s->ngroup > SQL_MAX_GROUP) {
         sql_error_set(err, s->group[SQL_MAX_GROUP]->line, s->group[SQL_MAX_GROUP]->col,
                       "too many GROUP BY expressions (at most %d)", SQL_MAX_GROUP);

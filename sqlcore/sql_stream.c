@@ -202,7 +202,7 @@ static int close_first_window(struct sql_query *q, int emit, struct sql_error *e
 static int close_sessions(struct sql_query *q, int64_t watermark, int emit, struct sql_error *err)
 {
     struct gtable *t = &q->all;
-    int64_t gap = q->ast->win_size;
+    int64_t gap = q->ast->stagger ? 0 : q->ast->win_size; /* a stagger window's end is its close */
     int ng = q->ast->ngroup;
     struct sql_value keys[SQL_MAX_GROUP + 2];
     q->t = t;

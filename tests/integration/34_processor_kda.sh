@@ -2,8 +2,8 @@
 # The workshop's application exactly as AWS printed it (processor/kda/
 # workshop.sql, unchanged) runs with --map and its rows equal the independent
 # reference (tests/lib/stream_truth.py --kda); two pumps chain through an
-# in-application stream (a topic); a sliding window gives a row per event;
-# what is not supported is refused with line:column and exit 2.
+# in-application stream (a topic); sliding and stagger windows run on the
+# fleet; what is not supported is refused with line:column and exit 2.
 source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
 source "$(dirname "$0")/../lib/stream.sh"
@@ -104,16 +104,39 @@ check_match "its rows: the event's health and its minute's range" \
     "$("$RF_BIN/consumer" -b "$RF_BROKERS" -t "$SRC-sliding" -c 1 2>/dev/null)" \
     '^\{"Name":"[^"]+","HealthPoints":[0-9]+,"Min_Health":[0-9]+,"Max_Health":[0-9]+,"Avg_Health":[0-9.]+\}$'
 
-# 5. Refused at start-up with line:column, exit 2.
+# 5. A stagger window per unicorn and minute of event time: every event is
+# counted once, in a window or as late.
 cat >"$W/stagger.sql" <<'SQL'
-CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" ("Name" VARCHAR(16), "N" INTEGER);
-CREATE OR REPLACE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM"
-SELECT STREAM "Name", COUNT(*) FROM "SOURCE_SQL_STREAM_001"
-WINDOWED BY STAGGER (PARTITION BY "Name" RANGE INTERVAL '1' MINUTE);
+CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" ("Name" VARCHAR(16), "Minute" TIMESTAMP, "Reports" INTEGER,
+  "Closed" TIMESTAMP);
+CREATE OR REPLACE PUMP "STAGGER_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+  SELECT STREAM "Name", FLOOR("StatusTime" TO MINUTE), COUNT(*), ROWTIME FROM "SOURCE_SQL_STREAM_001"
+  WINDOWED BY STAGGER (PARTITION BY FLOOR("StatusTime" TO MINUTE), "Name" RANGE INTERVAL '1' MINUTE);
 SQL
-"$RF_BIN/processor" -b "$RF_BROKERS" -f "$W/stagger.sql" 2>"$W/stagger.err"
-check_eq "an unsupported stagger window: exit 2" "$?" 2
-check_match "named, with line and column" "$(cat "$W/stagger.err")" "error at line 4, column 1: stagger windows"
+timeout 120 "$RF_BIN/processor" -b "$RF_BROKERS" --status-interval 1h --exit-at-end --idle-timeout 0 -G "g4-$SRC" \
+    -f "$W/stagger.sql" --map SOURCE_SQL_STREAM_001="$SRC" --map DESTINATION_SQL_STREAM="$SRC-stagger" \
+    2>"$W/stagger.err"
+check_eq "a stagger-window application exits 0" "$?" 0
+late4=$("$RF_BIN/consumer" -b "$RF_BROKERS" -t wildrydes-late 2>/dev/null | grep -F "\"topic\":\"$SRC\"" | grep -cF '"stream":"STAGGER_PUMP"')
+counted=$("$RF_BIN/consumer" -b "$RF_BROKERS" -t "$SRC-stagger" 2>/dev/null | python3 -c '
+import sys, json
+print(sum(json.loads(l)["Reports"] for l in sys.stdin if not json.loads(l)["Name"].startswith("sentinel")))')
+real=$(grep '"StatusTime"' "$W/events.jsonl" | grep -vc sentinel)
+check_eq "every event counted once: in a closed window ($counted) or late ($late4)" "$((counted + late4))" "$real"
+check_match "a window closes a minute after its first event (ROWTIME)" \
+    "$("$RF_BIN/consumer" -b "$RF_BROKERS" -t "$SRC-stagger" -c 1 2>/dev/null)" \
+    '^\{"Name":"[^"]+","Minute":"2026-11-22 07:[0-9]{2}:00.000","Reports":[0-9]+,"Closed":"2026-11-22 07:[0-9:.]+"\}$'
+
+# 6. Refused at start-up with line:column, exit 2.
+cat >"$W/rcf.sql" <<'SQL'
+CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" ("Health" INTEGER, "ANOMALY_SCORE" DOUBLE);
+CREATE OR REPLACE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM "HealthPoints", ANOMALY_SCORE FROM TABLE(RANDOM_CUT_FOREST(
+  CURSOR(SELECT STREAM "HealthPoints" FROM "SOURCE_SQL_STREAM_001")));
+SQL
+"$RF_BIN/processor" -b "$RF_BROKERS" -f "$W/rcf.sql" 2>"$W/rcf.err"
+check_eq "RANDOM_CUT_FOREST: exit 2" "$?" 2
+check_match "named, with line and column" "$(cat "$W/rcf.err")" "error at line 3, column 56: RANDOM_CUT_FOREST is not supported"
 "$RF_BIN/processor" -b "$RF_BROKERS" -f "$RF_ROOT/processor/kda/workshop.sql" --map DESTINATION=x 2>"$W/map.err"
 check_eq "a --map naming no stream: exit 2" "$?" 2
 check_match "it says which" "$(cat "$W/map.err")" 'no stream named "DESTINATION"'

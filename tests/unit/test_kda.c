@@ -4,7 +4,7 @@
  * applies when it inserts into a typed column. The rows themselves are
  * checked against the batch engine in test_stream.c. */
 #include "sql.h"
-#include "sql_int.h"
+#include "sql_query_int.h"
 #include "rf_time.h"
 #include "test.h"
 
@@ -128,9 +128,13 @@ static const struct {
      "SELECT STREAM AVG(\"HealthPoints\") OVER (ROWS 2 PRECEDING) FROM SOURCE_SQL_STREAM_001 GROUP BY \"Name\";",
      NULL, 3, 15, "a query with OVER (a sliding window) takes no GROUP BY"},
     {"CREATE OR REPLACE STREAM \"S\" (a INTEGER);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
+     "SELECT STREAM COUNT(*) FROM SOURCE_SQL_STREAM_001\nWINDOWED BY STAGGER (PARTITION BY \"HealthPoints\" RANGE "
+     "INTERVAL '1' MINUTE);",
+     NULL, 4, 35, "a STAGGER window must PARTITION BY the source's key column \"Name\""},
+    {"CREATE OR REPLACE STREAM \"S\" (a INTEGER);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
      "SELECT STREAM COUNT(*) FROM SOURCE_SQL_STREAM_001\nWINDOWED BY STAGGER (PARTITION BY \"Name\" RANGE INTERVAL '1' "
-     "MINUTE);",
-     NULL, 4, 1, "stagger windows"},
+     "MINUTE) GROUP BY \"Name\";",
+     NULL, 4, 69, "GROUP BY: WINDOWED BY STAGGER groups by its PARTITION BY already"},
     {"CREATE OR REPLACE STREAM \"S\" (a DOUBLE);\nCREATE OR REPLACE PUMP p AS INSERT INTO \"S\"\n"
      "SELECT STREAM ANOMALY_SCORE FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM SOURCE_SQL_STREAM_001)));",
      NULL, 3, 40, "RANDOM_CUT_FOREST is not supported"},
@@ -440,7 +444,171 @@ static void test_sliding(void)
     sql_script_free(s);
 }
 
-/* 6. Detection: rydeflow's dialect stays itself. */
+/* 6. The worked examples of AWS's developer guide: their input, their
+ * documented output. The demo stream's columns, with RT as ROWTIME (the
+ * guide's arrival times) and TICKER_SYMBOL as the Kafka key. */
+static const struct sql_column tick_cols[] = {
+    {"RT", SQL_TIMESTAMP}, {"EVENT_TIME", SQL_TIMESTAMP}, {"TICKER_SYMBOL", SQL_STRING}, {"PRICE", SQL_DOUBLE}};
+static const struct sql_schema tick = {.name = "SOURCE_SQL_STREAM_001", .cols = tick_cols, .ncols = 4,
+                                       .key_col = "TICKER_SYMBOL", .time_col = "RT"};
+static const struct sql_schema *tick_lookup(void *ctx, const char *name)
+{
+    (void)ctx;
+    return name && strcmp(name, "SOURCE_SQL_STREAM_001") == 0 ? &tick : NULL;
+}
+
+static const char *const stagger_input[] = {
+    "2018-01-01 11:00:20|2018-01-01 11:00:10|AMZN|1", "2018-01-01 11:00:30|2018-01-01 11:00:20|AMZN|2",
+    "2018-01-01 11:01:05|2018-01-01 11:00:55|AMZN|3", "2018-01-01 11:01:15|2018-01-01 11:01:05|AMZN|4", NULL};
+static const char *const sliding_input[] = {
+    "2018-01-01 11:00:00|2018-01-01 11:00:00|AMZN|10", "2018-01-01 11:00:20|2018-01-01 11:00:20|TWTR|50",
+    "2018-01-01 11:00:30|2018-01-01 11:00:30|AMZN|20", "2018-01-01 11:00:59|2018-01-01 11:00:59|AMZN|30",
+    "2018-01-01 11:01:01|2018-01-01 11:01:01|AMZN|40", NULL};
+
+static const struct {
+    const char *what;
+    const char *columns; /* the destination's, as CREATE OR REPLACE STREAM declares them */
+    const char *select;
+    const char *const *input;
+    const char *want[8];
+} aws[] = {
+    {"tumbling windows: GROUP BY STEP(ROWTIME), FLOOR(EVENT_TIME) (stagger-window-concepts, first table)",
+     "rt TIMESTAMP, TICKER_SYMBOL VARCHAR(4), EVENT_TIME TIMESTAMP, TICKER_COUNT DOUBLE",
+     "SELECT STREAM ROWTIME, TICKER_SYMBOL, FLOOR(EVENT_TIME TO MINUTE), COUNT(TICKER_SYMBOL) AS TICKER_COUNT\n"
+     "FROM \"SOURCE_SQL_STREAM_001\"\n"
+     "GROUP BY ticker_symbol, FLOOR(EVENT_TIME TO MINUTE), STEP(\"SOURCE_SQL_STREAM_001\".ROWTIME BY INTERVAL '1' MINUTE);",
+     stagger_input,
+     {"{\"RT\":\"2018-01-01 11:01:00.000\",\"TICKER_SYMBOL\":\"AMZN\",\"EVENT_TIME\":\"2018-01-01 11:00:00.000\",\"TICKER_COUNT\":2}",
+      "{\"RT\":\"2018-01-01 11:02:00.000\",\"TICKER_SYMBOL\":\"AMZN\",\"EVENT_TIME\":\"2018-01-01 11:00:00.000\",\"TICKER_COUNT\":1}",
+      "{\"RT\":\"2018-01-01 11:02:00.000\",\"TICKER_SYMBOL\":\"AMZN\",\"EVENT_TIME\":\"2018-01-01 11:01:00.000\",\"TICKER_COUNT\":1}"}},
+    {"stagger windows (stagger-window-concepts, second table)",
+     "rt TIMESTAMP, ticker_symbol VARCHAR(4), event_time TIMESTAMP, ticker_count DOUBLE",
+     "SELECT STREAM ROWTIME, TICKER_SYMBOL, FLOOR(EVENT_TIME TO MINUTE), COUNT(TICKER_SYMBOL) AS ticker_count\n"
+     "FROM \"SOURCE_SQL_STREAM_001\"\n"
+     "WINDOWED BY STAGGER (PARTITION BY FLOOR(EVENT_TIME TO MINUTE), TICKER_SYMBOL RANGE INTERVAL '1' MINUTE);",
+     stagger_input,
+     {"{\"RT\":\"2018-01-01 11:01:20.000\",\"TICKER_SYMBOL\":\"AMZN\",\"EVENT_TIME\":\"2018-01-01 11:00:00.000\",\"TICKER_COUNT\":3}",
+      "{\"RT\":\"2018-01-01 11:02:15.000\",\"TICKER_SYMBOL\":\"AMZN\",\"EVENT_TIME\":\"2018-01-01 11:01:00.000\",\"TICKER_COUNT\":1}"}},
+    {"sliding window, 1 minute (sliding-window-concepts, example 1)",
+     "ticker_symbol VARCHAR(10), Min_Price double, Max_Price double, Avg_Price double",
+     "SELECT STREAM ticker_symbol, MIN(Price) OVER W1 AS Min_Price, MAX(Price) OVER W1 AS Max_Price,\n"
+     "  AVG(Price) OVER W1 AS Avg_Price\nFROM \"SOURCE_SQL_STREAM_001\"\n"
+     "WINDOW W1 AS (PARTITION BY ticker_symbol RANGE INTERVAL '1' MINUTE PRECEDING);",
+     sliding_input,
+     {"{\"TICKER_SYMBOL\":\"AMZN\",\"MIN_PRICE\":10,\"MAX_PRICE\":10,\"AVG_PRICE\":10}",
+      "{\"TICKER_SYMBOL\":\"TWTR\",\"MIN_PRICE\":50,\"MAX_PRICE\":50,\"AVG_PRICE\":50}",
+      "{\"TICKER_SYMBOL\":\"AMZN\",\"MIN_PRICE\":10,\"MAX_PRICE\":20,\"AVG_PRICE\":15}",
+      "{\"TICKER_SYMBOL\":\"AMZN\",\"MIN_PRICE\":10,\"MAX_PRICE\":30,\"AVG_PRICE\":20}",
+      "{\"TICKER_SYMBOL\":\"AMZN\",\"MIN_PRICE\":20,\"MAX_PRICE\":40,\"AVG_PRICE\":30}"}},
+    {"sliding windows of rows (sliding-window-concepts, example 3)",
+     "ticker_symbol VARCHAR(12), price double, average_last2rows double, average_last10rows double",
+     "SELECT STREAM ticker_symbol, price, avg(price) over last2rows, avg(price) over last10rows\n"
+     "FROM SOURCE_SQL_STREAM_001\nWINDOW\n"
+     "    last2rows AS (PARTITION BY ticker_symbol ROWS 2 PRECEDING),\n"
+     "    last10rows AS (PARTITION BY ticker_symbol ROWS 10 PRECEDING);",
+     sliding_input,
+     {"{\"TICKER_SYMBOL\":\"AMZN\",\"PRICE\":10,\"AVERAGE_LAST2ROWS\":10,\"AVERAGE_LAST10ROWS\":10}",
+      "{\"TICKER_SYMBOL\":\"TWTR\",\"PRICE\":50,\"AVERAGE_LAST2ROWS\":50,\"AVERAGE_LAST10ROWS\":50}",
+      "{\"TICKER_SYMBOL\":\"AMZN\",\"PRICE\":20,\"AVERAGE_LAST2ROWS\":15,\"AVERAGE_LAST10ROWS\":15}",
+      "{\"TICKER_SYMBOL\":\"AMZN\",\"PRICE\":30,\"AVERAGE_LAST2ROWS\":20,\"AVERAGE_LAST10ROWS\":20}",
+      "{\"TICKER_SYMBOL\":\"AMZN\",\"PRICE\":40,\"AVERAGE_LAST2ROWS\":30,\"AVERAGE_LAST10ROWS\":25}"}},
+};
+
+struct rows_out {
+    struct sql_query *q;
+    char rows[8][512];
+    int n;
+};
+
+static int keep_json(void *arg, const struct sql_value *v, int n)
+{
+    struct rows_out *o = arg;
+    const char *names[16];
+    for (int i = 0; i < n && i < 16; i++)
+        names[i] = sql_query_result_name(o->q, i);
+    if (o->n < 8) {
+        FILE *f = fmemopen(o->rows[o->n++], sizeof o->rows[0], "w");
+        sql_row_write_json(f, names, v, n);
+        fclose(f);
+    }
+    return 0;
+}
+
+static void test_aws_examples(void)
+{
+    for (size_t c = 0; c < sizeof aws / sizeof *aws; c++) {
+        /* the destination stream, as an application declares it */
+        char app[1024], nulls[128] = "NULL";
+        for (const char *p = aws[c].columns; (p = strchr(p, ',')); p++)
+            strcat(nulls, ", NULL"); /* a placeholder pump, one value per column */
+        snprintf(app, sizeof app, "CREATE OR REPLACE STREAM \"DESTINATION_SQL_STREAM\" (%s);\n"
+                                  "CREATE OR REPLACE PUMP \"P\" AS INSERT INTO \"DESTINATION_SQL_STREAM\" SELECT STREAM %s "
+                                  "FROM \"SOURCE_SQL_STREAM_001\";", aws[c].columns, nulls);
+        struct sql_error err = {0};
+        struct sql_script *s = sql_script_parse(app, &err);
+        if (!CHECK(s != NULL)) {
+            fprintf(stderr, "  %s: %s\n", aws[c].what, err.msg);
+            continue;
+        }
+        /* its columns and types, from the parsed declaration, for the example's SELECT */
+        struct sql_query *probe = sql_script_instance(s, 0, &err);
+        const struct sql_target *decl = probe ? probe->target : NULL;
+        struct sql_target t = decl ? *decl : (struct sql_target){0};
+        int from[16];
+        for (int i = 0; i < t.ncols && i < 16; i++)
+            from[i] = i;
+        t.from = from;
+        t.nvalues = t.ncols;
+        struct sql_lexer lx;
+        sql_lex_init(&lx, aws[c].select);
+        struct sql_query *q = decl ? sql_query_compile_into(&lx, tick_lookup, NULL, 1, &t, &err) : NULL;
+        if (!CHECK(q != NULL)) {
+            fprintf(stderr, "  %s: %d:%d %s\n", aws[c].what, err.line, err.col, err.msg);
+            sql_query_free(probe);
+            sql_script_free(s);
+            continue;
+        }
+        struct rows_out o = {.q = q};
+        sql_query_set_output(q, keep_json, &o);
+        int64_t wm = INT64_MIN;
+        for (int i = 0; aws[c].input[i]; i++) {
+            char f[4][64];
+            CHECK(sscanf(aws[c].input[i], "%63[^|]|%63[^|]|%63[^|]|%63s", f[0], f[1], f[2], f[3]) == 4);
+            struct sql_value row[8];
+            for (int k = 0; k < sql_query_ncolumns(q); k++) {
+                const char *col = sql_query_columns(q)[k];
+                int ci = !strcmp(col, "RT") ? 0 : !strcmp(col, "EVENT_TIME") ? 1 : !strcmp(col, "TICKER_SYMBOL") ? 2 : 3;
+                row[k].type = tick_cols[ci].type;
+                if (ci < 2)
+                    rf_time_parse(f[ci], strlen(f[ci]), &row[k].u.ts);
+                else if (ci == 2)
+                    row[k].u.str.s = f[2], row[k].u.str.len = strlen(f[2]);
+                else
+                    row[k].u.d = strtod(f[3], NULL);
+            }
+            struct sql_push r;
+            CHECK(sql_query_push(q, row, i, 0, &r, &err) == 0);
+            int64_t rt;
+            rf_time_parse(f[0], strlen(f[0]), &rt);
+            wm = rt > wm ? rt : wm; /* ROWTIME never goes back: no grace */
+            CHECK(sql_query_advance(q, wm, 1, &err) == 0);
+        }
+        CHECK(sql_query_advance(q, INT64_MAX / 2, 1, &err) == 0);
+        int want = 0;
+        while (want < 8 && aws[c].want[want])
+            want++;
+        if (o.n != want)
+            fprintf(stderr, "  %s: %d rows, expected %d\n", aws[c].what, o.n, want);
+        CHECK_INT(o.n, want);
+        for (int i = 0; i < want && i < o.n; i++)
+            CHECK_STR(o.rows[i], aws[c].want[i]);
+        sql_query_free(q);
+        sql_query_free(probe);
+        sql_script_free(s);
+    }
+}
+
+/* 7. Detection: rydeflow's dialect stays itself. */
 static void test_detect(void)
 {
     struct sql_error err;
@@ -453,4 +621,4 @@ static void test_detect(void)
     sql_script_free(s);
 }
 
-TEST_MAIN("test_kda", test_apps, test_errors, test_conversions, test_functions, test_sliding, test_detect)
+TEST_MAIN("test_kda", test_apps, test_errors, test_conversions, test_functions, test_sliding, test_aws_examples, test_detect)
