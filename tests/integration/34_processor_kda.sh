@@ -127,7 +127,27 @@ check_match "a window closes a minute after its first event (ROWTIME)" \
     "$("$RF_BIN/consumer" -b "$RF_BROKERS" -t "$SRC-stagger" -c 1 2>/dev/null)" \
     '^\{"Name":"[^"]+","Minute":"2026-11-22 07:[0-9]{2}:00.000","Reports":[0-9]+,"Closed":"2026-11-22 07:[0-9:.]+"\}$'
 
-# 6. Refused at start-up with line:column, exit 2.
+# 6. A value that does not fit its declared column: that row is a dead
+# letter with the reason, the others are written.
+cat >"$W/narrow.sql" <<'SQL'
+CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" ("Name" VARCHAR(4), "HP" TINYINT);
+CREATE OR REPLACE PUMP "NARROW_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+  SELECT STREAM "Name", "HealthPoints" FROM "SOURCE_SQL_STREAM_001";
+SQL
+timeout 120 "$RF_BIN/processor" -b "$RF_BROKERS" --status-interval 1h --exit-at-end --idle-timeout 0 -G "g5-$SRC" \
+    -f "$W/narrow.sql" --map SOURCE_SQL_STREAM_001="$SRC" --map DESTINATION_SQL_STREAM="$SRC-narrow" 2>"$W/narrow.err"
+check_eq "an application whose values overflow exits 0" "$?" 0
+"$RF_BIN/consumer" -b "$RF_BROKERS" -t wildrydes-deadletter 2>/dev/null | grep -F "\"$SRC\"" \
+    | grep -F 'value does not fit TINYINT' >"$W/narrow.dead"
+"$RF_BIN/consumer" -b "$RF_BROKERS" -t "$SRC-narrow" >"$W/narrow.jsonl" 2>/dev/null
+big=$(python3 -c '
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) if isinstance(json.loads(l)["value"], dict) and json.loads(l)["value"].get("HealthPoints", 0) > 127))' "$W/events.jsonl")
+check_eq "each row with HealthPoints above 127 is a dead letter naming TINYINT" "$(wc -l <"$W/narrow.dead")" "$big"
+check_eq "the others are written" "$(($(wc -l <"$W/narrow.jsonl") + big))" "$total"
+check_match "with names cut to VARCHAR(4)" "$(head -1 "$W/narrow.jsonl")" '^\{"Name":"[^"]{1,4}","HP":[0-9]+\}$'
+
+# 7. Refused at start-up with line:column, exit 2.
 cat >"$W/rcf.sql" <<'SQL'
 CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" ("Health" INTEGER, "ANOMALY_SCORE" DOUBLE);
 CREATE OR REPLACE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM"
