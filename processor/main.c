@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "processor.h"
+#include "refdata.h"
 #include "rf_file.h"
 #include "rf_kafka.h"
 #include "rf_log.h"
@@ -55,6 +56,13 @@ static const struct rf_opt options[] = {
     {"grace", 0, RF_OPT_DURATION, "5s", O(kda_grace_ms), "TIME",
      "Kinesis Analytics application: how long its windows (GROUP BY FLOOR/STEP(ROWTIME ...)) wait for events out "
      "of order on event time (its SQL has no GRACE clause)"},
+    {"reference", 'r', RF_OPT_LIST, NULL, O(references), "NAME=URL",
+     "a table for queries to JOIN (... JOIN NAME ON NAME.col = ...): a CSV (.csv) or JSON object at file:///path or "
+     "s3://bucket/key, read again every --reference-interval"},
+    {"reference-interval", 0, RF_OPT_DURATION, "30s", O(reference_ms), "TIME",
+     "read the --reference objects again this often; a changed one replaces its table (0 = never)"},
+    {"endpoint", 0, RF_OPT_STRING, NULL, O(endpoint), "URL",
+     "S3 endpoint for s3:// references (default: AWS_ENDPOINT_URL, else AWS)"},
     {"from", 0, RF_OPT_STRING, "beginning", O(from), "WHERE", "where partitions with no committed offset start", 0, 0,
      "beginning|end"},
     {"exit-at-end", 'e', RF_OPT_FLAG, NULL, O(exit_at_end), NULL,
@@ -118,14 +126,22 @@ int main(int argc, char **argv)
         rf_opts_free(&command, &cfg);
         return 2;
     }
+    if (!(cfg.refdata = refdata_load(&cfg.references, cfg.endpoint, err, sizeof err))) {
+        fprintf(stderr, "processor: %s\n", err);
+        free(text);
+        rf_opts_free(&command, &cfg);
+        return 2;
+    }
     struct sql_error serr;
-    struct sql_script_opts sopts = {.map = cfg.map.v, .nmap = cfg.map.n, .grace_ms = cfg.kda_grace_ms};
+    struct sql_script_opts sopts = {.refs = refdata_refs(cfg.refdata), .nrefs = refdata_count(cfg.refdata),
+                                    .map = cfg.map.v, .nmap = cfg.map.n, .grace_ms = cfg.kda_grace_ms};
     cfg.script = sql_script_parse_opts(text, &sopts, &serr);
     if (!cfg.script) {
         char msg[2048];
         sql_error_format(text, &serr, msg, sizeof msg);
         fprintf(stderr, "processor: %s: %s\n", cfg.file, msg);
         free(text);
+        refdata_free(cfg.refdata);
         rf_opts_free(&command, &cfg);
         return 2;
     }
@@ -133,6 +149,7 @@ int main(int argc, char **argv)
     if (cfg.rowtime && !sql_script_is_kda(cfg.script)) {
         rf_opts_fail(&command, "%s", "--rowtime is for Kinesis Analytics applications; this file's windows use --time");
         sql_script_free(cfg.script);
+        refdata_free(cfg.refdata);
         rf_opts_free(&command, &cfg);
         return 2;
     }
@@ -145,12 +162,14 @@ int main(int argc, char **argv)
                  cfg.group, cfg.instance, cfg.brokers);
         int rc = rf_opts_checked(&command, what);
         sql_script_free(cfg.script);
+        refdata_free(cfg.refdata);
         rf_opts_free(&command, &cfg);
         return rc;
     }
     rf_signal_install();
     int rc = processor_run(&cfg);
     sql_script_free(cfg.script);
+    refdata_free(cfg.refdata);
     rf_opts_free(&command, &cfg);
     return rc;
 }

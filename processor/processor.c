@@ -5,6 +5,7 @@
  * once when results are waiting and the consumer has nothing more at hand,
  * else every --commit-interval. Partitions and membership are parts.c's. */
 #include "processor_int.h"
+#include "refdata.h"
 
 #include "rf_kafka.h"
 #include "rf_log.h"
@@ -341,6 +342,7 @@ int processor_run(const struct processor_config *cfg)
                     proc_send_markers(&P, &P.parts[i], now);
             }
             P.last_tick_ms = now;
+            refdata_refresh(cfg->refdata, now, cfg->reference_ms); /* between records: queries see one table */
             proc_count_stream_events(&P);
             status(&P, now, 0);
         }

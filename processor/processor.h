@@ -13,6 +13,8 @@
 #include "rf_opts.h"
 #include "sql.h"
 
+struct refdata;
+
 struct processor_config {
     const char *brokers;
     long long timeout_ms;
@@ -36,6 +38,10 @@ struct processor_config {
     const char *rowtime;     /* Kinesis Analytics applications: ROWTIME is event|arrival (= --time processing) */
     struct rf_strlist map;   /* --map NAME=TOPIC: an application's streams' topics */
     long long kda_grace_ms;  /* an application's windows wait this long for out-of-order events */
+    struct rf_strlist references; /* --reference NAME=URL: tables queries JOIN */
+    long long reference_ms;  /* read them again this often */
+    const char *endpoint;    /* S3 endpoint for s3:// references */
+    struct refdata *refdata; /* set by main(): the loaded references */
     const char *from;        /* beginning|end, for partitions without a committed offset */
     int exit_at_end;         /* stop once every partition is read to its end and committed */
     /* Set by main(): */

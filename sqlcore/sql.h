@@ -254,6 +254,8 @@ struct sql_stream_def {
  * in-application stream goes to the topic of its own name; map re-points
  * either ("NAME=TOPIC"; only for applications). */
 struct sql_script_opts {
+    struct sql_reference *const *refs; /* the tables queries may JOIN (borrowed) */
+    int nrefs;
     const char *const *map;
     int nmap;
     int64_t grace_ms; /* an application's windows (GROUP BY FLOOR/STEP) wait this long for late rows */
@@ -273,6 +275,30 @@ const struct sql_stream_def *sql_script_stream(const struct sql_script *s, int i
 struct sql_query *sql_script_instance(const struct sql_script *s, int i, struct sql_error *err);
 /* The schema of source topic (declared or built in), or NULL. */
 const struct sql_schema *sql_script_source_schema(const struct sql_script *s, const char *topic);
+
+/* ---- reference data (sql_reftable.c) ----------------------------------------
+ * A table loaded from a CSV object (a header line, then records) or JSON (an
+ * array of objects, or one object per line), for queries to JOIN on a key
+ * (Kinesis Analytics' reference data; ksqlDB's stream-table join). Types are
+ * inferred from every value (BOOLEAN, INT, DOUBLE, TIMESTAMP, else VARCHAR).
+ * The table owns its data; NULL with err on a malformed object. */
+struct sql_reftable;
+struct sql_reftable *sql_reftable_load(const char *name, const char *data, size_t len, int csv, char *err,
+                                       size_t errlen);
+void sql_reftable_free(struct sql_reftable *t);
+const struct sql_schema *sql_reftable_schema(const struct sql_reftable *t);
+int64_t sql_reftable_rows(const struct sql_reftable *t);
+/* The first row whose column col equals key (its ncols values), or NULL. */
+const struct sql_value *sql_reftable_find(struct sql_reftable *t, int col, const struct sql_value *key);
+/* A reference table as queries see it: SELECT ... FROM s [INNER | LEFT] JOIN
+ * name [AS] r ON r.col = <expression of s>. The caller owns it and the table,
+ * and may swap table for one with the same columns and types between rows
+ * (a reload). A query fills its reference columns' slots of the rows it is
+ * given (the caller fills the source's; the others read as NULL). */
+struct sql_reference {
+    const char *name;
+    struct sql_reftable *table;
+};
 
 /* ---- rows from JSON records (sql_json.c) ---------------------------------- */
 

@@ -58,6 +58,10 @@ static int slot_for(struct slots *s, const char *name, struct sql_arena *a)
 static int bind_column(struct node *n, const struct sql_schema *schema, struct slots *cols, struct sql_arena *a,
                        struct sql_error *err)
 {
+    if (n->refcol) { /* a JOINed reference table's column: typed already (sql_join.c) */
+        n->slot = slot_for(cols, n->name, a);
+        return n->slot < 0 ? -1 : 0;
+    }
     const struct sql_column *found = NULL;
     for (int i = 0; i < schema->ncols && !found; i++) {
         const struct sql_column *c = &schema->cols[i];

@@ -684,6 +684,11 @@ oom:
 int sql_row_key(struct sql_query *q, const struct sql_value *row, struct sql_value *key, struct sql_error *err)
 {
     sql_scratch_reset(&q->scratch);
+    if (q->ref) { /* the JOINed table's columns, into the caller's row (see sql.h) */
+        int rc = sql_join_row(q, (struct sql_value *)row, err);
+        if (rc <= 0)
+            return rc;
+    }
     if (q->where) {
         struct sql_value w;
         if (sql_eval(q->where, row, &q->scratch, &w, err) < 0)

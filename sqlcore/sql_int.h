@@ -96,6 +96,7 @@ struct node {
     const char *qualifier; /* N_COLUMN: the stream in stream.column, or NULL */
     int quoted;           /* N_COLUMN: "quoted" names match exactly */
     int rowtime;          /* N_COLUMN named ROWTIME: 1 as written alone (the row being made), 2 qualified (the input's) */
+    int refcol;           /* N_COLUMN of the JOINed reference table: its column index + 1 (type set at compile) */
     const struct sql_coltype *convert; /* N_CONVERT: the declared type of the column written */
     struct wdef *over;     /* N_CALL of an aggregate: OVER (spec) inline, or named (resolved at compile) */
     const char *over_name; /* N_CALL: OVER name, until resolved */
@@ -141,6 +142,9 @@ struct select_ast {
     int stream_kw;    /* SELECT STREAM (Kinesis Analytics): accepted, means nothing more */
     const char *from; /* source name, or NULL */
     const char *from_alias; /* FROM source [AS] alias, or NULL */
+    const char *join, *join_alias; /* [INNER | LEFT [OUTER]] JOIN table [AS] alias ON on */
+    struct node *join_on;
+    int join_left, join_line, join_col;
     int from_line, from_col;
     struct node *where, *having;
     struct node **group;

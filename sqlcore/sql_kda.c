@@ -78,7 +78,6 @@ static const struct {
     const char *word;
     const char *why;
 } refused[] = {
-    {"JOIN", "joins (streams with reference data or other streams) are not supported yet"},
     {"RANDOM_CUT_FOREST", "RANDOM_CUT_FOREST is not supported"},
     {"RANDOM_CUT_FOREST_WITH_EXPLANATION", "RANDOM_CUT_FOREST_WITH_EXPLANATION is not supported"},
     {"HOTSPOTS", "HOTSPOTS is not supported"},

@@ -1042,7 +1042,8 @@ struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, i
         /* FROM source [AS] alias */
         int as = accept_kw(&P, "AS");
         if (P.tok.type == T_QIDENT || (P.tok.type == T_IDENT && !is_kw(&P, "WINDOW") && !is_kw(&P, "WINDOWED") &&
-                                       !is_kw(&P, "WHERE") &&
+                                       !is_kw(&P, "WHERE") && !is_kw(&P, "JOIN") && !is_kw(&P, "LEFT") &&
+                                       !is_kw(&P, "INNER") &&
                                        !is_kw(&P, "GROUP") && !is_kw(&P, "HAVING") && !is_kw(&P, "ORDER") &&
                                        !is_kw(&P, "LIMIT") && !is_kw(&P, "EMIT"))) {
             s->from_alias = P.tok.type == T_IDENT ? sql_arena_strndup(a, P.tok.start, P.tok.len)
@@ -1050,6 +1051,40 @@ struct select_ast *sql_parse_select(struct sql_lexer *lx, struct sql_arena *a, i
             advance(&P);
         } else if (as) {
             fail_at(&P, &P.tok, "expected %s after AS", "an alias");
+            return NULL;
+        }
+        /* [INNER | LEFT [OUTER]] JOIN reference [AS] alias ON condition */
+        struct token jt = P.tok;
+        int left = accept_kw(&P, "LEFT");
+        if (left)
+            accept_kw(&P, "OUTER");
+        else
+            accept_kw(&P, "INNER");
+        if (accept_kw(&P, "JOIN")) {
+            s->join_line = jt.line;
+            s->join_col = jt.col;
+            s->join_left = left;
+            if (P.tok.type != T_IDENT && P.tok.type != T_QIDENT && P.tok.type != T_STRING) {
+                fail_at(&P, &P.tok, "expected %s after JOIN", "a reference table's name");
+                return NULL;
+            }
+            s->join = P.tok.type == T_IDENT ? sql_arena_strndup(a, P.tok.start, P.tok.len)
+                                            : sql_arena_strndup(a, P.tok.start + 1, P.tok.len - 2);
+            advance(&P);
+            accept_kw(&P, "AS");
+            if (P.tok.type == T_QIDENT || (P.tok.type == T_IDENT && !is_kw(&P, "ON"))) {
+                s->join_alias = P.tok.type == T_IDENT ? sql_arena_strndup(a, P.tok.start, P.tok.len)
+                                                      : sql_arena_strndup(a, P.tok.start + 1, P.tok.len - 2);
+                advance(&P);
+            }
+            if (!accept_kw(&P, "ON")) {
+                fail_at(&P, &P.tok, "expected %s after the joined table", "ON");
+                return NULL;
+            }
+            if (!(s->join_on = parse_or(&P)))
+                return NULL;
+        } else if (left || jt.start != P.tok.start) {
+            fail_at(&P, &P.tok, "expected %s", "JOIN");
             return NULL;
         }
     }

@@ -121,6 +121,12 @@ struct sql_query {
     int repartition; /* a continuous aggregate whose groups are not within the source's key */
     const struct sql_target *target; /* a pump's INSERT INTO (borrowed), or NULL */
     struct sliding *sliding;         /* aggregates OVER sliding windows (sql_sliding.c), or NULL */
+    /* JOIN a reference table: the row of ref->table whose column ref_col equals
+     * ref_key (an expression of the source) fills slots ref_slot[i] with its
+     * column ref_colidx[i] */
+    struct sql_reference *ref;
+    struct node *ref_key;
+    int ref_col, nref, *ref_slot, *ref_colidx;
     int win_group;   /* the GROUP BY term that is the window (FLOOR(... TO unit)), or -1 */
 
     /* incremental evaluation (sql_stream.c) */
@@ -158,8 +164,16 @@ struct sql_target {
     int line, col;    /* the INSERT, for errors */
     int64_t grace_ms; /* GROUP BY FLOOR/STEP(ROWTIME ...) windows wait this long for out-of-order rows */
 };
-struct sql_query *sql_query_compile_into(struct sql_lexer *lx, sql_lookup_fn lookup, void *ctx, int stream,
-                                         const struct sql_target *target, struct sql_error *err);
+typedef struct sql_reference *(*sql_ref_fn)(void *ctx, const char *name);
+struct sql_query *sql_query_compile_into(struct sql_lexer *lx, sql_lookup_fn lookup, sql_ref_fn refs, void *ctx,
+                                         int stream, const struct sql_target *target, struct sql_error *err);
+/* JOIN (sql_join.c): mark the reference table's columns in every expression
+ * (before binding), then check ON and note the slots (after). 0 or -1. */
+int sql_join_prepare(struct sql_query *q, sql_ref_fn refs, void *ctx, struct sql_error *err);
+int sql_join_finish(struct sql_query *q, struct sql_error *err);
+/* Fill row's reference columns from the table: 1, or 0 when an inner join
+ * finds no row (the row is left out), -1 with err. */
+int sql_join_row(struct sql_query *q, struct sql_value *row, struct sql_error *err);
 
 /* Sliding windows (sql_sliding.c). prepare: before the outputs are bound,
  * replace each aggregate OVER a window by a reference to its value; finish:

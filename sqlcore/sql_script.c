@@ -214,6 +214,15 @@ const struct source *sp_source_named(const struct sql_script *s, const char *n)
     return NULL;
 }
 
+static struct sql_reference *ref_lookup(void *ctx, const char *n)
+{
+    const struct sql_script *s = ctx;
+    for (int i = 0; i < s->nrefs; i++)
+        if (strcasecmp(s->refs[i]->name, n) == 0)
+            return s->refs[i];
+    return NULL;
+}
+
 static const struct sql_schema *lookup(void *ctx, const char *n)
 {
     struct sql_script *s = ctx;
@@ -240,7 +249,7 @@ int sp_define_stream(struct parse *P, const char *sname, struct token at, const 
     st->at = P->lx;
     st->target = target;
     struct sql_lexer lx = P->lx;
-    struct sql_query *q = sql_query_compile_into(&lx, lookup, s, 1, target, P->err);
+    struct sql_query *q = sql_query_compile_into(&lx, lookup, ref_lookup, s, 1, target, P->err);
     if (!q)
         return P->failed = 1, -1;
     const struct source *src = sp_source_named(s, q->ast->from);
@@ -343,6 +352,15 @@ struct sql_script *sql_script_parse_opts(const char *text, const struct sql_scri
         return NULL;
     }
     struct parse P = {.s = s, .err = err};
+    if (o && o->nrefs) {
+        if (!(s->refs = calloc((size_t)o->nrefs, sizeof *s->refs))) {
+            sql_script_free(s);
+            sql_error_set(err, 1, 1, "out of memory");
+            return NULL;
+        }
+        memcpy(s->refs, o->refs, sizeof *s->refs * (size_t)o->nrefs);
+        s->nrefs = o->nrefs;
+    }
     sql_lex_init(&P.lx, s->text);
     sp_next(&P);
     s->kda = sql_kda_detect(s->text);
@@ -377,6 +395,7 @@ void sql_script_free(struct sql_script *s)
     if (!s)
         return;
     sql_arena_free(&s->arena);
+    free(s->refs);
     free(s->text);
     free(s);
 }
@@ -388,7 +407,7 @@ const struct sql_stream_def *sql_script_stream(const struct sql_script *s, int i
 struct sql_query *sql_script_instance(const struct sql_script *s, int i, struct sql_error *err)
 {
     struct sql_lexer lx = s->streams[i].at;
-    return sql_query_compile_into(&lx, lookup, (void *)s, 1, s->streams[i].target, err);
+    return sql_query_compile_into(&lx, lookup, ref_lookup, (void *)s, 1, s->streams[i].target, err);
 }
 
 const struct sql_schema *sql_script_source_schema(const struct sql_script *s, const char *topic)

@@ -36,6 +36,8 @@ struct sql_script {
     const char *map_name[MAX_SOURCES], *map_topic[MAX_SOURCES];
     int nmap;
     int64_t grace_ms; /* sql_script_opts */
+    struct sql_reference **refs; /* the tables queries may JOIN (the pointers are the caller's) */
+    int nrefs;
 };
 
 /* The statement parser: one token of lookahead in tok. After an error,

@@ -211,7 +211,8 @@ static struct node *rewrite(struct sql_query *q, struct node *n, struct sql_erro
     }
     if (n->kind == N_COLUMN) {
         sql_error_set(err, n->line, n->col,
-                      "column '%s' must appear in GROUP BY or be used in an aggregate function", n->name);
+                      "column '%s' must appear in GROUP BY or be used in an aggregate function",
+                      n->name + (n->name[0] == '\x01')); /* a JOINed table's, by its own name */
         return NULL;
     }
     if (n->subject && !(n->subject = rewrite(q, n->subject, err)))
@@ -464,7 +465,9 @@ static int check_qualifiers(const struct node *n, const struct select_ast *s, st
         return 0;
     if (n->kind == N_COLUMN && n->qualifier) {
         int ok = (s->from && strcasecmp(n->qualifier, s->from) == 0) ||
-                 (s->from_alias && strcasecmp(n->qualifier, s->from_alias) == 0);
+                 (s->from_alias && strcasecmp(n->qualifier, s->from_alias) == 0) ||
+                 (s->join && strcasecmp(n->qualifier, s->join) == 0) ||
+                 (s->join_alias && strcasecmp(n->qualifier, s->join_alias) == 0);
         if (!ok) {
             sql_error_set(err, n->line, n->col, "unknown stream '%s' in %s.%s (the query reads %s)", n->qualifier,
                           n->qualifier, n->name, s->from ? s->from : "no source");
@@ -490,7 +493,10 @@ static int check_all_qualifiers(const struct select_ast *s, struct sql_error *er
     for (int i = 0; i < s->norder; i++)
         if (check_qualifiers(s->order[i].expr, s, err) < 0)
             return -1;
-    return check_qualifiers(s->where, s, err) < 0 || check_qualifiers(s->having, s, err) < 0 ? -1 : 0;
+    return check_qualifiers(s->where, s, err) < 0 || check_qualifiers(s->having, s, err) < 0 ||
+                   check_qualifiers(s->join_on, s, err) < 0
+               ? -1
+               : 0;
 }
 
 /* INSERT INTO a declared stream: the result's columns become the stream's,
@@ -550,11 +556,11 @@ static int insert_into(struct sql_query *q, const struct sql_target *t, struct s
 struct sql_query *sql_query_compile_lx(struct sql_lexer *lx, sql_lookup_fn lookup, void *ctx, int stream,
                                        struct sql_error *err)
 {
-    return sql_query_compile_into(lx, lookup, ctx, stream, NULL, err);
+    return sql_query_compile_into(lx, lookup, NULL, ctx, stream, NULL, err);
 }
 
-struct sql_query *sql_query_compile_into(struct sql_lexer *lx, sql_lookup_fn lookup, void *ctx, int stream,
-                                         const struct sql_target *target, struct sql_error *err)
+struct sql_query *sql_query_compile_into(struct sql_lexer *lx, sql_lookup_fn lookup, sql_ref_fn refs, void *ctx,
+                                         int stream, const struct sql_target *target, struct sql_error *err)
 {
     struct sql_query *q = calloc(1, sizeof *q);
     if (!q) {
@@ -588,6 +594,8 @@ struct sql_query *sql_query_compile_into(struct sql_lexer *lx, sql_lookup_fn loo
                           "the query needs FROM <source>");
         goto fail;
     }
+    if (sql_join_prepare(q, refs, ctx, err) < 0)
+        goto fail;
     if (s->where && (has_aggregate(s->where) ? (sql_error_set(err, s->where->line, s->where->col,
                                                               "aggregate functions are not allowed in WHERE (use HAVING)"),
                                                 1)
@@ -700,6 +708,8 @@ struct sql_query *sql_query_compile_into(struct sql_lexer *lx, sql_lookup_fn loo
                 if (strcasecmp(q->schema->cols[c].name, name) == 0)
                     name = q->schema->cols[c].name;
         }
+        if (name[0] == '\x01')
+            name++; /* a JOINed table's column, by its own name */
         q->out_names[q->nout++] = name;
     }
     if (q->sliding && sql_sliding_finish(q, err) < 0)
@@ -751,6 +761,8 @@ struct sql_query *sql_query_compile_into(struct sql_lexer *lx, sql_lookup_fn loo
                           "COUNT(DISTINCT ...) cannot be combined with SESSION windows (sessions merge)");
             goto fail;
         }
+    if (sql_join_finish(q, err) < 0)
+        goto fail;
     q->streaming = !q->aggregated && !s->distinct && s->norder == 0;
     q->incremental = stream;
     q->emit_changes = s->emit == EMIT_CHANGES;

@@ -561,7 +561,7 @@ static void test_aws_examples(void)
         t.nvalues = t.ncols;
         struct sql_lexer lx;
         sql_lex_init(&lx, aws[c].select);
-        struct sql_query *q = decl ? sql_query_compile_into(&lx, tick_lookup, NULL, 1, &t, &err) : NULL;
+        struct sql_query *q = decl ? sql_query_compile_into(&lx, tick_lookup, NULL, NULL, 1, &t, &err) : NULL;
         if (!CHECK(q != NULL)) {
             fprintf(stderr, "  %s: %d:%d %s\n", aws[c].what, err.line, err.col, err.msg);
             sql_query_free(probe);
