@@ -1,7 +1,9 @@
 /* fuzz_sql.c - libFuzzer target: any text given to the SQL module compiles
  * or fails with a positioned error, and a compiled expression evaluates,
  * without crashing, hanging or leaking. The input's first byte picks the
- * schema (bit 0) or a processor script (bit 1); the rest is the text. */
+ * schema (bit 0), a processor script or Kinesis Analytics application
+ * (bit 1), or a reference table (bit 2: CSV with bit 3, else JSON); the rest
+ * is the text. */
 #include "sql.h"
 
 #include <stdlib.h>
@@ -16,6 +18,20 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     memcpy(text, data + 1, size - 1);
     text[size - 1] = '\0';
     struct sql_error err;
+    if (data[0] & 4) { /* reference data: a table, then a lookup of its first row's key */
+        char why[256];
+        struct sql_reftable *t = sql_reftable_load("t", text, size - 1, (data[0] & 8) != 0, why, sizeof why);
+        if (!t && !why[0])
+            abort(); /* every failure says why */
+        if (t && sql_reftable_rows(t) > 0) {
+            struct sql_value k = {.type = SQL_STRING, .u.str = {"x", 1}};
+            for (int c = 0; c < sql_reftable_schema(t)->ncols; c++)
+                sql_reftable_find(t, c, &k);
+        }
+        sql_reftable_free(t);
+        free(text);
+        return 0;
+    }
     if (data[0] & 2) { /* a processor script: CREATE STREAM ... */
         struct sql_script *s = sql_script_parse(text, &err);
         if (!s && (err.line < 1 || err.col < 1 || !err.msg[0]))
