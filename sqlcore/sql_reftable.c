@@ -115,8 +115,13 @@ static int read_csv(struct reader *r, const char *p, size_t len, char *err, size
             }
             buf[n] = '\0';
             pool += n + 1;
-            if (header) {
-                if (column(r, buf, n, err, errlen) < 0)
+            if (header) { /* "Ticker, Company": names without the spaces around them */
+                const char *nm = buf;
+                while (n && (*nm == ' ' || *nm == '\t'))
+                    nm++, n--;
+                while (n && (nm[n - 1] == ' ' || nm[n - 1] == '\t'))
+                    n--;
+                if (column(r, nm, n, err, errlen) < 0)
                     return -1;
             } else if (c < r->ncols) {
                 struct field *f = &r->f[(r->n - 1) * MAX_REF_COLS + c];

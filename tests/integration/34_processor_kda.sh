@@ -147,7 +147,31 @@ check_eq "each row with HealthPoints above 127 is a dead letter naming TINYINT" 
 check_eq "the others are written" "$(($(wc -l <"$W/narrow.jsonl") + big))" "$total"
 check_match "with names cut to VARCHAR(4)" "$(head -1 "$W/narrow.jsonl")" '^\{"Name":"[^"]{1,4}","HP":[0-9]+\}$'
 
-# 7. Refused at start-up with line:column, exit 2.
+# 7. --rowtime arrival: ROWTIME is when the processor read the record, as in
+# Kinesis Analytics: windows of yesterday's events close on today's clock.
+ARR=$(uniq_topic kdaarr)
+cat >"$W/arrival.sql" <<'SQL'
+CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" ("Name" VARCHAR(16), "Window" TIMESTAMP, "Reports" INTEGER);
+CREATE OR REPLACE PUMP "ARRIVAL_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+  SELECT STREAM "Name", ROWTIME, COUNT(*) FROM "SOURCE_SQL_STREAM_001"
+  GROUP BY STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '2' SECOND), "Name";
+SQL
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$ARR" -p 1 -n 3 --start-time "2026-11-22 07:00:00" -d 20s 2>/dev/null
+"$RF_BIN/processor" -b "$RF_BROKERS" --status-interval 1h -G "g6-$SRC" -f "$W/arrival.sql" --rowtime arrival \
+    --grace 1s --idle-timeout 1s --map SOURCE_SQL_STREAM_001="$ARR" --map DESTINATION_SQL_STREAM="$ARR-out" 2>"$W/arrival.err" &
+APID=$!
+on_exit "kill $APID"
+arrived() { "$RF_BIN/consumer" -b "$RF_BROKERS" -t "$ARR-out" -c 1 >"$W/arrival.jsonl" 2>/dev/null && [ -s "$W/arrival.jsonl" ]; }
+wait_for 60 "a window on arrival time closed" arrived
+kill -TERM "$APID"; wait "$APID"
+check_eq "an application on arrival time stops cleanly" "$?" 0
+check_eq "its window is on the processor's clock, not the events' (2026-11-22)" "$(python3 -c '
+import json, sys, datetime
+w = json.loads(open(sys.argv[1]).readline())["Window"]
+t = datetime.datetime.strptime(w, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc)
+print(abs((datetime.datetime.now(datetime.timezone.utc) - t).total_seconds()) < 300)' "$W/arrival.jsonl")" True
+
+# 8. Refused at start-up with line:column, exit 2.
 cat >"$W/rcf.sql" <<'SQL'
 CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" ("Health" INTEGER, "ANOMALY_SCORE" DOUBLE);
 CREATE OR REPLACE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM"

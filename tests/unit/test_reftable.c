@@ -195,7 +195,63 @@ static void test_join(void)
     sql_reftable_free(ref.table);
 }
 
-/* 3. Errors. */
+/* 3. AWS's reference data example (developer guide, "Example: Adding
+ * Reference Data"): its CSV as printed, its application code as printed. */
+static void test_aws_example(void)
+{
+    static const char csv[] = "Ticker, Company\nAMZN,Amazon\nASD, SomeCompanyA\nMMB, SomeCompanyB\nWAS,  SomeCompanyC\n";
+    static const char app[] =
+        "CREATE OR REPLACE STREAM \"SOURCE_SQL_STREAM_001\" (TICKER_SYMBOL VARCHAR(4), SECTOR VARCHAR(16), CHANGE REAL, "
+        "PRICE REAL);\n"
+        "CREATE OR REPLACE STREAM \"DESTINATION_SQL_STREAM\" (ticker_symbol VARCHAR(4), \"Company\" varchar(20), sector "
+        "VARCHAR(12), change DOUBLE, price DOUBLE);\n\n"
+        "CREATE OR REPLACE PUMP \"STREAM_PUMP\" AS INSERT INTO \"DESTINATION_SQL_STREAM\"\n"
+        "   SELECT STREAM ticker_symbol, \"c\".\"Company\", sector, change, price\n"
+        "   FROM \"SOURCE_SQL_STREAM_001\" LEFT JOIN \"CompanyName\" as \"c\"\n"
+        "   ON \"SOURCE_SQL_STREAM_001\".ticker_symbol = \"c\".\"Ticker\";\n";
+    static const char *const in[] = {
+        "{\"TICKER_SYMBOL\":\"AMZN\",\"SECTOR\":\"TECHNOLOGY\",\"CHANGE\":-0.5,\"PRICE\":100.25}",
+        "{\"TICKER_SYMBOL\":\"QXZ\",\"SECTOR\":\"RETAIL\",\"CHANGE\":1,\"PRICE\":20}",
+        "{\"TICKER_SYMBOL\":\"ASD\",\"SECTOR\":\"FINANCIAL\",\"CHANGE\":0.25,\"PRICE\":9.5}",
+    };
+    static const char *const want[] = {
+        "{\"TICKER_SYMBOL\":\"AMZN\",\"Company\":\"Amazon\",\"SECTOR\":\"TECHNOLOGY\",\"CHANGE\":-0.5,\"PRICE\":100.25}",
+        "{\"TICKER_SYMBOL\":\"QXZ\",\"Company\":null,\"SECTOR\":\"RETAIL\",\"CHANGE\":1,\"PRICE\":20}",
+        "{\"TICKER_SYMBOL\":\"ASD\",\"Company\":\" SomeCompanyA\",\"SECTOR\":\"FINANCIAL\",\"CHANGE\":0.25,\"PRICE\":9.5}",
+    };
+    char e[128];
+    struct sql_reference ref = {"CompanyName", sql_reftable_load("CompanyName", csv, strlen(csv), 1, e, sizeof e)};
+    struct sql_reference *refs[] = {&ref};
+    struct sql_script_opts opts = {.refs = refs, .nrefs = 1};
+    struct sql_error err = {0};
+    struct sql_script *s = sql_script_parse_opts(app, &opts, &err);
+    if (!CHECK(s != NULL)) {
+        fprintf(stderr, "  %d:%d %s\n", err.line, err.col, err.msg);
+        sql_reftable_free(ref.table);
+        return;
+    }
+    struct sql_query *q = sql_script_instance(s, 0, &err);
+    struct out o = {.q = q};
+    sql_query_set_output(q, keep, &o);
+    for (int i = 0; i < 3; i++) {
+        struct sql_value row[32];
+        struct sql_row_source src;
+        char reason[128];
+        struct sql_push r;
+        CHECK(sql_row_from_json(sql_query_columns(q), sql_query_ncolumns(q), sql_query_schema(q), in[i], strlen(in[i]),
+                                row, &src, reason, sizeof reason) == 0);
+        CHECK(sql_query_push(q, row, i, 0, &r, &err) == 0);
+        sql_row_release(&src);
+    }
+    CHECK_INT(o.n, 3);
+    for (int i = 0; i < 3 && i < o.n; i++)
+        CHECK_STR(o.rows[i], want[i]);
+    sql_query_free(q);
+    sql_script_free(s);
+    sql_reftable_free(ref.table);
+}
+
+/* 4. Errors. */
 static const struct sql_schema *wildrydes(const char *name)
 {
     (void)name;
@@ -239,4 +295,4 @@ static void test_errors(void)
     sql_reftable_free(ref.table);
 }
 
-TEST_MAIN("test_reftable", test_load, test_join, test_errors)
+TEST_MAIN("test_reftable", test_load, test_join, test_aws_example, test_errors)
