@@ -156,10 +156,17 @@ int main(int argc, char **argv)
     if (cfg.rowtime && strcmp(cfg.rowtime, "arrival") == 0)
         cfg.time = "processing";
     if (rf_opts_check_only()) {
-        char what[1024];
-        snprintf(what, sizeof what, "%d stream%s from %s; group %s, instance %s; Kafka at %s",
-                 sql_script_nstreams(cfg.script), sql_script_nstreams(cfg.script) == 1 ? "" : "s", cfg.file,
-                 cfg.group, cfg.instance, cfg.brokers);
+        char what[4096];
+        int n = snprintf(what, sizeof what, "%d %s from %s (", sql_script_nstreams(cfg.script),
+                         sql_script_is_kda(cfg.script) ? "pump(s)" : "stream(s)", cfg.file);
+        for (int i = 0; i < sql_script_nstreams(cfg.script) && n < (int)sizeof what; i++) {
+            const struct sql_stream_def *d = sql_script_stream(cfg.script, i);
+            n += snprintf(what + n, sizeof what - (size_t)n, "%s%s: %s -> %s", i ? ", " : "", d->name, d->source_topic,
+                          d->topic);
+        }
+        if (n < (int)sizeof what)
+            snprintf(what + n, sizeof what - (size_t)n, "); group %s, instance %s; Kafka at %s", cfg.group,
+                     cfg.instance, cfg.brokers);
         int rc = rf_opts_checked(&command, what);
         sql_script_free(cfg.script);
         refdata_free(cfg.refdata);

@@ -311,7 +311,14 @@ int sql_bind(struct node *n, const struct sql_schema *schema, struct slots *cols
     case N_CALL:
         return sql_bind_call(n, err);
     case N_REF:
-    case N_CONVERT: /* made after binding, typed when made */
+        return 0;
+    case N_CONVERT: /* CAST to a declared type, typed when parsed */
+        if (!sql_coltype_accepts(n->convert, l->type)) {
+            char tn[40];
+            sql_error_set(err, n->line, n->col, "cannot CAST %s to %s", sql_type_name(l->type),
+                          sql_coltype_name(n->convert, tn, sizeof tn));
+            return -1;
+        }
         return 0;
     }
     return 0;

@@ -234,6 +234,21 @@ static int parse_type_name(struct parser *P, enum sql_type *type)
     return -1;
 }
 
+/* After CAST(x AS: a type with a size, or one only a declared column has
+ * (SMALLINT, DECIMAL, CHAR, ...), rather than the engine's own. */
+static int declared_type(struct parser *P)
+{
+    static const char *const sized[] = {"SMALLINT", "TINYINT", "DECIMAL", "NUMERIC", "DEC", "CHAR", "CHARACTER"};
+    for (size_t i = 0; i < sizeof sized / sizeof *sized; i++)
+        if (sqp_is_kw(P, sized[i]))
+            return 1;
+    if (!sqp_is_kw(P, "VARCHAR"))
+        return 0;
+    struct sql_lexer peek = *P->lx;
+    struct sql_error e;
+    return sql_lex_next(&peek, &e).type == T_LPAREN; /* VARCHAR(n) */
+}
+
 static struct node *parse_call(struct parser *P, const struct token *name)
 {
     struct node *n = mk(P, N_CALL, name);
@@ -299,8 +314,22 @@ static struct node *parse_call(struct parser *P, const struct token *name)
         args[nargs++] = sqp_or(P);
         if (!sqp_accept(P, "AS"))
             return sqp_fail(P, &P->tok, "expected %s in CAST(x AS type)", "AS");
-        if (parse_type_name(P, &n->value.type) < 0)
+        if (declared_type(P)) {
+            /* CAST(x AS SMALLINT | VARCHAR(16) | DECIMAL(8,2) | ...): the
+             * conversion a pump applies to a declared column (sql_convert.c) */
+            struct sql_coltype *ct = sql_arena_alloc(P->a, sizeof *ct);
+            if (!ct)
+                return P->failed = 1, NULL;
+            if (sql_coltype_parse(P->lx, &P->tok, ct, P->err) < 0)
+                return P->failed = 1, NULL;
+            if (ct->decl == D_DECIMAL && ct->scale == 0)
+                ct->type = SQL_INT;
+            n->kind = N_CONVERT;
+            n->convert = ct;
+            n->type = ct->type;
+        } else if (parse_type_name(P, &n->value.type) < 0) {
             return NULL;
+        }
     } else if (P->tok.type == T_STAR && strcmp(upper, "COUNT") == 0) {
         sqp_advance(P); /* COUNT(*) has no arguments */
     } else if (P->tok.type != T_RPAREN) {

@@ -55,6 +55,11 @@ static int node_equal(const struct node *a, const struct node *b)
         if (a->value.type != b->value.type)
             return 0;
         break;
+    case N_CONVERT:
+        if (a->convert->decl != b->convert->decl || a->convert->len != b->convert->len ||
+            a->convert->prec != b->convert->prec || a->convert->scale != b->convert->scale)
+            return 0;
+        break;
     case N_CASE:
         if (a->has_else != b->has_else || !node_equal(a->subject, b->subject))
             return 0;

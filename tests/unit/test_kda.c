@@ -281,6 +281,12 @@ static const struct {
     {"TO_TIMESTAMP(1795000000000)", "2026-11-18 11:06:40.000"},
     {"TSDIFF(TIMESTAMP '2026-11-22 07:01:00', TIMESTAMP '2026-11-22 07:00:00')", "60000"},
     {"CURRENT_ROW_TIMESTAMP > TIMESTAMP '2026-01-01 00:00:00'", "true"},
+    {"CAST('Shadowfax' AS VARCHAR(6))", "Shadow"},
+    {"CAST(1799.5 AS SMALLINT)", "1800"},
+    {"CAST(2.5 AS INT)", "2"}, /* the engine's CAST: half to even, as DuckDB */
+    {"CAST(123.456 AS DECIMAL(5,2))", "123.46"},
+    {"CAST(40000 AS SMALLINT)", NULL},
+    {"CAST('ab' AS CHAR(4)) || '|'", "ab  |"},
 };
 
 static void test_functions(void)
