@@ -17,14 +17,17 @@ check "the tour has its commands ($(wc -l <"$W/tour.tsv"))" test "$(wc -l <"$W/t
 "$RF_BIN/producer" -n 5 -c 100 --start-time 2026-11-22 --print >"$W/events.ndjson" 2>/dev/null
 printf '{"Name":"broken"\n' >>"$W/events.ndjson"
 
-# bg COMMAND: start a server of the tour, wait for the address it prints.
+# bg COMMAND: start a server of the tour, wait for the address it prints:
+# BG_ADDR, and its pid BG_PID (stopped when the test ends). Not in a $(...)
+# subshell: the server must stay this shell's child, or nothing stops it.
 bg() {
     local out="$W/bg$RANDOM.out"
-    eval "$1" >"$out" 2>"$out.err" &
+    BG_ADDR=""
+    eval "exec $1" >"$out" 2>"$out.err" & # exec: the pid is the server's, so that stopping it stops it
     BG_PID=$!
     on_exit "kill $BG_PID"
     wait_for 120 "$1" grep -q . "$out" || return 1
-    head -1 "$out"
+    BG_ADDR=$(head -1 "$out")
 }
 # until_stopped: a command that runs until stopped (it follows a topic, or
 # it is the live producer, the processor or a sink).
@@ -80,13 +83,17 @@ tour() {
 }
 
 # 1. Apache Kafka, started the tour's way.
-B=$(bg "$(awk -F'\t' '$1 == "bg" {print $2; exit}' "$W/tour.tsv")") || B=""
+bg "$(awk -F'\t' '$1 == "bg" {print $2; exit}' "$W/tour.tsv")"
+B=$BG_ADDR
 check_match "scripts/kafka.sh & prints the broker's address" "$B" "^127\\.0\\.0\\.1:[0-9]+$"
 [ -n "$B" ] && tour "$B" kafka
 kill -TERM "$BG_PID"; wait "$BG_PID"
 
 # 2. The dev broker, started the tour's way.
-D=$(bg "$(awk -F'\t' '$1 == "bg" {print $2}' "$W/tour.tsv" | sed -n 2p)") || D=""
+bg "$(awk -F'\t' '$1 == "bg" {print $2}' "$W/tour.tsv" | sed -n 2p)"
+D=$BG_ADDR
 check_match "bin/devbroker & prints the broker's address" "$D" "^127\\.0\\.0\\.1:[0-9]+"
 [ -n "$D" ] && tour "$D" devbroker
+kill -TERM "$BG_PID"; wait "$BG_PID"
+check "both servers of the tour are stopped" test -z "$(ps -o pid= --ppid $$ 2>/dev/null | xargs -r ps -o cmd= -p 2>/dev/null | grep -E 'kafka|devbroker')"
 finish
