@@ -39,7 +39,8 @@ struct gone {
 
 struct fleet {
     struct fleet_config cfg;
-    pthread_t thread;
+    pthread_t thread, scrape_thread;
+    int scraping; /* the scraper thread runs */
     pthread_mutex_t lock;
     volatile int stop;
     rd_kafka_t *rk;
@@ -335,7 +336,7 @@ static void *feed(void *arg)
 {
     struct fleet *f = arg;
     int assigned = 0;
-    int64_t last_scrape = 0, last_assign_try = 0;
+    int64_t last_rate = 0, last_assign_try = 0;
     while (!f->stop) {
         int64_t now = rf_time_now_ms();
         if (!assigned && now - last_assign_try >= 2000) {
@@ -356,7 +357,7 @@ static void *feed(void *arg)
             }
             rd_kafka_message_destroy(m);
         }
-        if (now - last_scrape >= 1000) {
+        if (now - last_rate >= 1000) {
             pthread_mutex_lock(&f->lock);
             double secs = f->last_rate_ms ? (double)(now - f->last_rate_ms) / 1000.0 : 0;
             f->rate = secs > 0 ? (double)(f->events - f->last_events) / secs : 0;
@@ -365,9 +366,23 @@ static void *feed(void *arg)
             forget(f, now);
             pthread_mutex_unlock(&f->lock);
             update_lag(f);
-            scrape(f);
-            last_scrape = now;
+            last_rate = now;
         }
+    }
+    return NULL;
+}
+
+/* The other programs' /metrics, once a second, on a thread of its own: a
+ * source that is slow to answer (up to its 800 ms timeout) must hold up
+ * neither the feed nor a client. */
+static void *scraper(void *arg)
+{
+    struct fleet *f = arg;
+    while (!f->stop) {
+        int64_t t0 = rf_time_now_ms();
+        scrape(f);
+        for (int64_t left = 1000 - (rf_time_now_ms() - t0); left > 0 && !f->stop; left -= 50)
+            usleep(left < 50 ? (useconds_t)left * 1000 : 50000);
     }
     return NULL;
 }
@@ -391,6 +406,8 @@ struct fleet *fleet_start(const struct fleet_config *cfg, char *err, size_t errl
         free(f);
         return NULL;
     }
+    if (cfg->metrics_from && cfg->metrics_from->n > 0)
+        f->scraping = pthread_create(&f->scrape_thread, NULL, scraper, f) == 0;
     return f;
 }
 
@@ -400,6 +417,8 @@ void fleet_stop(struct fleet *f)
         return;
     f->stop = 1;
     pthread_join(f->thread, NULL);
+    if (f->scraping)
+        pthread_join(f->scrape_thread, NULL);
     rd_kafka_consumer_close(f->rk);
     rd_kafka_destroy(f->rk);
     for (int i = 0; i < f->n; i++)
@@ -412,86 +431,97 @@ void fleet_stop(struct fleet *f)
     free(f);
 }
 
-uint64_t fleet_seq(struct fleet *f)
+/* Grow an array of elem-sized items to hold at least need (doubling). */
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
+    if (need <= *cap)
+        return 0;
+    size_t cap2 = *cap ? *cap : 256;
+    while (cap2 < need)
+        cap2 *= 2;
+    void *n = realloc(*arr, cap2 * elem);
+    if (!n)
+        return -1;
+    *arr = n;
+    *cap = cap2;
+    return 0;
+}
+
+int fleet_pull(struct fleet *f, uint64_t since, struct fleet_changes *out)
+{
+    out->n = out->ngone = 0;
+    int rc = 0;
     pthread_mutex_lock(&f->lock);
-    uint64_t s = f->seq;
+    if (f->seq > since) {
+        size_t need = 0;
+        for (int i = 0; i < f->n; i++)
+            need += f->u[i].seq > since && f->u[i].time_ms;
+        if (grow((void **)&out->pos, &out->cap, need, sizeof *out->pos) < 0)
+            rc = -1;
+        for (int i = 0; i < f->n && out->n < out->cap; i++) {
+            const struct unicorn *u = &f->u[i];
+            if (u->seq <= since || !u->time_ms)
+                continue;
+            struct fleet_pos *p = &out->pos[out->n++];
+            memcpy(p->name, u->name, sizeof p->name);
+            p->lat = u->lat;
+            p->lon = u->lon;
+            p->distance = u->distance;
+            p->health = u->health;
+            p->magic = u->magic;
+            p->time_ms = u->time_ms;
+            p->kafka_ms = u->kafka_ms;
+        }
+        if (since > 0) {
+            size_t ng = 0;
+            for (int i = 0; i < f->ngone; i++)
+                ng += f->gone[i].seq > since;
+            if (grow((void **)&out->gone, &out->capgone, ng, sizeof *out->gone) < 0)
+                rc = -1;
+            for (int i = 0; i < f->ngone && out->ngone < out->capgone; i++)
+                if (f->gone[i].seq > since)
+                    memcpy(out->gone[out->ngone++], f->gone[i].name, sizeof *out->gone);
+        }
+    }
+    if (rc == 0)
+        out->seq = f->seq > since ? f->seq : since;
     pthread_mutex_unlock(&f->lock);
-    return s;
+    return rc;
+}
+
+void fleet_changes_free(struct fleet_changes *c)
+{
+    free(c->pos);
+    free(c->gone);
+    memset(c, 0, sizeof *c);
+}
+
+size_t fleet_pos_format(char *buf, size_t cap, const char *ename, const struct fleet_pos *p)
+{
+    char t[32];
+    rf_time_format(p->time_ms, t);
+    int n = snprintf(buf, cap,
+                     "{\"name\":%s,\"time\":\"%s\",\"lat\":%.6f,\"lon\":%.6f,\"distance\":%.1f,\"health\":%lld,"
+                     "\"magic\":%lld,\"at\":%lld}",
+                     ename, t, p->lat, p->lon, p->distance, p->health, p->magic, (long long)p->kafka_ms);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 static void unicorn_json(FILE *out, const struct unicorn *u)
 {
-    char t[32];
-    rf_time_format(u->time_ms, t);
-    fputs("{\"name\":", out);
-    rf_json_write_string(out, u->name, strlen(u->name));
-    fprintf(out, ",\"time\":\"%s\",\"lat\":%.6f,\"lon\":%.6f,\"distance\":%.1f,\"health\":%lld,\"magic\":%lld,\"at\":%lld}",
-            t, u->lat, u->lon, u->distance, u->health, u->magic, (long long)u->kafka_ms);
-}
-
-char *fleet_json_changes(struct fleet *f, const char *type, uint64_t since, uint64_t *seq, size_t *len)
-{
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&buf, &size);
-    if (!out)
-        return NULL;
-    pthread_mutex_lock(&f->lock);
-    *seq = f->seq;
-    int n = 0;
-    if (since == 0 || f->seq > since) {
-        fprintf(out, "{\"type\":\"%s\",\"seq\":%llu,\"unicorns\":[", type, (unsigned long long)f->seq);
-        for (int i = 0; i < f->n; i++)
-            if (f->u[i].seq > since && f->u[i].time_ms) {
-                if (n++)
-                    fputc(',', out);
-                unicorn_json(out, &f->u[i]);
-            }
-        fputs("]", out);
-        if (since > 0) {
-            int g = 0;
-            for (int i = 0; i < f->ngone; i++)
-                if (f->gone[i].seq > since) {
-                    fputs(g++ ? "," : ",\"gone\":[", out);
-                    rf_json_write_string(out, f->gone[i].name, strlen(f->gone[i].name));
-                    n++;
-                }
-            if (g)
-                fputc(']', out);
-        }
-        fputs("}", out);
-    }
-    pthread_mutex_unlock(&f->lock);
-    fclose(out);
-    if (since > 0 && n == 0) {
-        free(buf);
-        return NULL;
-    }
-    *len = size;
-    return buf;
-}
-
-char *fleet_json_all(struct fleet *f, size_t *len)
-{
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&buf, &size);
-    if (!out)
-        return NULL;
-    fputc('[', out);
-    pthread_mutex_lock(&f->lock);
-    for (int i = 0, n = 0; i < f->n; i++)
-        if (f->u[i].time_ms) {
-            if (n++)
-                fputc(',', out);
-            unicorn_json(out, &f->u[i]);
-        }
-    pthread_mutex_unlock(&f->lock);
-    fputc(']', out);
-    fclose(out);
-    *len = size;
-    return buf;
+    struct fleet_pos p = {.lat = u->lat, .lon = u->lon, .distance = u->distance, .health = u->health,
+                          .magic = u->magic, .time_ms = u->time_ms, .kafka_ms = u->kafka_ms};
+    char *ename = NULL;
+    size_t elen = 0;
+    FILE *e = open_memstream(&ename, &elen);
+    if (!e)
+        return;
+    rf_json_write_string(e, u->name, strlen(u->name));
+    fclose(e);
+    char buf[RF_EVENT_NAME_MAX * 6 + 256];
+    size_t n = ename ? fleet_pos_format(buf, sizeof buf, ename, &p) : 0;
+    fwrite(buf, 1, n, out);
+    free(ename);
 }
 
 char *fleet_json_unicorn(struct fleet *f, const char *name, size_t *len)

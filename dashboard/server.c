@@ -121,6 +121,28 @@ static void serve_file(struct conn *c, const char *dir, const char *rel)
     c->closing = 1;
 }
 
+/* /api/fleet: every unicorn's latest report, from the view's JSON (as of the last tick). */
+static void fleet_api(struct conn *c)
+{
+    const struct view *v = &c->srv->view;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    size_t len = 2;
+    for (size_t i = 0; i < v->n; i++)
+        len += v->e[i].jlen + 1;
+    evbuffer_add_printf(out,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
+                        "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n[",
+                        len - (v->n > 0));
+    for (size_t i = 0, n = 0; i < v->n; i++)
+        if (v->e[i].jlen) {
+            if (n++)
+                evbuffer_add(out, ",", 1);
+            evbuffer_add(out, v->e[i].json, v->e[i].jlen);
+        }
+    evbuffer_add(out, "]", 1);
+    c->closing = 1;
+}
+
 static void handle(struct conn *c, const struct request *r)
 {
     struct server *s = c->srv;
@@ -154,9 +176,8 @@ static void handle(struct conn *c, const struct request *r)
         respond(c, 200, "text/javascript; charset=utf-8", js, (size_t)n);
     } else if (strcmp(r->path, "/ws") == 0) {
         ws_upgrade(c, r);
-    } else if (strcmp(r->path, "/api/fleet") == 0 && (body = fleet_json_all(s->fleet, &len))) {
-        respond(c, 200, "application/json", body, len);
-        free(body);
+    } else if (strcmp(r->path, "/api/fleet") == 0) {
+        fleet_api(c);
     } else if (strcmp(r->path, "/api/health") == 0 && (body = fleet_json_health(s->fleet, s->nclients, &len))) {
         respond(c, 200, "application/json", body, len);
         free(body);
@@ -164,12 +185,8 @@ static void handle(struct conn *c, const struct request *r)
         char name[256];
         if (http_param(r, "name", name, sizeof name) < 0)
             respond_error(c, 400, "give the unicorn as ?name=");
-        else if (!(body = unicorn_from_redis(s, name, &len)) && !(body = fleet_json_unicorn(s->fleet, name, &len)))
-            respond_error(c, 404, "no such unicorn");
-        else {
-            respond(c, 200, "application/json", body, len);
-            free(body);
-        }
+        else
+            unicorn_lookup(c, name);
     } else if (strcmp(r->path, "/api/query") == 0) {
         query_run(c, r);
     } else {
@@ -184,6 +201,8 @@ void conn_free(struct conn *c)
     struct server *s = c->srv;
     if (c->child > 0 || c->child_out)
         query_done(c);
+    if (c->lookup)
+        unicorn_lookup_forget(c);
     if (c->ws) {
         if (c->prev)
             c->prev->next = c->next;
@@ -193,6 +212,7 @@ void conn_free(struct conn *c)
             c->next->prev = c->prev;
         s->nclients--;
         wslay_event_context_free(c->ctx);
+        sub_unref(&s->subs, c->sub);
     }
     if (c->qout)
         evbuffer_free(c->qout);
@@ -218,7 +238,7 @@ static void on_read(struct bufferevent *bev, void *arg)
         ws_pump(c);
         return;
     }
-    if (c->closing || c->child)
+    if (c->closing || c->child || c->lookup)
         return;
     struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
     if (end.pos < 0) {
@@ -252,7 +272,7 @@ static void on_write(struct bufferevent *bev, void *arg)
 {
     (void)bev;
     struct conn *c = arg;
-    if (c->closing && !c->child && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+    if (c->closing && !c->child && !c->lookup && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
         conn_free(c);
 }
 
@@ -290,14 +310,17 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 
 /* ---- timers ---------------------------------------------------------------------------------------- */
 
-/* Send each client the unicorns changed since it was last sent to. */
+/* Each tick: take in what changed, then send every client the one frame
+ * of its subscription, shared by reference. A client whose output is backed
+ * up misses frames (ws_send_frame marks it out of step) and, once it has
+ * caught up, is sent the newest snapshot of what it follows instead, which
+ * replaces every position it missed; one that stays behind is closed. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     struct server *s = arg;
-    uint64_t prev = s->tick_seq, seq;
-    size_t len = 0;
-    char *common = fleet_json_changes(s->fleet, "delta", prev, &seq, &len);
+    if (view_apply(&s->view, s->fleet) < 0)
+        rf_warn("out of memory taking in the fleet's changes: trying again next tick");
     int64_t now = rf_time_now_ms();
     for (struct conn *c = s->clients, *next; c; c = next) {
         next = c->next;
@@ -307,31 +330,20 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         if (backlog > SOFT_BACKLOG) {
             if (!c->behind_since_ms)
                 c->behind_since_ms = now;
+            c->in_step = 0;
             if (backlog > HARD_BACKLOG || now - c->behind_since_ms > BEHIND_LIMIT_MS) {
                 rf_info("closing a client that cannot keep up (%zu bytes unsent)", backlog);
                 ws_close(c, 1008, "too slow: the client fell behind the fleet's updates");
                 ws_pump(c);
             }
-            continue; /* its next update will carry the latest positions */
+            continue;
         }
         c->behind_since_ms = 0;
-        if (c->sent_seq == prev) {
-            if (common)
-                ws_queue(c, common, len);
-        } else if (c->sent_seq < seq) {
-            uint64_t s2;
-            size_t l2;
-            char *own = fleet_json_changes(s->fleet, "delta", c->sent_seq, &s2, &l2);
-            if (own) {
-                ws_queue(c, own, l2);
-                free(own);
-            }
-        }
-        c->sent_seq = seq;
-        ws_pump(c);
+        struct frame *f = c->in_step ? sub_delta(c->sub, &s->view) : sub_snapshot(c->sub, &s->view);
+        if (f)
+            ws_send_frame(c, f);
+        c->in_step = f || c->in_step;
     }
-    free(common);
-    s->tick_seq = seq;
 }
 
 static void on_health(evutil_socket_t fd, short what, void *arg)
@@ -340,6 +352,15 @@ static void on_health(evutil_socket_t fd, short what, void *arg)
     struct server *s = arg;
     size_t len;
     char *h = fleet_json_health(s->fleet, s->nclients, &len);
+    frame_unref(s->health);
+    s->health = NULL;
+    if (h) {
+        struct frame_builder b;
+        frame_begin(&b, len);
+        frame_add(&b, h, len);
+        s->health = frame_finish(&b);
+        free(h);
+    }
     int64_t now = rf_time_now_ms();
     for (struct conn *c = s->clients, *next; c; c = next) {
         next = c->next;
@@ -350,13 +371,14 @@ static void on_health(evutil_socket_t fd, short what, void *arg)
             conn_free(c);
             continue;
         }
-        if (h && evbuffer_get_length(bufferevent_get_output(c->bev)) < SOFT_BACKLOG)
-            ws_queue(c, h, len);
+        /* health is not part of a subscription's stream: a backed-up
+         * client just misses a second of it */
+        if (s->health && evbuffer_get_length(bufferevent_get_output(c->bev)) < SOFT_BACKLOG)
+            ws_send_frame(c, s->health);
         struct wslay_event_msg ping = {WSLAY_PING, (const uint8_t *)"rf", 2};
         wslay_event_queue_msg(c->ctx, &ping);
         ws_pump(c);
     }
-    free(h);
 }
 
 static void on_signal(evutil_socket_t fd, short what, void *arg)
@@ -390,6 +412,12 @@ int server_run(const struct server_config *cfg, struct fleet *fleet)
         event_base_free(s.base);
         return 1;
     }
+    if (sub_set_init(&s.subs) < 0) {
+        rf_error("out of memory");
+        evconnlistener_free(l);
+        event_base_free(s.base);
+        return 1;
+    }
     struct sockaddr_in bound;
     socklen_t bl = sizeof bound;
     getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&bound, &bl);
@@ -406,9 +434,16 @@ int server_run(const struct server_config *cfg, struct fleet *fleet)
     event_add(health, &one);
     event_add(sigint, NULL);
     event_add(sigterm, NULL);
+    if (unicorn_lookups_init(&s) < 0)
+        rf_warn("cannot run Redis lookups off the loop: /api/unicorn answers from the Kafka feed");
+    view_apply(&s.view, fleet); /* the first clients' snapshot */
     event_base_dispatch(s.base);
     while (s.all)
         conn_free(s.all);
+    unicorn_lookups_free(&s);
+    frame_unref(s.health);
+    sub_set_free(&s.subs);
+    view_free(&s.view);
     event_free(tick);
     event_free(health);
     event_free(sigint);

@@ -7,8 +7,11 @@
 #define SERVER_INT_H
 
 #include "fleet.h"
+#include "frame.h"
 #include "http.h"
 #include "server.h"
+#include "sub.h"
+#include "view.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -31,10 +34,12 @@ struct conn {
     int ws;                       /* upgraded */
     int closing;                  /* free once the output is written */
     wslay_event_context_ptr ctx;
-    uint64_t sent_seq;
+    struct sub *sub;              /* what it follows (a reference) */
+    int in_step;                  /* it was sent every frame of its subscription so far */
     int64_t last_seen_ms, behind_since_ms;
     struct conn *prev, *next;         /* WebSocket clients */
     struct conn *all_prev, *all_next; /* every connection */
+    struct redis_job *lookup;     /* a running /api/unicorn lookup */
     /* a running query */
     pid_t child;
     struct event *child_out, *child_timer;
@@ -53,9 +58,10 @@ struct server {
     int nclients;
     int queries;          /* /api/query children running */
     struct conn *all;
-    uint64_t tick_seq;
-    char *tick_msg;       /* the delta for clients that were in step */
-    size_t tick_len;
+    struct view view;     /* the loop's copy of the fleet, JSON written once per change */
+    struct sub_set subs;  /* what clients follow; each shares its frames */
+    struct frame *health; /* this second's health message */
+    struct redis_jobs *redis_jobs; /* /api/unicorn lookups running off the loop */
 };
 
 /* server.c */
@@ -71,8 +77,12 @@ void conn_free(struct conn *c);
 /* Upgrade c to a WebSocket client (RFC 6455 handshake) and send it the
  * fleet's snapshot and health; a bad request gets an HTTP error. */
 void ws_upgrade(struct conn *c, const struct request *r);
-/* Queue one text message (copied by wslay). */
+/* Queue one text message (copied by wslay): for what one client alone is sent. */
 void ws_queue(struct conn *c, const char *msg, size_t len);
+/* Send a shared frame by reference (nothing after the client's close
+ * frame); when it cannot be queued the client is marked out of step, to be
+ * sent a snapshot on the next tick. */
+void ws_send_frame(struct conn *c, struct frame *f);
 /* Queue a close frame with code and reason. */
 void ws_close(struct conn *c, uint16_t code, const char *reason);
 /* Send what is queued; free c once its WebSocket is done. */
@@ -86,9 +96,16 @@ void query_run(struct conn *c, const struct request *r);
 void query_done(struct conn *c);
 
 /* unicorn_redis.c */
-/* The unicorn's recent minutes from the sink's Redis (--redis) as
- * {"latest":...,"minutes":[...],"source":"redis"} (malloc'd, *len set);
- * NULL when there is no Redis or it cannot answer. */
-char *unicorn_from_redis(struct server *s, const char *name, size_t *len);
+/* Answer /api/unicorn?name= for c: with --redis, the lookup runs on a
+ * worker thread (hiredis blocks) and the answer comes back to the loop;
+ * without, or when Redis cannot answer, from what the dashboard saw on
+ * Kafka. At most REDIS_JOBS_MAX run at once (more get 503). */
+void unicorn_lookup(struct conn *c, const char *name);
+/* Start and stop the lookups' machinery (0, or -1: then lookups answer from Kafka). */
+int unicorn_lookups_init(struct server *s);
+void unicorn_lookups_free(struct server *s);
+/* c is going away: a lookup of its own still running answers no one. */
+void unicorn_lookup_forget(struct conn *c);
+#define REDIS_JOBS_MAX 32
 
 #endif

@@ -37,12 +37,50 @@ static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
     return (ssize_t)len;
 }
 
+/* A client's error message: {"type":"error","error":msg}. */
+static void ws_error(struct conn *c, const char *msg)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (!f)
+        return;
+    fputs("{\"type\":\"error\",\"error\":", f);
+    rf_json_write_string(f, msg, strlen(msg));
+    fputc('}', f);
+    if (fclose(f) == 0)
+        ws_queue(c, buf, size);
+    free(buf);
+}
+
+/* A subscription: follow it from now on, starting with its snapshot. */
+static void ws_subscribe(struct conn *c, const char *msg, size_t len)
+{
+    struct server *s = c->srv;
+    struct sub spec;
+    char err[256];
+    int rc = sub_parse(msg, len, &spec, err, sizeof err);
+    if (rc < 0)
+        ws_error(c, err);
+    if (rc <= 0)
+        return; /* another kind of message: ignored */
+    struct sub *sub = sub_intern(&s->subs, &spec);
+    if (!sub) {
+        ws_error(c, "out of memory");
+        return;
+    }
+    sub_unref(&s->subs, c->sub);
+    c->sub = sub;
+    c->in_step = 0; /* the next tick sends it the snapshot of what it now follows */
+}
+
 static void ws_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
 {
     (void)ctx;
     struct conn *c = user;
     c->last_seen_ms = rf_time_now_ms(); /* any message, pongs included, shows the client is there */
-    (void)arg;
+    if (arg->opcode == WSLAY_TEXT_FRAME)
+        ws_subscribe(c, (const char *)arg->msg, arg->msg_length);
 }
 
 static const struct wslay_event_callbacks ws_callbacks = {ws_recv, ws_send, NULL, NULL, NULL, NULL, ws_msg};
@@ -51,6 +89,14 @@ void ws_queue(struct conn *c, const char *msg, size_t len)
 {
     struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)msg, len};
     wslay_event_queue_msg(c->ctx, &m);
+}
+
+void ws_send_frame(struct conn *c, struct frame *f)
+{
+    if (wslay_event_get_close_sent(c->ctx))
+        return; /* nothing may follow a close frame */
+    if (frame_send(f, c->bev) < 0)
+        c->in_step = 0; /* the next tick sends a snapshot */
 }
 
 void ws_close(struct conn *c, uint16_t code, const char *reason)
@@ -108,16 +154,12 @@ void ws_upgrade(struct conn *c, const struct request *r)
         s->clients->prev = c;
     s->clients = c;
     s->nclients++;
-    size_t len;
-    char *snap = fleet_json_changes(s->fleet, "snapshot", 0, &c->sent_seq, &len);
-    if (snap) {
-        ws_queue(c, snap, len);
-        free(snap);
-    }
-    char *h = fleet_json_health(s->fleet, s->nclients, &len);
-    if (h) {
-        ws_queue(c, h, len);
-        free(h);
-    }
+    c->sub = sub_all(&s->subs);
+    struct frame *snap = sub_snapshot(c->sub, &s->view);
+    if (snap)
+        ws_send_frame(c, snap);
+    c->in_step = snap != NULL;
+    if (s->health)
+        ws_send_frame(c, s->health);
     ws_pump(c);
 }

@@ -76,6 +76,74 @@ const closed = (ws) => new Promise((resolve) => ws.on('close', (code, reason) =>
   const r2 = await Promise.race([c2, sleep(3000).then(() => ({code: 0}))]);
   check(r2.code === 1009, `an oversize message closes with 1009 (got ${r2.code})`);
 
+  // 8. Subscriptions: a list of unicorns, a viewport, back to everything.
+  const sub = await open(url);
+  await sleep(1500);
+  const fleet = sub.msgs.find((m) => m.type === 'snapshot').unicorns;
+  const next = async (type, after) => { // the first message of a type after index `after`
+    for (let t = 0; t < 40; t++) {
+      const m = sub.msgs.slice(after).find((x) => x.type === type);
+      if (m) return m;
+      await sleep(100);
+    }
+    return null;
+  };
+  const two = fleet.slice(0, 2).map((u) => u.name);
+  let mark = sub.msgs.length;
+  sub.ws.send(JSON.stringify({subscribe: {names: [two[1], two[0], two[1]]}}));
+  let snap = await next('snapshot', mark);
+  check(snap && snap.unicorns.map((u) => u.name).sort().join() === [...two].sort().join(),
+        `a names subscription is answered with a snapshot of those unicorns (${snap && snap.unicorns.length})`);
+  mark = sub.msgs.length;
+  await sleep(2000);
+  let ds = sub.msgs.slice(mark).filter((m) => m.type === 'delta');
+  let names = new Set(ds.flatMap((m) => m.unicorns.map((u) => u.name)));
+  check(ds.length > 0 && [...names].every((x) => two.includes(x)), `  then deltas of those alone (${[...names].join(', ')})`);
+
+  const lats = fleet.map((u) => u.lat).sort((a, b) => a - b);
+  const box = [lats[0] - 1e-6, -180, lats[Math.floor(lats.length / 2)], 180]; // the southern half of the fleet
+  const inBox = (u) => u.lat >= box[0] && u.lat <= box[2];
+  mark = sub.msgs.length;
+  sub.ws.send(JSON.stringify({subscribe: {bbox: box}}));
+  snap = await next('snapshot', mark);
+  check(snap && snap.unicorns.length > 0 && snap.unicorns.every(inBox),
+        `a viewport subscription gets a snapshot of the unicorns inside it (${snap && snap.unicorns.length} of ${fleet.length})`);
+  const known = new Map(snap ? snap.unicorns.map((u) => [u.name, u]) : []);
+  mark = sub.msgs.length;
+  await sleep(2500);
+  ds = sub.msgs.slice(mark).filter((m) => m.type === 'delta');
+  let stray = 0; // a delta's unicorn is inside the box, or was (it is told it left)
+  for (const m of ds) for (const u of m.unicorns) {
+    const before = known.get(u.name);
+    if (!inBox(u) && !(before && inBox(before))) stray++;
+    known.set(u.name, u);
+  }
+  check(ds.length > 0 && stray === 0, `  then only unicorns inside it or leaving it (${ds.length} deltas, ${stray} others)`);
+
+  mark = sub.msgs.length;
+  sub.ws.send('{"subscribe":{"bbox":[50,0,40,10]}}');
+  const err = await next('error', mark);
+  check(err && /south <= north/.test(err.error) && sub.ws.readyState === WebSocket.OPEN,
+        `a wrong subscription gets an error and the connection stays (${err && err.error})`);
+  sub.ws.send('{"subscribe":{"bbox":"everything"}}');
+  await sleep(300);
+  check(sub.ws.readyState === WebSocket.OPEN, '  and again');
+  mark = sub.msgs.length;
+  sub.ws.send('{"subscribe":"all"}');
+  snap = await next('snapshot', mark);
+  check(snap && snap.unicorns.length === fleet.length, `"all" follows the whole fleet again (${snap && snap.unicorns.length})`);
+
+  // 9. Clients that follow the same thing are sent the same frame (built once).
+  const other = await open(url);
+  await sleep(1500);
+  const bySeq = (msgs) => new Map(msgs.filter((m) => m.type === 'delta').map((m) => [m.seq, JSON.stringify(m)]));
+  const a = bySeq(sub.msgs), b = bySeq(other.msgs);
+  const common = [...b.keys()].filter((k) => a.has(k));
+  check(common.length > 0 && common.every((k) => a.get(k) === b.get(k)),
+        `two clients following everything get identical deltas (${common.length} compared)`);
+  sub.ws.close();
+  other.ws.close();
+
   // 7. Bad upgrades and the token.
   let answer = await raw(`GET /ws HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`);
   check(/^HTTP\/1.1 400/.test(answer), 'an upgrade without Sec-WebSocket-Key is refused with 400');

@@ -28,9 +28,11 @@ while IFS= read -r line; do
     case $line in
         "ok "*) check "${line#ok [0-9]* - }" true ;;
         "not ok "*) check "${line#not ok [0-9]* - }" false ;;
+        "browser: "*) summary=$line ;;
         *) echo "# $line" ;;
     esac
 done < <(timeout 120 node "$RF_ROOT/tests/dashboard/browser.js" "http://127.0.0.1:$PORT/#token=t0k3n" "$SHOT" 2>&1)
+check_match "the browser.js script ran to its end" "${summary:-}" "^browser: [0-9]+ passed, 0 failed$"
 check "the screenshot exists" test -s "$SHOT"
 cp "$SHOT" "$RF_ROOT/var/test-logs/dashboard.png"
 finish
