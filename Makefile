@@ -61,7 +61,7 @@ UNIT_EXTRA_OBJ := $(filter-out %/main.o,$(PRODUCER_SRC:%.c=$(OBJDIR)/%.o) $(CONS
                   $(PROCESSOR_SRC:%.c=$(OBJDIR)/%.o) $(SINK_SRC:%.c=$(OBJDIR)/%.o) \
                   $(DASHBOARD_SRC:%.c=$(OBJDIR)/%.o))
 
-BENCH_BINS := $(BINDIR)/bench/rawcount $(BINDIR)/bench/decode
+BENCH_BINS := $(BINDIR)/bench/rawcount $(BINDIR)/bench/decode $(BINDIR)/bench/wsload
 
 .PHONY: all programs unit clean test test-unit setup bench bench-tools demo asan fuzz help
 all: programs unit
