@@ -13,43 +13,119 @@
     history.replaceState(null, '', location.pathname + location.search);
   }
   const TRAIL = 10;
+  const TRAILS_MAX = 2000;  // trails are drawn while at most this many unicorns are in view
+  const LIST_MAX = 200;     // rows of the fleet list
 
-  const map = L.map('map', {preferCanvas: false}).setView([40.749167, -73.985184], 13);
+  const map = L.map('map').setView([40.749167, -73.985184], 13);
   const tiles = L.tileLayer(cfg.tiles || 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
     {maxZoom: 19, attribution: '&copy; OpenStreetMap contributors'});
   let tileErrors = 0;
   tiles.on('tileerror', () => { if (++tileErrors >= 1) document.getElementById('map').classList.add('no-tiles'); });
   tiles.addTo(map);
 
-  const unicorns = new Map(); // name -> {data, marker, trail, points}
+  const unicorns = new Map(); // name -> {data, points: [[lat, lon], ...]}
   let selected = null;
   let sortBy = 'health';
-  window.rydeflow = {unicorns, map};
+  let box = null; // the viewport followed: [south, west, north, east]
 
   const color = (h) => h >= 120 ? '#2e7d32' : h >= 100 ? '#ef6c00' : '#c62828';
   const cls = (h) => h >= 120 ? 'ok' : h >= 100 ? 'warn' : 'bad';
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
 
+  // The fleet is drawn on one canvas over the map, not as a DOM element per
+  // unicorn: ten thousand markers redraw in a few milliseconds, at most once
+  // per animation frame, however many updates arrived in between.
+  const canvas = document.createElement('canvas');
+  canvas.id = 'fleet-canvas';
+  map.getContainer().appendChild(canvas);
+  const ctx = canvas.getContext('2d');
+  let drawQueued = false, frames = [];
+  function redraw() { if (!drawQueued) { drawQueued = true; requestAnimationFrame(draw); } }
+  function draw(t) {
+    drawQueued = false;
+    const size = map.getSize(), dpr = window.devicePixelRatio || 1;
+    if (canvas.width !== size.x * dpr || canvas.height !== size.y * dpr) {
+      canvas.width = size.x * dpr; canvas.height = size.y * dpr;
+      canvas.style.width = size.x + 'px'; canvas.style.height = size.y + 'px';
+    }
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, size.x, size.y);
+    const pt = (ll) => map.latLngToContainerPoint(ll);
+    const visible = [];
+    for (const e of unicorns.values()) {
+      const p = pt([e.data.lat, e.data.lon]);
+      if (p.x >= -10 && p.y >= -10 && p.x <= size.x + 10 && p.y <= size.y + 10) visible.push([e, p]);
+    }
+    ctx.lineWidth = 2;
+    ctx.globalAlpha = 0.5;
+    for (const [e] of visible) {
+      if (visible.length > TRAILS_MAX && e.data.name !== selected) continue;
+      ctx.strokeStyle = color(e.data.health);
+      ctx.beginPath();
+      e.points.forEach((ll, i) => { const p = pt(ll); if (i) ctx.lineTo(p.x, p.y); else ctx.moveTo(p.x, p.y); });
+      ctx.stroke();
+    }
+    ctx.globalAlpha = 0.9;
+    ctx.strokeStyle = '#fff';
+    const r = visible.length > TRAILS_MAX ? 4 : 7;
+    for (const c of ['#2e7d32', '#ef6c00', '#c62828']) { // one path per colour
+      ctx.fillStyle = c;
+      ctx.beginPath();
+      for (const [e, p] of visible) {
+        if (color(e.data.health) !== c) continue;
+        ctx.moveTo(p.x + r, p.y);
+        ctx.arc(p.x, p.y, r, 0, 2 * Math.PI);
+      }
+      ctx.fill();
+      ctx.stroke();
+    }
+    if (selected && unicorns.has(selected)) {
+      const s = unicorns.get(selected).data, p = pt([s.lat, s.lon]);
+      ctx.globalAlpha = 1; ctx.strokeStyle = '#1d2433'; ctx.lineWidth = 3;
+      ctx.beginPath(); ctx.arc(p.x, p.y, r + 4, 0, 2 * Math.PI); ctx.stroke();
+    }
+    frames.push(t);
+    if (frames.length > 600) frames = frames.slice(-300);
+  }
+  map.on('move zoom resize', redraw);
+
+  // The unicorn under a point of the map (within 10 pixels), or null.
+  function nearest(p) {
+    let best = null, bd = 100;
+    for (const e of unicorns.values()) {
+      const q = map.latLngToContainerPoint([e.data.lat, e.data.lon]);
+      const d = (q.x - p.x) ** 2 + (q.y - p.y) ** 2;
+      if (d < bd) { bd = d; best = e.data.name; }
+    }
+    return best;
+  }
+  const tip = document.createElement('div');
+  tip.id = 'fleet-tip';
+  tip.hidden = true;
+  map.getContainer().appendChild(tip);
+  map.on('click', (ev) => { const n = nearest(ev.containerPoint); if (n) select(n); });
+  map.on('mousemove', (ev) => {
+    const n = nearest(ev.containerPoint);
+    tip.hidden = !n;
+    if (n) { tip.textContent = n; tip.style.left = ev.containerPoint.x + 12 + 'px'; tip.style.top = ev.containerPoint.y - 8 + 'px'; }
+    map.getContainer().style.cursor = n ? 'pointer' : '';
+  });
+
+  window.rydeflow = {unicorns, map, select: (n) => select(n), frames: () => frames, followed: () => box,
+                     point: (n) => { const e = unicorns.get(n); return e && map.latLngToContainerPoint([e.data.lat, e.data.lon]); }};
+
+  const inBox = (u) => !box || (u.lat >= box[0] && u.lat <= box[2] &&
+    (box[1] <= box[3] ? u.lon >= box[1] && u.lon <= box[3] : u.lon >= box[1] || u.lon <= box[3]));
   function update(u) {
     let e = unicorns.get(u.name);
-    const ll = [u.lat, u.lon];
-    if (!e) {
-      const marker = L.circleMarker(ll, {radius: 7, weight: 2, color: '#fff', fillOpacity: 0.9, className: 'unicorn-marker'});
-      marker.bindTooltip(u.name);
-      marker.on('click', () => select(u.name));
-      marker.addTo(map);
-      const trail = L.polyline([ll], {weight: 2, opacity: 0.5}).addTo(map);
-      e = {marker, trail, points: []};
-      unicorns.set(u.name, e);
-      marker.getElement && marker.getElement() && marker.getElement().setAttribute('data-name', u.name);
+    if (!inBox(u)) { // it left what the page follows
+      if (e) unicorns.delete(u.name);
+      return;
     }
+    if (!e) { e = {points: []}; unicorns.set(u.name, e); }
     e.data = u;
-    e.points.push(ll);
+    e.points.push([u.lat, u.lon]);
     if (e.points.length > TRAIL) e.points.shift();
-    e.marker.setLatLng(ll);
-    e.marker.setStyle({fillColor: color(u.health)});
-    e.trail.setLatLngs(e.points);
-    e.trail.setStyle({color: color(u.health)});
     if (selected === u.name) showVitals(u);
   }
 
@@ -62,6 +138,7 @@
 
   async function select(name) {
     selected = name;
+    redraw();
     const e = unicorns.get(name);
     document.getElementById('details').hidden = false;
     document.getElementById('d-name').textContent = name;
@@ -83,15 +160,18 @@
   }
 
   function renderFleet() {
-    const rows = [...unicorns.values()].map((e) => e.data);
-    rows.sort(sortBy === 'health' ? (a, b) => a.health - b.health : (a, b) => b.distance - a.distance);
+    const all = [...unicorns.values()].map((e) => e.data);
+    all.sort(sortBy === 'health' ? (a, b) => a.health - b.health : (a, b) => b.distance - a.distance);
+    const rows = all.slice(0, LIST_MAX);
+    document.getElementById('fleet-count').textContent =
+      all.length > rows.length ? `${rows.length} of ${all.length} in view` : `${all.length} in view`;
     document.getElementById('fleet-rows').innerHTML = rows.map((u) =>
       `<tr data-name="${esc(u.name)}"><td>${esc(u.name)}</td><td class="${cls(u.health)}">${u.health}</td>` +
       `<td>${u.magic}</td><td>${u.distance}</td></tr>`).join('');
   }
   document.getElementById('fleet-rows').addEventListener('click', (ev) => {
     const tr = ev.target.closest('tr');
-    if (tr) { select(tr.dataset.name); const e = unicorns.get(tr.dataset.name); if (e) map.panTo(e.marker.getLatLng()); }
+    if (tr) { select(tr.dataset.name); const e = unicorns.get(tr.dataset.name); if (e) map.panTo([e.data.lat, e.data.lon]); }
   });
   document.getElementById('sort-health').onclick = () => { sortBy = 'health'; renderFleet(); };
   document.getElementById('sort-distance').onclick = () => { sortBy = 'distance'; renderFleet(); };
@@ -111,27 +191,42 @@
   let backoff = 500;
   // A unicorn the dashboard forgot (not heard of for --forget-after).
   function forget(name) {
-    const e = unicorns.get(name);
-    if (!e) return;
-    e.marker.remove();
-    e.trail.remove();
-    unicorns.delete(name);
+    if (!unicorns.delete(name)) return;
     renderFleet();
+    redraw();
   }
+
+  // The page follows its viewport, with half a screen around it, so that
+  // a pan shows unicorns at once; it subscribes again when the map moves out.
+  let socket = null;
+  function subscribe() {
+    const b = map.getBounds().pad(0.5);
+    const s = Math.max(-90, b.getSouth()), n = Math.min(90, b.getNorth());
+    let w = b.getWest(), e = b.getEast();
+    if (e - w >= 360) { w = -180; e = 180; } else { w = ((w + 540) % 360) - 180; e = ((e + 540) % 360) - 180; }
+    box = [s, w, n, e];
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({subscribe: {bbox: box}}));
+  }
+  map.on('moveend', () => {
+    const v = map.getBounds();
+    if (!box || v.getSouth() < box[0] || v.getNorth() > box[2] || v.getWest() < box[1] || v.getEast() > box[3] ||
+        (box[2] - box[0]) > 4 * (v.getNorth() - v.getSouth())) subscribe(); // out of it, or zoomed far in
+  });
 
   function connect() {
     const status = document.getElementById('status');
-    const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
-    ws.onopen = () => { status.textContent = 'live'; status.className = 'up'; backoff = 500; };
+    const ws = socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
+    ws.onopen = () => { status.textContent = 'live'; status.className = 'up'; backoff = 500; subscribe(); };
     ws.onmessage = (ev) => {
       const m = JSON.parse(ev.data);
-      if (m.type === 'snapshot') { // what the server no longer knows leaves the map
+      if (m.type === 'snapshot') { // what is not in it (any more) leaves the map
         const names = new Set(m.unicorns.map((u) => u.name));
-        [...unicorns.keys()].filter((k) => !names.has(k)).forEach(forget);
+        [...unicorns.keys()].filter((k) => !names.has(k)).forEach((k) => unicorns.delete(k));
       }
-      if (m.type === 'snapshot' || m.type === 'delta') m.unicorns.forEach(update);
+      if (m.type === 'snapshot' || m.type === 'delta') { m.unicorns.forEach(update); redraw(); }
       if (m.type === 'delta' && m.gone) m.gone.forEach(forget);
       if (m.type === 'health') health(m);
+      if (m.type === 'error') console.warn('dashboard: ' + m.error);
     };
     ws.onclose = (ev) => {
       status.textContent = 'disconnected' + (ev.reason ? ': ' + ev.reason : '') + ' - reconnecting';

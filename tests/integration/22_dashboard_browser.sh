@@ -1,6 +1,8 @@
 # 22_dashboard_browser: the page in headless Chromium while the fleet flies:
 # markers appear and move, a click shows details, the fleet list sorts, an
 # archive query returns rows and a chart, a bad query shows line:column.
+# Then a fleet of 10,000 unicorns (RF_BIG_FLEET): every one reaches the page,
+# which ends with the dashboard's positions exactly, and follows its viewport.
 # Screenshots go to var/test-logs/ (dashboard.png, dashboard-query.png).
 source "$(dirname "$0")/../lib/env.sh"
 source "$(dirname "$0")/../lib/assert.sh"
@@ -35,4 +37,36 @@ done < <(timeout 120 node "$RF_ROOT/tests/dashboard/browser.js" "http://127.0.0.
 check_match "the browser.js script ran to its end" "${summary:-}" "^browser: [0-9]+ passed, 0 failed$"
 check "the screenshot exists" test -s "$SHOT"
 cp "$SHOT" "$RF_ROOT/var/test-logs/dashboard.png"
+kill "$prod" "$dash" 2>/dev/null; wait "$dash" 2>/dev/null
+
+# A big fleet: 10,000 unicorns, 30 reports each, at 20,000 reports/s.
+BIG=${RF_BIG_FLEET:-10000}
+T2=$(uniq_topic bigfleet)
+PORT2=$(_rf_free_port)
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$T2" -p 4 --input /dev/null 2>/dev/null
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$T2-summary" -p 2 --input /dev/null 2>/dev/null
+"$RF_BIN/dashboard" -b "$RF_BROKERS" -t "$T2" --summary-topic "$T2-summary" --listen "127.0.0.1:$PORT2" \
+    --tiles "http://127.0.0.1:1/{z}/{x}/{y}.png" 2>"$W/dash2.err" &
+dash2=$!
+on_exit "kill $prod $dash $dash2 2>/dev/null"
+wait_for 20 "the second dashboard" curl -sf "http://127.0.0.1:$PORT2/"
+sleep 1 # its consumer reads from the end: it has the partitions before the burst
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$T2" -n "$BIG" -r 20000 -c $((BIG * 30)) --progress off 2>"$W/prod2.err" &
+prod2=$!
+on_exit "kill $prod $dash $dash2 $prod2 2>/dev/null"
+summary=""
+while IFS= read -r line; do
+    case $line in
+        "ok "*) check "${line#ok [0-9]* - }" true ;;
+        "not ok "*) check "${line#not ok [0-9]* - }" false ;;
+        "browser_fleet: "*) summary=$line ;;
+        *) echo "# $line" ;;
+    esac
+done < <(timeout 240 node "$RF_ROOT/tests/dashboard/browser_fleet.js" "http://127.0.0.1:$PORT2/" "$BIG" \
+    "$RF_ROOT/var/test-logs/dashboard-fleet.png" 2>&1)
+check_match "the browser_fleet.js script ran to its end" "$summary" "^browser_fleet: [0-9]+ passed, 0 failed$"
+wait "$prod2"
+check_eq "  the producer delivered the big fleet's reports" "$?" 0
+kill -TERM "$dash2"; wait "$dash2"; dash2_rc=$?; sed "s/^/# /" "$W/dash2.err"
+check_eq "  the dashboard stops with exit 0" "$dash2_rc" 0
 finish
