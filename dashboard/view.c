@@ -128,11 +128,18 @@ static int remove_gone(struct view *v, const struct fleet_changes *c)
 
 int view_apply(struct view *v, struct fleet *f)
 {
+    int rc = fleet_pull(f, v->seq, &v->pull);
+    if (view_take(v, &v->pull) < 0)
+        rc = -1;
+    return rc;
+}
+
+int view_take(struct view *v, const struct fleet_changes *c)
+{
+    int rc = 0;
     v->tick++;
     v->nchanged = 0;
     v->gonelen = 0;
-    int rc = fleet_pull(f, v->seq, &v->pull);
-    const struct fleet_changes *c = &v->pull;
     if (remove_gone(v, c) < 0)
         rc = -1;
     if (c->n > v->capchanged) {
@@ -156,7 +163,7 @@ int view_apply(struct view *v, struct fleet *f)
         e->tick = v->tick;
         v->changed[v->nchanged++] = (uint32_t)(e - v->e);
     }
-    if (rc == 0)
+    if (rc == 0 && c->seq > v->seq)
         v->seq = c->seq;
     return rc;
 }

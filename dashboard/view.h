@@ -45,6 +45,10 @@ struct view {
  * applied; the next apply asks again). */
 int view_apply(struct view *v, struct fleet *f);
 
+/* The second half of view_apply: take in changes already pulled (the unit
+ * tests make their own). Same results. */
+int view_take(struct view *v, const struct fleet_changes *c);
+
 /* Free what v holds (v itself is the caller's). */
 void view_free(struct view *v);
 
