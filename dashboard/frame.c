@@ -4,11 +4,14 @@
 #include <event2/buffer.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #define HEAD_MAX 10 /* FIN|opcode, 127, 64-bit length */
 
 struct frame {
     int refs;
+    int tried;            /* the compressed twin was asked for */
+    struct frame *twin;   /* the same message compressed (a reference), or NULL */
     size_t off;       /* where the header starts (it is written last, right before the payload) */
     size_t len, cap;  /* bytes used / held in data, header room included */
     uint8_t data[];
@@ -23,6 +26,8 @@ void frame_begin(struct frame_builder *b, size_t hint)
         return;
     }
     b->f->refs = 1;
+    b->f->tried = 0;
+    b->f->twin = NULL;
     b->f->off = 0;
     b->f->len = HEAD_MAX;
     b->f->cap = HEAD_MAX + hint;
@@ -53,16 +58,13 @@ void frame_add(struct frame_builder *b, const void *data, size_t len)
 
 void frame_adds(struct frame_builder *b, const char *s) { frame_add(b, s, strlen(s)); }
 
-struct frame *frame_finish(struct frame_builder *b)
+/* Write f's header (first byte b0) right before its payload. */
+static void put_header(struct frame *f, uint8_t b0)
 {
-    if (b->failed)
-        return NULL;
-    struct frame *f = b->f;
-    b->f = NULL;
     size_t n = f->len - HEAD_MAX;
     uint8_t head[HEAD_MAX];
     size_t hl;
-    head[0] = 0x81; /* FIN, text */
+    head[0] = b0;
     if (n < 126) {
         head[1] = (uint8_t)n;
         hl = 2;
@@ -79,7 +81,67 @@ struct frame *frame_finish(struct frame_builder *b)
     }
     f->off = HEAD_MAX - hl;
     memcpy(f->data + f->off, head, hl);
+}
+
+struct frame *frame_finish(struct frame_builder *b)
+{
+    if (b->failed)
+        return NULL;
+    struct frame *f = b->f;
+    b->f = NULL;
+    put_header(f, 0x81); /* FIN, text */
     return f;
+}
+
+/* One compressor for every frame: the loop's thread alone compresses. */
+static z_stream zs;
+static int zs_ready;
+
+struct frame *frame_deflated(struct frame *f)
+{
+    if (f->tried)
+        return f->twin ? f->twin : f;
+    f->tried = 1;
+    size_t n = f->len - HEAD_MAX;
+    if (n < FRAME_DEFLATE_MIN)
+        return f;
+    if (!zs_ready) {
+        /* raw deflate (no zlib header), a 32 KiB window, as RFC 7692 expects */
+        if (deflateInit2(&zs, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+            return f;
+        zs_ready = 1;
+    } else {
+        deflateReset(&zs); /* each message stands alone: no context takeover */
+    }
+    size_t cap = deflateBound(&zs, n) + 16;
+    struct frame *t = malloc(sizeof *t + HEAD_MAX + cap);
+    if (!t)
+        return f;
+    zs.next_in = f->data + HEAD_MAX;
+    zs.avail_in = (uInt)n;
+    zs.next_out = t->data + HEAD_MAX;
+    zs.avail_out = (uInt)cap;
+    /* a sync flush ends the data on an empty stored block, 00 00 ff ff,
+     * which the sender removes and the receiver puts back (RFC 7692 7.2.1) */
+    if (deflate(&zs, Z_SYNC_FLUSH) != Z_OK || zs.avail_in != 0 || cap - zs.avail_out < 4) {
+        free(t);
+        return f;
+    }
+    t->refs = 1;
+    t->tried = 1;
+    t->twin = NULL;
+    t->cap = HEAD_MAX + cap;
+    t->len = HEAD_MAX + (cap - zs.avail_out) - 4;
+    put_header(t, 0xc1); /* FIN, RSV1 (compressed), text */
+    f->twin = t;
+    return t;
+}
+
+void frame_cleanup(void)
+{
+    if (zs_ready)
+        deflateEnd(&zs);
+    zs_ready = 0;
 }
 
 static void release(const void *data, size_t len, void *arg)
@@ -100,9 +162,13 @@ int frame_send(struct frame *f, struct bufferevent *bev)
 
 void frame_unref(struct frame *f)
 {
-    if (f && --f->refs == 0)
+    if (f && --f->refs == 0) {
+        frame_unref(f->twin);
         free(f);
+    }
 }
+
+int frame_is_deflated(const struct frame *f) { return (f->data[f->off] & 0x40) != 0; }
 
 const char *frame_payload(const struct frame *f, size_t *len)
 {

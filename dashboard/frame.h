@@ -6,8 +6,10 @@
  * copied. It is freed when the last client's output has sent it. Frames are
  * written around wslay, which keeps only what clients send and the control
  * frames: wslay's send callback always takes whole frames, so nothing of
- * wslay's is ever half-written when a frame is added. One thread (the
- * server's loop) uses a frame; the count of references is not atomic. */
+ * wslay's is ever half-written when a frame is added. Clients that
+ * negotiated permessage-deflate get the frame's compressed twin, also built
+ * once. One thread (the server's loop) uses frames; the count of references
+ * is not atomic. */
 #ifndef DASH_FRAME_H
 #define DASH_FRAME_H
 
@@ -39,7 +41,22 @@ int frame_send(struct frame *f, struct bufferevent *bev);
 /* Drop a reference (NULL is allowed). */
 void frame_unref(struct frame *f);
 
-/* The payload (for /api/fleet, which answers with the same JSON). */
+/* Payloads shorter than this go out as they are, even to clients that
+ * take compressed frames: compressing them would save little. */
+#define FRAME_DEFLATE_MIN 512
+
+/* The same message compressed with permessage-deflate (RFC 7692; each
+ * message alone, so every client that negotiated it can take the same
+ * bytes), built at the first call and kept with f (freed with it); f itself
+ * when the payload is short or compression fails. The result is borrowed,
+ * like f. */
+struct frame *frame_deflated(struct frame *f);
+/* 1 when f is a compressed frame (RSV1 set). */
+int frame_is_deflated(const struct frame *f);
+/* Free the compressor (at exit). */
+void frame_cleanup(void);
+
+/* The payload (as built, never compressed). */
 const char *frame_payload(const struct frame *f, size_t *len);
 
 #endif

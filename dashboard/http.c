@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -90,7 +91,8 @@ int http_parse_request(const char *head, size_t len, struct request *r)
                       {"Sec-WebSocket-Key", r->key, sizeof r->key},
                       {"Sec-WebSocket-Version", r->version, sizeof r->version},
                       {"Authorization", r->auth, sizeof r->auth},
-                      {"Cookie", r->cookie, sizeof r->cookie}};
+                      {"Cookie", r->cookie, sizeof r->cookie},
+                      {"Sec-WebSocket-Extensions", r->extensions, sizeof r->extensions}};
             for (size_t i = 0; i < sizeof hs / sizeof *hs; i++)
                 if (strlen(hs[i].name) == kl && strncasecmp(p, hs[i].name, kl) == 0 && vl < hs[i].cap) {
                     memcpy(hs[i].dst, v, vl);
@@ -144,4 +146,40 @@ int http_token_in_url(const struct request *r)
 {
     char t[8];
     return http_param(r, "token", t, sizeof t) == 0;
+}
+
+int http_ws_deflate(const struct request *r)
+{
+    /* offers are separated by ',', an offer's parameters by ';' */
+    for (const char *p = r->extensions; *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char offer[512];
+        snprintf(offer, sizeof offer, "%.*s", (int)n, p);
+        p += n + (end ? 1 : 0);
+        int ok = 1, first = 1;
+        for (char *save = NULL, *t = strtok_r(offer, ";", &save); t; t = strtok_r(NULL, ";", &save), first = 0) {
+            while (*t == ' ' || *t == '\t')
+                t++;
+            size_t tl = strlen(t);
+            while (tl && (t[tl - 1] == ' ' || t[tl - 1] == '\t'))
+                t[--tl] = '\0';
+            if (first) {
+                ok = strcmp(t, "permessage-deflate") == 0;
+                if (!ok)
+                    break;
+            } else if (strncmp(t, "server_max_window_bits", 22) == 0) {
+                const char *v = t + 22;
+                while (*v == ' ')
+                    v++;
+                ok = ok && (!*v || (v[0] == '=' && strtol(v + 1 + (v[1] == '"'), NULL, 10) == 15));
+            } else if (strcmp(t, "server_no_context_takeover") != 0 && strcmp(t, "client_no_context_takeover") != 0 &&
+                       strncmp(t, "client_max_window_bits", 22) != 0) {
+                ok = 0; /* a parameter we do not know: not this offer */
+            }
+        }
+        if (ok && !first)
+            return 1;
+    }
+    return 0;
 }

@@ -15,6 +15,7 @@ struct request {
     char path[6200];  /* without the query */
     char query[4096]; /* after '?', raw */
     char upgrade[64], connection[128], key[128], version[16], auth[256], cookie[1024];
+    char extensions[512]; /* Sec-WebSocket-Extensions */
 };
 
 /* Parse a request head (len bytes, CRLF or LF lines) into r. 0, or -1 when
@@ -31,6 +32,13 @@ int http_param(const struct request *r, const char *name, char *out, size_t outl
  * the URL's query is not accepted. Compared in constant time. token NULL:
  * always 1. */
 int http_authorized(const struct request *r, const char *token);
+
+/* 1 when the WebSocket upgrade offers permessage-deflate (RFC 7692) in a
+ * form the server takes: its frames are compressed once for every client,
+ * so each message stands alone (no context takeover, a 32 KiB window). An
+ * offer that limits the server's window (server_max_window_bits < 15) is
+ * declined, as is anything malformed: the client then gets plain frames. */
+int http_ws_deflate(const struct request *r);
 
 /* 1 when the query string carries a token= parameter (refused, and said why). */
 int http_token_in_url(const struct request *r);

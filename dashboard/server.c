@@ -444,6 +444,7 @@ int server_run(const struct server_config *cfg, struct fleet *fleet)
     frame_unref(s.health);
     sub_set_free(&s.subs);
     view_free(&s.view);
+    frame_cleanup();
     event_free(tick);
     event_free(health);
     event_free(sigint);

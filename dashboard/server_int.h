@@ -36,6 +36,7 @@ struct conn {
     wslay_event_context_ptr ctx;
     struct sub *sub;              /* what it follows (a reference) */
     int in_step;                  /* it was sent every frame of its subscription so far */
+    int deflate;                  /* it negotiated permessage-deflate: compressed frames */
     int64_t last_seen_ms, behind_since_ms;
     struct conn *prev, *next;         /* WebSocket clients */
     struct conn *all_prev, *all_next; /* every connection */

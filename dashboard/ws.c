@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <zlib.h>
 
 static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
 {
@@ -74,13 +75,59 @@ static void ws_subscribe(struct conn *c, const char *msg, size_t len)
     c->in_step = 0; /* the next tick sends it the snapshot of what it now follows */
 }
 
+/* A compressed message from a client (permessage-deflate, each message
+ * alone): inflated into a malloc'd buffer of at most max bytes; NULL when
+ * it is not valid deflate data (*too_big 0) or inflates past max (1). */
+static char *inflate_msg(const uint8_t *in, size_t len, size_t max, size_t *outlen, int *too_big)
+{
+    *too_big = 0;
+    static const uint8_t tail[4] = {0x00, 0x00, 0xff, 0xff}; /* what the sender removed */
+    z_stream z = {0};
+    if (inflateInit2(&z, -15) != Z_OK)
+        return NULL;
+    char *out = malloc(max + 1);
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)max + 1; /* one byte more than allowed: a message that fills it is too big */
+    int rc = Z_OK;
+    for (int part = 0; part < 2 && out && rc == Z_OK; part++) {
+        z.next_in = (Bytef *)(part ? tail : in);
+        z.avail_in = (uInt)(part ? sizeof tail : len);
+        while (z.avail_in > 0 && z.avail_out > 0 && rc == Z_OK)
+            rc = inflate(&z, Z_SYNC_FLUSH);
+        if (rc == Z_BUF_ERROR && z.avail_out > 0)
+            rc = Z_OK; /* no progress possible: the input is used up */
+    }
+    size_t n = (size_t)max + 1 - z.avail_out;
+    inflateEnd(&z);
+    if (!out || (rc != Z_OK && rc != Z_STREAM_END) || n > max) {
+        *too_big = out && n > max;
+        free(out);
+        return NULL;
+    }
+    *outlen = n;
+    return out;
+}
+
 static void ws_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
 {
     (void)ctx;
     struct conn *c = user;
     c->last_seen_ms = rf_time_now_ms(); /* any message, pongs included, shows the client is there */
-    if (arg->opcode == WSLAY_TEXT_FRAME)
+    if (arg->opcode != WSLAY_TEXT_FRAME)
+        return;
+    if (!wslay_get_rsv1(arg->rsv)) {
         ws_subscribe(c, (const char *)arg->msg, arg->msg_length);
+        return;
+    }
+    size_t len;
+    int too_big;
+    char *text = inflate_msg(arg->msg, arg->msg_length, (size_t)c->srv->cfg->max_frame, &len, &too_big);
+    if (!text) { /* as for a message sent plain: 1009 past --max-frame, 1007 for bad data */
+        ws_close(c, too_big ? 1009 : 1007, too_big ? "message too big" : "a compressed message that does not inflate");
+        return;
+    }
+    ws_subscribe(c, text, len);
+    free(text);
 }
 
 static const struct wslay_event_callbacks ws_callbacks = {ws_recv, ws_send, NULL, NULL, NULL, NULL, ws_msg};
@@ -95,7 +142,7 @@ void ws_send_frame(struct conn *c, struct frame *f)
 {
     if (wslay_event_get_close_sent(c->ctx))
         return; /* nothing may follow a close frame */
-    if (frame_send(f, c->bev) < 0)
+    if (frame_send(c->deflate ? frame_deflated(f) : f, c->bev) < 0)
         c->in_step = 0; /* the next tick sends a snapshot */
 }
 
@@ -138,14 +185,22 @@ void ws_upgrade(struct conn *c, const struct request *r)
     SHA1((const unsigned char *)in, strlen(in), sha);
     unsigned char accept[64];
     EVP_EncodeBlock(accept, sha, SHA_DIGEST_LENGTH);
+    /* Compressed frames are built once for everyone, so each message must
+     * stand alone: no context is taken over, on either side. */
+    c->deflate = http_ws_deflate(r);
     evbuffer_add_printf(bufferevent_get_output(c->bev),
                         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        "Sec-WebSocket-Accept: %s\r\n\r\n",
-                        accept);
+                        "Sec-WebSocket-Accept: %s\r\n%s\r\n",
+                        accept,
+                        c->deflate ? "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; "
+                                     "client_no_context_takeover\r\n"
+                                   : "");
     if (wslay_event_context_server_init(&c->ctx, &ws_callbacks, c) != 0) {
         c->closing = 1;
         return;
     }
+    if (c->deflate)
+        wslay_event_config_set_allowed_rsv_bits(c->ctx, WSLAY_RSV1_BIT);
     wslay_event_config_set_max_recv_msg_length(c->ctx, (uint64_t)s->cfg->max_frame);
     c->ws = 1;
     c->last_seen_ms = rf_time_now_ms();

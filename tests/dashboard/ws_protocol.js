@@ -23,9 +23,9 @@ function raw(request) { // send bytes, collect the answer until the server close
   });
 }
 
-function open(u) {
+function open(u, opts = {}) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(u, {maxPayload: 64 << 20, headers: {Cookie: `rydeflow_token=${encodeURIComponent(token)}`}});
+    const ws = new WebSocket(u, {maxPayload: 64 << 20, headers: {Cookie: `rydeflow_token=${encodeURIComponent(token)}`}, ...opts});
     const msgs = [];
     ws.on('message', (d) => msgs.push(JSON.parse(d.toString())));
     ws.on('open', () => resolve({ws, msgs}));
@@ -143,6 +143,52 @@ const closed = (ws) => new Promise((resolve) => ws.on('close', (code, reason) =>
         `two clients following everything get identical deltas (${common.length} compared)`);
   sub.ws.close();
   other.ws.close();
+
+  // 10. permessage-deflate: frames compressed once for every client that asks.
+  const z = await open(url); // ws offers permessage-deflate by default
+  const plain = await open(url, {perMessageDeflate: false});
+  await sleep(1500);
+  check(/permessage-deflate/.test(z.ws.extensions), `a client that offers permessage-deflate gets it (${z.ws.extensions})`);
+  check(z.msgs.length > 3 && z.msgs[0].type === 'snapshot' && z.msgs.some((m) => m.type === 'delta'),
+        `  and its compressed snapshot and deltas read as JSON (${z.msgs.length} messages)`);
+  check(plain.ws.extensions === '' && plain.msgs.some((m) => m.type === 'delta'), 'a client that does not, gets plain frames');
+  const zd = new Map(z.msgs.filter((m) => m.type === 'delta').map((m) => [m.seq, JSON.stringify(m)]));
+  const pd = plain.msgs.filter((m) => m.type === 'delta' && zd.has(m.seq));
+  check(pd.length > 0 && pd.every((m) => zd.get(m.seq) === JSON.stringify(m)), `  with the same deltas (${pd.length} compared)`);
+  const many = Array.from({length: 150}, (_, i) => `Unicorn number ${i}`).concat(fleet.slice(0, 3).map((u) => u.name));
+  mark = z.msgs.length;
+  z.ws.send(JSON.stringify({subscribe: {names: many}})); // over 1 KiB: ws sends it compressed
+  const zsnap = await (async () => { for (let t = 0; t < 30; t++) { const m = z.msgs.slice(mark).find((x) => x.type === 'snapshot'); if (m) return m; await sleep(100); } return null; })();
+  check(zsnap && zsnap.unicorns.length === 3, `a compressed subscription from the client is read (${zsnap && zsnap.unicorns.length} of its names known)`);
+  z.ws.close();
+  plain.ws.close();
+  const upgrade = (ext) => `GET /ws HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nUpgrade: websocket\r\n` +
+    `Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${ext}\r\n`;
+  let rawz = await raw(upgrade('Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n'));
+  const body = Buffer.from(rawz.slice(rawz.indexOf('\r\n\r\n') + 4), 'latin1');
+  check(/Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover/.test(rawz),
+        'the answer takes it without context takeover on either side');
+  check(body.length > 2 && body[0] === 0xc1, `  and the snapshot frame has RSV1 set (first byte 0x${body[0].toString(16)})`);
+  rawz = await raw(upgrade('Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10\r\n'));
+  check(/^HTTP\/1.1 101/.test(rawz) && !/Sec-WebSocket-Extensions/.test(rawz),
+        'an offer that limits the server\'s window is declined: plain frames');
+  // A compressed frame that is not deflate data closes with 1007.
+  const bad = await new Promise((resolve) => {
+    const sock = net.connect(+port, host, () => sock.write(upgrade('Sec-WebSocket-Extensions: permessage-deflate\r\n')));
+    let data = Buffer.alloc(0), sent = false;
+    sock.on('data', (d) => {
+      data = Buffer.concat([data, d]);
+      if (!sent && data.indexOf('\r\n\r\n') >= 0) {
+        sent = true; // FIN|RSV1|text, masked (key 0), 4 bytes that are not deflate data
+        sock.write(Buffer.from([0xc1, 0x84, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]));
+      }
+    });
+    sock.on('close', () => resolve(data));
+    setTimeout(() => sock.destroy(), 3000);
+  });
+  const ci = bad.lastIndexOf(Buffer.from([0x88]));
+  const code = ci >= 0 && bad.length >= ci + 4 ? bad.readUInt16BE(ci + 2) : 0;
+  check(code === 1007, `a compressed message that does not inflate closes with 1007 (got ${code})`);
 
   // 7. Bad upgrades and the token.
   let answer = await raw(`GET /ws HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`);
