@@ -2,16 +2,22 @@
  * follow a live-map server (the dashboard or its Node peer) and measure the
  * delay from each unicorn report's production to its arrival.
  *
- *   wsload HOST:PORT PATH N SECONDS WARMUP
+ *   wsload HOST:PORT PATH N SECONDS WARMUP [SAMPLE [deflate]]
  *
- * Every "at":<ms> in a text frame (snapshot or delta: both bring the map a
- * unicorn's newest position) is one update; its delay is the wall clock at
- * the read that completed it minus that Kafka timestamp, into a histogram of
- * 1 ms buckets. Frames are scanned as they stream in, never buffered whole,
+ * Every report a client is brought for the first time, by a delta or a
+ * snapshot, is one update: a unicorn's "at":<ms> newer than the last this
+ * connection saw for that "name" (a snapshot re-sent to a client that fell
+ * behind brings nothing new for the unicorns that did not move). Its delay
+ * is the wall clock at the read that completed it minus that Kafka
+ * timestamp, into a histogram of 1 ms buckets. Frames are scanned as they stream in, never buffered whole,
  * and pings are answered, so the clients cost as little as they can on a
  * machine they share with the server: the same clients measure both
- * servers. Prints {"open":N,"closed":N,"updates":N,"bytes":N,"hist":{ms:n}}
- * for the SECONDS after WARMUP. */
+ * servers. One connection in SAMPLE (default 1: all) is measured; the others
+ * read every byte and answer pings but skip what their frames say. With
+ * "deflate" the clients offer permessage-deflate, and the measured ones
+ * inflate what comes compressed. Prints, for the SECONDS after WARMUP,
+ * {"open":N,"closed":N,"sampled":N,"updates":N,"bytes":N,"hist":{ms:n}}
+ * (updates and hist of the measured connections; bytes of all). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,11 +31,15 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define HIST_MAX 60000
 
 struct client {
     int fd;
+    int sampled;         /* measured: its frames are scanned (and inflated) */
+    int rsv1;            /* the current frame is compressed */
+    z_stream *z;         /* inflater, for a measured connection that negotiated deflate */
     int upgraded;        /* the 101 was read */
     char head[4096];     /* the HTTP answer, until its blank line */
     size_t headlen;
@@ -42,6 +52,16 @@ struct client {
     int match;           /* how much of "at": matched */
     int digits;          /* reading the number after "at": */
     int64_t num;
+    int nmatch;          /* how much of "name":" matched */
+    int inname, escaped; /* reading a name (and its last byte was a backslash) */
+    uint64_t name;       /* the current name's hash */
+    struct seen *seen;   /* name hash -> newest "at" seen (measured connections) */
+};
+
+#define SEEN_SLOTS 8192 /* per measured connection: fleets up to ~4,000 (the bench has 1,000) */
+struct seen {
+    uint64_t name;
+    int64_t at;
 };
 
 static long long hist[HIST_MAX + 1];
@@ -55,8 +75,15 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void record(int64_t at, int64_t now)
+static void record(struct client *c, int64_t at, int64_t now)
 {
+    size_t j = c->name & (SEEN_SLOTS - 1);
+    while (c->seen[j].name && c->seen[j].name != c->name)
+        j = (j + 1) & (SEEN_SLOTS - 1);
+    if (c->seen[j].name && c->seen[j].at >= at)
+        return; /* already brought */
+    c->seen[j].name = c->name;
+    c->seen[j].at = at;
     if (!measuring)
         return;
     int64_t d = now - at;
@@ -64,19 +91,39 @@ static void record(int64_t at, int64_t now)
     updates++;
 }
 
-/* Scan text payload bytes for "at":<digits>. */
+/* Scan text payload bytes for "name":"<name>" and "at":<digits>. */
 static void scan(struct client *c, const uint8_t *p, size_t n, int64_t now)
 {
-    static const char pat[] = "\"at\":";
+    static const char pat[] = "\"at\":", npat[] = "\"name\":\"";
     for (size_t i = 0; i < n; i++) {
         uint8_t b = p[i];
+        if (c->inname) {
+            if (!c->escaped && b == '"') {
+                c->inname = 0;
+                c->name |= 1; /* never 0: 0 marks an empty slot */
+                continue;
+            }
+            c->escaped = !c->escaped && b == '\\';
+            c->name = (c->name ^ b) * 1099511628211ULL;
+            continue;
+        }
         if (c->digits) {
             if (b >= '0' && b <= '9') {
                 c->num = c->num * 10 + (b - '0');
                 continue;
             }
-            record(c->num, now);
+            record(c, c->num, now);
             c->digits = 0;
+        }
+        if (b == (uint8_t)npat[c->nmatch]) {
+            if (++c->nmatch == 8) {
+                c->nmatch = 0;
+                c->inname = 1;
+                c->escaped = 0;
+                c->name = 14695981039346656037ULL;
+            }
+        } else {
+            c->nmatch = b == '"';
         }
         if (b == (uint8_t)pat[c->match]) {
             if (++c->match == 5) {
@@ -100,6 +147,22 @@ static void send_pong(struct client *c)
     if (write(c->fd, f, 6 + c->pinglen) < 0) {
         /* the server will close us for not answering: counted then */
     }
+}
+
+/* A compressed payload's bytes: inflated as they come, the output scanned. */
+static void inflate_scan(struct client *c, const uint8_t *p, size_t n, int64_t now)
+{
+    static uint8_t out[1 << 16];
+    c->z->next_in = (Bytef *)p;
+    c->z->avail_in = (uInt)n;
+    do {
+        c->z->next_out = out;
+        c->z->avail_out = sizeof out;
+        int rc = inflate(c->z, Z_SYNC_FLUSH);
+        scan(c, out, sizeof out - c->z->avail_out, now);
+        if (rc != Z_OK)
+            break;
+    } while (c->z->avail_in > 0 || c->z->avail_out == 0);
 }
 
 /* Frames: header bytes, then payload streamed to scan (text) or kept (ping). */
@@ -131,11 +194,13 @@ static int feed(struct client *c, const uint8_t *p, size_t n, int64_t now)
                     len = len << 8 | c->fh[2 + i];
             }
             c->opcode = c->fh[0] & 0x0f;
+            if (c->opcode != 0)
+                c->rsv1 = (c->fh[0] & 0x40) != 0; /* a message's first frame says */
             c->fhneed = 0;
             c->left = len;
             c->pinglen = 0;
-            c->match = 0;
-            c->digits = 0;
+            c->match = c->nmatch = 0;
+            c->digits = c->inname = 0;
             if (c->opcode == 8)
                 return -1; /* close */
             if (len == 0) {
@@ -145,8 +210,12 @@ static int feed(struct client *c, const uint8_t *p, size_t n, int64_t now)
             }
         }
         size_t k = n < c->left ? n : (size_t)c->left;
-        if (c->opcode == 1 || c->opcode == 0)
-            scan(c, p, k, now);
+        if ((c->opcode == 1 || c->opcode == 0) && c->sampled) {
+            if (c->rsv1 && c->z)
+                inflate_scan(c, p, k, now);
+            else if (!c->rsv1)
+                scan(c, p, k, now);
+        }
         else if (c->opcode == 9 && c->pinglen + k <= sizeof c->ping) {
             memcpy(c->ping + c->pinglen, p, k);
             c->pinglen += k;
@@ -155,8 +224,13 @@ static int feed(struct client *c, const uint8_t *p, size_t n, int64_t now)
         n -= k;
         c->left -= k;
         if (c->left == 0) {
+            if (c->rsv1 && c->z && c->sampled && (c->fh[0] & 0x80) && c->opcode != 9) {
+                static const uint8_t tail[4] = {0, 0, 0xff, 0xff}; /* removed by the sender (RFC 7692) */
+                inflate_scan(c, tail, sizeof tail, now);
+                inflateReset(c->z); /* the server takes no context over */
+            }
             if (c->digits) { /* a number at the very end of a frame */
-                record(c->num, now);
+                record(c, c->num, now);
                 c->digits = 0;
             }
             if (c->opcode == 9)
@@ -168,10 +242,13 @@ static int feed(struct client *c, const uint8_t *p, size_t n, int64_t now)
 
 int main(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "usage: wsload HOST:PORT PATH N SECONDS WARMUP\n");
+    if (argc < 6 || argc > 8) {
+        fprintf(stderr, "usage: wsload HOST:PORT PATH N SECONDS WARMUP [SAMPLE [deflate]]\n");
         return 2;
     }
+    int sample = argc > 6 ? atoi(argv[6]) : 1, deflate = argc > 7 && strcmp(argv[7], "deflate") == 0;
+    if (sample < 1)
+        sample = 1;
     char host[256];
     snprintf(host, sizeof host, "%s", argv[1]);
     char *colon = strrchr(host, ':');
@@ -187,11 +264,21 @@ int main(int argc, char **argv)
     char req[512];
     int reqlen = snprintf(req, sizeof req,
                           "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                          argv[2], argv[1]);
-    int open_ = 0, closed = 0;
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n",
+                          argv[2], argv[1],
+                          deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "");
+    int open_ = 0, closed = 0, sampled = 0;
     for (int i = 0; i < n; i++) {
         struct client *c = &cs[i];
+        c->sampled = i % sample == 0;
+        sampled += c->sampled;
+        if (c->sampled && !(c->seen = calloc(SEEN_SLOTS, sizeof *c->seen)))
+            return 1;
+        if (deflate && c->sampled) {
+            c->z = calloc(1, sizeof *c->z);
+            if (!c->z || inflateInit2(c->z, -15) != Z_OK)
+                return 1;
+        }
         c->fd = socket(AF_INET, SOCK_STREAM, 0);
         if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sin, sizeof sin) < 0 ||
             write(c->fd, req, (size_t)reqlen) != reqlen) {
@@ -258,7 +345,8 @@ int main(int argc, char **argv)
             }
         }
     }
-    printf("{\"open\":%d,\"closed\":%d,\"updates\":%lld,\"bytes\":%lld,\"hist\":{", open_, closed, updates, nbytes);
+    printf("{\"open\":%d,\"closed\":%d,\"sampled\":%d,\"updates\":%lld,\"bytes\":%lld,\"hist\":{", open_, closed,
+           sampled, updates, nbytes);
     for (int i = 0, first = 1; i <= HIST_MAX; i++)
         if (hist[i]) {
             printf("%s\"%d\":%lld", first ? "" : ",", i, hist[i]);

@@ -7,12 +7,14 @@
 // ws's broadcast example). A new client gets a snapshot first. A client with
 // more than 256 KiB unsent is skipped for a tick and sent a snapshot once it
 // has drained, as the dashboard does, so the two are held to the same rule.
-//   node broadcast.js BROKERS TOPIC PORT [RATE]
+// With "deflate" it takes permessage-deflate (ws compresses each message for
+// each client that asked, as ws does; level 1, no context takeover).
+//   node broadcast.js BROKERS TOPIC PORT [RATE [deflate]]
 // Prints "listening" once it serves and has joined the topic.
 'use strict';
 const {WebSocketServer} = require('ws');
 const {Kafka, logLevel} = require('kafkajs');
-const [brokers, topic, port, rateArg] = process.argv.slice(2);
+const [brokers, topic, port, rateArg, deflateArg] = process.argv.slice(2);
 const RATE = +(rateArg || 10), SOFT = 256 * 1024;
 
 const fleet = new Map(); // name -> unicorn
@@ -21,7 +23,9 @@ const two = (n) => String(n).padStart(2, '0');
 const fmtTime = (ms) => { const d = new Date(ms); return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())} ` +
   `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}.${String(d.getUTCMilliseconds()).padStart(3, '0')}`; };
 
-const wss = new WebSocketServer({host: '127.0.0.1', port: +port, perMessageDeflate: false});
+const perMessageDeflate = deflateArg === 'deflate'
+  ? {threshold: 512, serverNoContextTakeover: true, clientNoContextTakeover: true, zlibDeflateOptions: {level: 1}} : false;
+const wss = new WebSocketServer({host: '127.0.0.1', port: +port, perMessageDeflate});
 const snapshot = () => Buffer.from(JSON.stringify({type: 'snapshot', seq, unicorns: [...fleet.values()]}));
 const TEXT = {binary: false}; // a Buffer would go out as a binary frame
 wss.on('connection', (ws) => { ws.inStep = true; ws.send(snapshot(), TEXT); ws.on('error', () => {}); });
