@@ -168,6 +168,14 @@ void frame_unref(struct frame *f)
     }
 }
 
+size_t frame_wire_length(const struct frame *f) { return f->len - f->off; }
+
+int frame_is_snapshot(const struct frame *f)
+{
+    static const char head[] = "{\"type\":\"snapshot\"";
+    return f->len - HEAD_MAX >= sizeof head - 1 && memcmp(f->data + HEAD_MAX, head, sizeof head - 1) == 0;
+}
+
 int frame_is_deflated(const struct frame *f) { return (f->data[f->off] & 0x40) != 0; }
 
 const char *frame_payload(const struct frame *f, size_t *len)

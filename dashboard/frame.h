@@ -51,6 +51,10 @@ void frame_unref(struct frame *f);
  * when the payload is short or compression fails. The result is borrowed,
  * like f. */
 struct frame *frame_deflated(struct frame *f);
+/* Bytes of f on the wire, header included. */
+size_t frame_wire_length(const struct frame *f);
+/* 1 when f's payload is a snapshot ({"type":"snapshot"...). */
+int frame_is_snapshot(const struct frame *f);
 /* 1 when f is a compressed frame (RSV1 set). */
 int frame_is_deflated(const struct frame *f);
 /* Free the compressor (at exit). */

@@ -126,16 +126,17 @@ static void fleet_api(struct conn *c)
 {
     const struct view *v = &c->srv->view;
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    size_t len = 2;
+    size_t len = 2, n = 0;
     for (size_t i = 0; i < v->n; i++)
-        len += v->e[i].jlen + 1;
+        if (v->e[i].jlen)
+            len += v->e[i].jlen + (n++ ? 1 : 0);
     evbuffer_add_printf(out,
                         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
                         "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n[",
-                        len - (v->n > 0));
-    for (size_t i = 0, n = 0; i < v->n; i++)
+                        len);
+    for (size_t i = 0, k = 0; i < v->n; i++)
         if (v->e[i].jlen) {
-            if (n++)
+            if (k++)
                 evbuffer_add(out, ",", 1);
             evbuffer_add(out, v->e[i].json, v->e[i].jlen);
         }
@@ -327,11 +328,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         if (c->closing)
             continue;
         size_t backlog = evbuffer_get_length(bufferevent_get_output(c->bev));
-        if (backlog > SOFT_BACKLOG) {
+        if (backlog <= SOFT_BACKLOG)
+            c->allowance = 0; /* its last snapshot is out */
+        if (backlog > SOFT_BACKLOG + c->allowance) {
             if (!c->behind_since_ms)
                 c->behind_since_ms = now;
             c->in_step = 0;
-            if (backlog > HARD_BACKLOG || now - c->behind_since_ms > BEHIND_LIMIT_MS) {
+            if (backlog > HARD_BACKLOG + c->allowance || now - c->behind_since_ms > BEHIND_LIMIT_MS) {
                 rf_info("closing a client that cannot keep up (%zu bytes unsent)", backlog);
                 ws_close(c, 1008, "too slow: the client fell behind the fleet's updates");
                 ws_pump(c);

@@ -22,7 +22,7 @@
 
 #define MAX_HEADER 16384
 #define SOFT_BACKLOG (256 * 1024)   /* skip ticks above this much unsent output */
-#define HARD_BACKLOG (4 * 1024 * 1024)
+#define HARD_BACKLOG (4 * 1024 * 1024) /* close above this (both over the snapshot going out) */
 #define BEHIND_LIMIT_MS 5000        /* close a client behind this long */
 #define PONG_LIMIT_MS 20000         /* close a client silent this long */
 
@@ -37,6 +37,8 @@ struct conn {
     struct sub *sub;              /* what it follows (a reference) */
     int in_step;                  /* it was sent every frame of its subscription so far */
     int deflate;                  /* it negotiated permessage-deflate: compressed frames */
+    size_t allowance;             /* bytes of the snapshot last queued for it, still going out:
+                                   * a big fleet's snapshot is not a client falling behind */
     int64_t last_seen_ms, behind_since_ms;
     struct conn *prev, *next;         /* WebSocket clients */
     struct conn *all_prev, *all_next; /* every connection */

@@ -142,8 +142,11 @@ void ws_send_frame(struct conn *c, struct frame *f)
 {
     if (wslay_event_get_close_sent(c->ctx))
         return; /* nothing may follow a close frame */
-    if (frame_send(c->deflate ? frame_deflated(f) : f, c->bev) < 0)
+    struct frame *g = c->deflate ? frame_deflated(f) : f;
+    if (frame_send(g, c->bev) < 0)
         c->in_step = 0; /* the next tick sends a snapshot */
+    else if (frame_is_snapshot(f))
+        c->allowance = frame_wire_length(g);
 }
 
 void ws_close(struct conn *c, uint16_t code, const char *reason)

@@ -96,5 +96,30 @@ check_eq "  silent for --forget-after, they are forgotten" "$(curl -s "http://12
 wait "$watcher"
 check_eq "  and a client is told they are gone" "$(cat "$W/gone.out")" "gone 7"
 kill -TERM "$dash3"; wait "$dash3"
+# A big fleet's snapshot is not a client falling behind: 60,000 unicorns
+# (about 10 MB of JSON, more than the 4 MiB a client may have unsent) reach a
+# client that takes plain frames and reads nothing for its first 1.5 s, and
+# it stays connected.
+T4=$(uniq_topic big)
+PORT4=$(_rf_free_port)
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$T4" -p 2 --input /dev/null 2>/dev/null
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$T4-summary" -p 2 --input /dev/null 2>/dev/null
+"$RF_BIN/dashboard" -b "$RF_BROKERS" -t "$T4" --summary-topic "$T4-summary" --listen "127.0.0.1:$PORT4" 2>"$W/dash4.err" &
+dash4=$!
+on_exit "kill $prod $dash $dash2 $dash3 $dash4 2>/dev/null"
+wait_for 20 "the fourth dashboard" curl -sf "http://127.0.0.1:$PORT4/"
+sleep 1 # it reads from the end: it has the partitions before the burst
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$T4" -n 60000 -c 60000 --start-time 2026-11-22 2>/dev/null
+wait_for 30 "60,000 unicorns on the map" bash -c "curl -s http://127.0.0.1:$PORT4/api/fleet | grep -o '\"name\"' | wc -l | grep -qx 60000"
+node -e '
+const WebSocket = require("ws");
+const ws = new WebSocket(process.argv[1], {perMessageDeflate: false, maxPayload: 64 << 20});
+let got = -1, bytes = 0;
+ws.on("upgrade", () => setImmediate(() => { ws._socket.pause(); setTimeout(() => ws._socket.resume(), 1500); }));
+ws.on("message", (d) => { const m = JSON.parse(d); if (m.type === "snapshot") { got = m.unicorns.length; bytes = d.length; } });
+ws.on("close", (code) => { console.log(`snapshot ${got} closed ${code}`); process.exit(0); });
+setTimeout(() => { console.log(`snapshot ${got} open (${bytes} bytes)`); process.exit(0); }, 5000);' "ws://127.0.0.1:$PORT4/ws" >"$W/big.out" 2>&1
+check_match "a slow client gets a 60,000-unicorn snapshot whole and stays connected" "$(cat "$W/big.out")" "^snapshot 60000 open \([0-9]{7,} bytes\)$"
+kill -TERM "$dash4"; wait "$dash4"
 check_exit "a bad --listen is a usage error" 2 "$RF_BIN/dashboard" -b "$RF_BROKERS" --listen nowhere
 finish

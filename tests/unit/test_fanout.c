@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include <stdlib.h>
+#include <zlib.h>
 
 /* 1. Subscriptions: accepted forms and their canonical keys; refusals. */
 static void test_parse(void)
@@ -268,4 +269,76 @@ static void test_wire(void)
     event_base_free(base);
 }
 
-TEST_MAIN("test_fanout", test_parse, test_intern, test_frames, test_wire)
+/* 5. permessage-deflate: one compressed twin per frame, RSV1 set, whose
+ * payload inflates (with the 00 00 ff ff the sender removed put back) to
+ * the frame's own; short frames stay plain. */
+static void test_deflate(void)
+{
+    static const size_t sizes[] = {100, FRAME_DEFLATE_MIN - 1, FRAME_DEFLATE_MIN, 5000, 400000};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        size_t n = sizes[i];
+        char *body = malloc(n);
+        for (size_t k = 0; k < n; k++) /* JSON-like, compressible, not all one byte */
+            body[k] = "{\"name\":\"Shadowfax\",\"lat\":40.7491}"[k % 34] + (char)(k % 7 == 0);
+        struct frame_builder b;
+        frame_begin(&b, n);
+        frame_add(&b, body, n);
+        struct frame *f = frame_finish(&b);
+        struct frame *z = frame_deflated(f);
+        CHECK(z == frame_deflated(f)); /* built once */
+        CHECK_INT(frame_is_deflated(f), 0);
+        if (n < FRAME_DEFLATE_MIN) {
+            CHECK(z == f);
+        } else if (CHECK(z != f && frame_is_deflated(z))) {
+            size_t wire = frame_wire_length(z);
+            CHECK(wire < frame_wire_length(f) / 2);
+            /* the header's length, then the payload inflated */
+            struct event_base *base = event_base_new();
+            struct bufferevent *pair[2];
+            bufferevent_pair_new(base, 0, pair);
+            frame_send(z, pair[0]);
+            unsigned char *bytes = evbuffer_pullup(bufferevent_get_output(pair[0]), -1);
+            CHECK_INT(bytes[0], 0xc1);
+            size_t hl = (bytes[1] & 0x7f) == 126 ? 4 : (bytes[1] & 0x7f) == 127 ? 10 : 2;
+            size_t zl = wire - hl;
+            unsigned char *in = malloc(zl + 4), *out = malloc(n + 16);
+            memcpy(in, bytes + hl, zl);
+            memcpy(in + zl, "\x00\x00\xff\xff", 4);
+            z_stream zs = {0};
+            inflateInit2(&zs, -15);
+            zs.next_in = in;
+            zs.avail_in = (uInt)(zl + 4);
+            zs.next_out = out;
+            zs.avail_out = (uInt)(n + 16);
+            int rc = inflate(&zs, Z_SYNC_FLUSH);
+            CHECK(rc == Z_OK || rc == Z_STREAM_END);
+            CHECK_INT(zs.total_out, n);
+            CHECK(memcmp(out, body, n) == 0);
+            inflateEnd(&zs);
+            free(in);
+            free(out);
+            bufferevent_free(pair[0]);
+            bufferevent_free(pair[1]);
+            event_base_free(base);
+        }
+        frame_unref(f); /* frees its twin too (ASan) */
+        free(body);
+    }
+    /* a snapshot is known by its type (the server lets it out before calling a client slow) */
+    struct frame_builder b;
+    frame_begin(&b, 64);
+    const char *snap = "{\"type\":\"snapshot\",\"seq\":1,\"unicorns\":[]}";
+    frame_adds(&b, snap);
+    struct frame *f = frame_finish(&b);
+    CHECK_INT(frame_is_snapshot(f), 1);
+    CHECK_INT(frame_wire_length(f), 2 + strlen(snap));
+    frame_unref(f);
+    frame_begin(&b, 64);
+    frame_adds(&b, "{\"type\":\"delta\"}");
+    f = frame_finish(&b);
+    CHECK_INT(frame_is_snapshot(f), 0);
+    frame_unref(f);
+    frame_cleanup();
+}
+
+TEST_MAIN("test_fanout", test_parse, test_intern, test_frames, test_wire, test_deflate)
