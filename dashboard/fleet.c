@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,7 @@ struct fleet {
     pthread_t thread, scrape_thread;
     int scraping; /* the scraper thread runs */
     pthread_mutex_t lock;
-    volatile int stop;
+    atomic_int stop; /* read by the feed and scraper threads */
     rd_kafka_t *rk;
     struct unicorn *u;
     int n, cap;

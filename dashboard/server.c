@@ -313,9 +313,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 
 /* Each tick: take in what changed, then send every client the one frame
  * of its subscription, shared by reference. A client whose output is backed
- * up misses frames (ws_send_frame marks it out of step) and, once it has
- * caught up, is sent the newest snapshot of what it follows instead, which
- * replaces every position it missed; one that stays behind is closed. */
+ * up (beyond a snapshot still going out to it) misses frames, marked out of
+ * step, and once it has caught up is sent the newest snapshot of what it
+ * follows instead, which replaces every position it missed; one that stays
+ * behind is closed. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;

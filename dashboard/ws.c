@@ -182,6 +182,26 @@ void ws_upgrade(struct conn *c, const struct request *r)
         respond_error(c, 503, "too many clients");
         return;
     }
+    /* /ws?bbox=south,west,north,east: follow a viewport from the first
+     * message on (a page need not be sent the whole fleet first) */
+    struct sub *first = NULL;
+    char box[256];
+    if (http_param(r, "bbox", box, sizeof box) == 0) {
+        double v[4];
+        char extra, msg[512], err[256] = "bbox=south,west,north,east, in degrees";
+        struct sub spec;
+        int n = sscanf(box, "%lf,%lf,%lf,%lf%c", &v[0], &v[1], &v[2], &v[3], &extra);
+        if (n == 4)
+            snprintf(msg, sizeof msg, "{\"subscribe\":{\"bbox\":[%.17g,%.17g,%.17g,%.17g]}}", v[0], v[1], v[2], v[3]);
+        if (n != 4 || sub_parse(msg, strlen(msg), &spec, err, sizeof err) != 1) {
+            respond_error(c, 400, err);
+            return;
+        }
+        if (!(first = sub_intern(&s->subs, &spec))) {
+            respond_error(c, 500, "out of memory");
+            return;
+        }
+    }
     char in[256];
     snprintf(in, sizeof in, "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", r->key);
     unsigned char sha[SHA_DIGEST_LENGTH];
@@ -199,6 +219,7 @@ void ws_upgrade(struct conn *c, const struct request *r)
                                      "client_no_context_takeover\r\n"
                                    : "");
     if (wslay_event_context_server_init(&c->ctx, &ws_callbacks, c) != 0) {
+        sub_unref(&s->subs, first);
         c->closing = 1;
         return;
     }
@@ -212,7 +233,7 @@ void ws_upgrade(struct conn *c, const struct request *r)
         s->clients->prev = c;
     s->clients = c;
     s->nclients++;
-    c->sub = sub_all(&s->subs);
+    c->sub = first ? first : sub_all(&s->subs);
     struct frame *snap = sub_snapshot(c->sub, &s->view);
     if (snap)
         ws_send_frame(c, snap);

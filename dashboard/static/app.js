@@ -67,7 +67,8 @@
     }
     ctx.globalAlpha = 0.9;
     ctx.strokeStyle = '#fff';
-    const r = visible.length > TRAILS_MAX ? 4 : 7;
+    const dense = visible.length > TRAILS_MAX; // small dots, no white rims: a crowd stays readable
+    const r = dense ? 3 : 7;
     for (const c of ['#2e7d32', '#ef6c00', '#c62828']) { // one path per colour
       ctx.fillStyle = c;
       ctx.beginPath();
@@ -77,7 +78,7 @@
         ctx.arc(p.x, p.y, r, 0, 2 * Math.PI);
       }
       ctx.fill();
-      ctx.stroke();
+      if (!dense) ctx.stroke();
     }
     if (selected && unicorns.has(selected)) {
       const s = unicorns.get(selected).data, p = pt([s.lat, s.lon]);
@@ -199,12 +200,15 @@
   // The page follows its viewport, with half a screen around it, so that
   // a pan shows unicorns at once; it subscribes again when the map moves out.
   let socket = null;
-  function subscribe() {
+  function viewport() {
     const b = map.getBounds().pad(0.5);
     const s = Math.max(-90, b.getSouth()), n = Math.min(90, b.getNorth());
     let w = b.getWest(), e = b.getEast();
     if (e - w >= 360) { w = -180; e = 180; } else { w = ((w + 540) % 360) - 180; e = ((e + 540) % 360) - 180; }
-    box = [s, w, n, e];
+    return [s, w, n, e];
+  }
+  function subscribe() {
+    box = viewport();
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({subscribe: {bbox: box}}));
   }
   map.on('moveend', () => {
@@ -215,8 +219,10 @@
 
   function connect() {
     const status = document.getElementById('status');
-    const ws = socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
-    ws.onopen = () => { status.textContent = 'live'; status.className = 'up'; backoff = 500; subscribe(); };
+    box = viewport().map((x) => +x.toFixed(6)); // followed from the first message on: never the whole fleet first
+    const ws = socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host +
+                                      '/ws?bbox=' + box.join(','));
+    ws.onopen = () => { status.textContent = 'live'; status.className = 'up'; backoff = 500; };
     ws.onmessage = (ev) => {
       const m = JSON.parse(ev.data);
       if (m.type === 'snapshot') { // what is not in it (any more) leaves the map

@@ -120,6 +120,20 @@ const closed = (ws) => new Promise((resolve) => ws.on('close', (code, reason) =>
   }
   check(ds.length > 0 && stray === 0, `  then only unicorns inside it or leaving it (${ds.length} deltas, ${stray} others)`);
 
+  // The viewport can be given with the upgrade: the first snapshot is already of it.
+  const direct = await open(`${url}?bbox=${box.join(',')}`);
+  await sleep(800);
+  check(direct.msgs.length > 0 && direct.msgs[0].type === 'snapshot' && direct.msgs[0].unicorns.length > 0 &&
+        direct.msgs[0].unicorns.every(inBox) && direct.msgs[0].unicorns.length < fleet.length,
+        `/ws?bbox= starts with a snapshot of the box alone (${direct.msgs[0] && direct.msgs[0].unicorns.length})`);
+  direct.ws.close();
+  const refused = await raw(`GET /ws?bbox=50,0,40,10 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nUpgrade: websocket\r\n` +
+    'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  check(/^HTTP\/1.1 400/.test(refused) && /south <= north/.test(refused), 'a wrong ?bbox= is refused with 400 and the reason');
+  const refused2 = await raw(`GET /ws?bbox=1,2,3 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nUpgrade: websocket\r\n` +
+    'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  check(/^HTTP\/1.1 400/.test(refused2) && /south,west,north,east/.test(refused2), '  as is one with three numbers');
+
   mark = sub.msgs.length;
   sub.ws.send('{"subscribe":{"bbox":[50,0,40,10]}}');
   const err = await next('error', mark);
