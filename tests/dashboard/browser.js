@@ -4,19 +4,12 @@
 // screenshot. Prints "ok N - what" / "not ok N - what".
 //   node browser.js URL SCREENSHOT.png
 'use strict';
-const {chromium} = require('playwright-core');
+const {checker, openPage} = require('./harness');
 const [url, shot] = process.argv.slice(2);
-let n = 0, failed = 0;
-const check = (ok, what) => { n++; if (!ok) failed++; console.log(`${ok ? 'ok' : 'not ok'} ${n} - ${what}`); };
+const {check, done, abort} = checker('browser');
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  const page = await browser.newPage({viewport: {width: 1280, height: 800}});
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  const {browser, page, errors} = await openPage();
   await page.goto(url);
   await page.waitForFunction(() => window.rydeflow && window.rydeflow.unicorns.size >= 10, null, {timeout: 20000})
     .catch(() => {});
@@ -86,6 +79,5 @@ const check = (ok, what) => { n++; if (!ok) failed++; console.log(`${ok ? 'ok' :
   check(/line 1, column 8: unknown column 'Nmae'/.test(await page.textContent('#q-error')), 'a bad query shows line:column');
   check(errors.length === 0, `no script errors (${errors.join('; ')})`);
   await browser.close();
-  console.log(`browser: ${n - failed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-})().catch((e) => { console.log(`not ok ${n + 1} - ${e.message}`); process.exit(1); });
+  done();
+})().catch(abort);

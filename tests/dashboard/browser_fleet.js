@@ -5,20 +5,13 @@
 // Prints "ok N - what" / "not ok N - what" and the page's frame times.
 //   node browser_fleet.js URL FLEET_SIZE [SCREENSHOT.png]
 'use strict';
-const {chromium} = require('playwright-core');
+const {checker, openPage} = require('./harness');
 const [url, sizeArg, shot] = process.argv.slice(2);
 const N = +sizeArg;
-let n = 0, failed = 0;
-const check = (ok, what) => { n++; if (!ok) failed++; console.log(`${ok ? 'ok' : 'not ok'} ${n} - ${what}`); };
+const {check, done, abort} = checker('browser_fleet');
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  const page = await browser.newPage({viewport: {width: 1280, height: 800}});
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  const {browser, page, errors} = await openPage();
   await page.goto(url);
   await page.waitForFunction((k) => window.rydeflow && window.rydeflow.unicorns.size >= k, N, {timeout: 90000})
     .catch(() => {});
@@ -88,6 +81,5 @@ const check = (ok, what) => { n++; if (!ok) failed++; console.log(`${ok ? 'ok' :
   check(back === server.size, `zoomed out again, the whole fleet (${back})`);
   check(errors.length === 0, `no script errors (${errors.join('; ')})`);
   await browser.close();
-  console.log(`browser_fleet: ${n - failed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-})().catch((e) => { console.log(`not ok ${n + 1} - ${e.message}`); process.exit(1); });
+  done();
+})().catch(abort);

@@ -8,8 +8,7 @@ const WebSocket = require('ws');
 const net = require('net');
 const [hostport, token] = process.argv.slice(2);
 const [host, port] = hostport.split(':');
-let n = 0, failed = 0;
-const check = (ok, what) => { n++; if (!ok) failed++; console.log(`${ok ? 'ok' : 'not ok'} ${n} - ${what}`); };
+const {check, done, abort} = require('./harness').checker('ws_protocol');
 const url = `ws://${hostport}/ws`;
 
 function raw(request) { // send bytes, collect the answer until the server closes
@@ -230,6 +229,5 @@ const closed = (ws) => new Promise((resolve) => ws.on('close', (code, reason) =>
   answer = await raw('GET / HTTP/1.1\r\nX: ' + 'a'.repeat(20000) + '\r\n\r\n');
   check(/^HTTP\/1.1 431/.test(answer), 'oversized headers get 431');
 
-  console.log(`ws_protocol: ${n - failed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-})().catch((e) => { console.log(`not ok ${n + 1} - ${e.message}`); process.exit(1); });
+  done();
+})().catch(abort);

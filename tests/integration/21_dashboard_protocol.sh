@@ -18,15 +18,7 @@ dash=$!
 on_exit "kill $prod $dash 2>/dev/null"
 wait_for 20 "the dashboard" curl -sf "http://127.0.0.1:$PORT/"
 sleep 2
-while IFS= read -r line; do
-    case $line in
-        "ok "*) check "${line#ok [0-9]* - }" true ;;
-        "not ok "*) check "${line#not ok [0-9]* - }" false ;;
-        "ws_protocol: "*) summary=$line ;;
-        *) echo "# $line" ;;
-    esac
-done < <(node "$RF_ROOT/tests/dashboard/ws_protocol.js" "127.0.0.1:$PORT" s3cret 2>&1)
-check_match "the ws_protocol.js script ran to its end" "${summary:-}" "^ws_protocol: [0-9]+ passed, 0 failed$"
+node_checks 180 ws_protocol.js "127.0.0.1:$PORT" s3cret
 # A unicorn's recent minutes come from the sink's Redis when given.
 redis-cli -p "${RF_REDIS_URL##*:}" ZADD "unicorn:Shadowfax:minutes" 1795849200000 \
     '{"Name":"Shadowfax","StatusTime":"2026-11-22 07:00:00.000","Distance":1797.4}' >/dev/null

@@ -26,15 +26,7 @@ on_exit "kill $prod $dash 2>/dev/null"
 wait_for 20 "the dashboard" curl -sf "http://127.0.0.1:$PORT/"
 mkdir -p "$RF_ROOT/var/test-logs"
 SHOT="$RF_ROOT/var/test-logs/dashboard-$(basename "$RF_BIN" | tr / _)-$$.png"
-while IFS= read -r line; do
-    case $line in
-        "ok "*) check "${line#ok [0-9]* - }" true ;;
-        "not ok "*) check "${line#not ok [0-9]* - }" false ;;
-        "browser: "*) summary=$line ;;
-        *) echo "# $line" ;;
-    esac
-done < <(timeout 120 node "$RF_ROOT/tests/dashboard/browser.js" "http://127.0.0.1:$PORT/#token=t0k3n" "$SHOT" 2>&1)
-check_match "the browser.js script ran to its end" "${summary:-}" "^browser: [0-9]+ passed, 0 failed$"
+node_checks 120 browser.js "http://127.0.0.1:$PORT/#token=t0k3n" "$SHOT"
 check "the screenshot exists" test -s "$SHOT"
 cp "$SHOT" "$RF_ROOT/var/test-logs/dashboard.png"
 kill "$prod" "$dash" 2>/dev/null; wait "$dash" 2>/dev/null
@@ -54,17 +46,7 @@ sleep 1 # its consumer reads from the end: it has the partitions before the burs
 "$RF_BIN/producer" -b "$RF_BROKERS" -t "$T2" -n "$BIG" -r 20000 -c $((BIG * 30)) --progress off 2>"$W/prod2.err" &
 prod2=$!
 on_exit "kill $prod $dash $dash2 $prod2 2>/dev/null"
-summary=""
-while IFS= read -r line; do
-    case $line in
-        "ok "*) check "${line#ok [0-9]* - }" true ;;
-        "not ok "*) check "${line#not ok [0-9]* - }" false ;;
-        "browser_fleet: "*) summary=$line ;;
-        *) echo "# $line" ;;
-    esac
-done < <(timeout 240 node "$RF_ROOT/tests/dashboard/browser_fleet.js" "http://127.0.0.1:$PORT2/" "$BIG" \
-    "$RF_ROOT/var/test-logs/dashboard-fleet.png" 2>&1)
-check_match "the browser_fleet.js script ran to its end" "$summary" "^browser_fleet: [0-9]+ passed, 0 failed$"
+node_checks 240 browser_fleet.js "http://127.0.0.1:$PORT2/" "$BIG" "$RF_ROOT/var/test-logs/dashboard-fleet.png"
 wait "$prod2"
 check_eq "  the producer delivered the big fleet's reports" "$?" 0
 kill -TERM "$dash2"; wait "$dash2"; dash2_rc=$?; sed "s/^/# /" "$W/dash2.err"

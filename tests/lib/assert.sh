@@ -58,3 +58,22 @@ model_checks() {
     done <<<"$out"
     check "the reference comparison ran (${n} checks)" test "$n" -gt 0
 }
+
+# node_checks SECONDS SCRIPT ARGS...: run tests/dashboard/SCRIPT (which
+# prints "ok N - what" / "not ok N - what" and ends with
+# "<name>: N passed, N failed"), one check per line, and a check that it
+# ran to its end: a script that crashes half-way fails the test.
+node_checks() {
+    local secs=$1 script=$2 line summary="" name
+    shift 2
+    name=$(basename "$script" .js)
+    while IFS= read -r line; do
+        case $line in
+            "ok "*) check "${line#ok [0-9]* - }" true ;;
+            "not ok "*) check "${line#not ok [0-9]* - }" false ;;
+            "$name: "*) summary=$line ;;
+            *) echo "# $line" ;;
+        esac
+    done < <(timeout "$secs" node "$RF_ROOT/tests/dashboard/$script" "$@" 2>&1)
+    check_match "the $script script ran to its end" "$summary" "^$name: [0-9]+ passed, 0 failed$"
+}
