@@ -114,11 +114,16 @@ rd_kafka_t *rf_kafka_consumer_new(const char *brokers, const char *group, const 
         snprintf(g, sizeof g, "group.id=%s", group);
     else /* librdkafka's assign() needs a group.id even when no group is joined; never committed to */
         snprintf(g, sizeof g, "group.id=rydeflow-nogroup-%ld", (long)getpid());
-    /* rydeflow's consumer settings, then the caller's, then -X (in rf_kafka_conf_new). */
+    /* rydeflow's consumer settings, then the caller's, then -X (in rf_kafka_conf_new).
+     * A subscribed topic that does not exist yet, or was created a moment
+     * ago and is not yet in the broker's metadata, is looked up again only at
+     * the next metadata refresh: librdkafka's default of 5 minutes left a sink
+     * started beside its topic's creation reading nothing. 5 s costs one small
+     * Metadata request per 5 s. */
     const char *all[32] = {"enable.auto.offset.store=false", "fetch.wait.max.ms=100",
-                           "queued.max.messages.kbytes=262144", g,
+                           "queued.max.messages.kbytes=262144", "topic.metadata.refresh.interval.ms=5000", g,
                            group ? "enable.auto.commit=true" : "enable.auto.commit=false"};
-    int n = 5;
+    int n = 6;
     for (const char *const *d = defaults; d && *d && n < 31; d++)
         all[n++] = *d;
     all[n] = NULL;
