@@ -18,7 +18,7 @@ static const struct rf_opt options[] = {
     RF_OPTS_KAFKA_CLIENT(struct sink_config),
     {"topic", 't', RF_OPT_STRING, "wildrydes-summary", O(topic), "TOPIC", "the topic to write out"},
     {"to", 0, RF_OPT_LIST, NULL, O(to), "URL",
-     "a destination (repeatable): postgresql://USER@HOST:PORT/DB[?table=NAME], redis://HOST:PORT, "
+     "a destination (repeatable): postgresql://USER@HOST:PORT/DB[?table=NAME&connections=N], redis://HOST:PORT, "
      "s3://BUCKET/PREFIX or file:///DIR (the archive)"},
     {"group", 'G', RF_OPT_STRING, NULL, O(group), "GROUP",
      "consumer group (commits offsets; default: rydeflow-sink-<topic>-<destination kinds>-<hash of the topic and "

@@ -1,7 +1,11 @@
 /* sink.c - the sink's run loop (see sink.h).
  *
  * Batches of up to --max-records messages (or what arrives within --linger)
- * go to every destination at once (one thread each, the first on the
+ * are written on a writer thread while the next batch is read from Kafka
+ * (one batch in flight: reading and decoding overlap the stores' work; the
+ * consumer's thread waits for it before its offsets are committed, before a
+ * rebalance takes its partitions, and before any flush). A batch goes to
+ * every destination at once (one thread each, the first on the
  * sink's own; each destination judges its own copy of the records, so its
  * verdicts never mix with another's); a destination that answers RETRY gets the
  * same batch again after a back-off (1/10 s doubling to 5 s) while nothing
@@ -53,8 +57,20 @@ struct run {
     int64_t *next;   /* per partition: the next offset to read; -1 unknown */
     int *at_end;
     int nparts;
-    rd_kafka_message_t **msgs;
-    struct sink_record *recs;
+    /* two batches: one filling on the consumer's thread, one being written */
+    struct slot {
+        rd_kafka_message_t **msgs;
+        struct sink_record *recs;
+        int n;
+    } slot[2];
+    int cur; /* the slot that fills */
+    struct {
+        int active, threaded, slot, rc;
+        pthread_t th;
+        struct sink_batch batch;
+        int64_t t0;
+    } w;         /* the batch being written */
+    char werr[1024]; /* the writer's error (r->err belongs to the consumer's thread) */
     int64_t records, dead, batches, dlq_failed;
     int failed;
     char err[1024];
@@ -170,7 +186,7 @@ static int renew_dlq(struct run *r)
     rd_kafka_poll(r->dlq, 0);
     rd_kafka_destroy(r->dlq);
     if (!(r->dlq = rf_kafka_producer_new(r->cfg->brokers, &r->cfg->props, dlq_report, r, err, sizeof err))) {
-        snprintf(r->err, sizeof r->err, "%s", err);
+        snprintf(r->werr, sizeof r->werr, "%s", err);
         return -1;
     }
     return 0;
@@ -241,7 +257,7 @@ static int commit_quiet(struct run *r, int sync, int quiet)
 
 /* Every destination gets the whole batch (its own rejections only: the
  * flags are cleared before each write); each rejection is a dead letter
- * naming the destination; deliveries are awaited. 0, or -1 with r->err. */
+ * naming the destination; deliveries are awaited. 0, or -1 with r->werr. */
 static void *write_dest(void *arg)
 {
     struct dest *d = arg;
@@ -264,7 +280,7 @@ static int write_dests(struct run *r, struct sink_batch *batch)
         if (i == 0)
             continue;
         if (!d->recs && !(d->recs = calloc((size_t)r->cfg->max_records, sizeof *d->recs))) {
-            snprintf(r->err, sizeof r->err, "out of memory");
+            snprintf(r->werr, sizeof r->werr, "out of memory");
             return -1;
         }
         memcpy(d->recs, batch->r, sizeof *batch->r * (size_t)batch->n);
@@ -280,7 +296,7 @@ static int write_dests(struct run *r, struct sink_batch *batch)
     }
     for (int i = 0; i < r->nd; i++)
         if (r->d[i].rc != SINK_OK) {
-            snprintf(r->err, sizeof r->err, "%s", r->d[i].err);
+            snprintf(r->werr, sizeof r->werr, "%s", r->d[i].err);
             return -1;
         }
     for (int i = 0; i < r->nd; i++) {
@@ -289,7 +305,7 @@ static int write_dests(struct run *r, struct sink_batch *batch)
             if (mine->r[k].dead && send_dead(r, mine->topic, &r->d[i], &mine->r[k]) < 0) {
                 if (rd_kafka_fatal_error(r->dlq, NULL, 0))
                     return 0; /* the caller renews the producer and writes the batch again */
-                snprintf(r->err, sizeof r->err, "cannot send dead letters");
+                snprintf(r->werr, sizeof r->werr, "cannot send dead letters");
                 return -1;
             }
     }
@@ -304,18 +320,18 @@ static int write_dests(struct run *r, struct sink_batch *batch)
         if (waited == 30)
             rf_warn("dead letters not delivered yet after 30 s: waiting for Kafka (consumption paused)");
         if (rf_shutdown_overdue(30000)) {
-            snprintf(r->err, sizeof r->err, "dead letters were not delivered within 30 s of the shutdown");
+            snprintf(r->werr, sizeof r->werr, "dead letters were not delivered within 30 s of the shutdown");
             return -1;
         }
     }
     return 0;
 }
 
-/* The batch to every destination (write_dests), then the offsets it covers
- * are marked for the commit. */
+/* The batch to every destination (write_dests), on the writer thread:
+ * touches the destinations, the dead-letter producer and r->werr only.
+ * 0, or -1 with r->werr. */
 static int write_batch(struct run *r, struct sink_batch *batch)
 {
-    int64_t t0 = rf_time_mono_ns();
     for (int attempt = 0;; attempt++) {
         if (write_dests(r, batch) < 0)
             return -1;
@@ -328,9 +344,16 @@ static int write_batch(struct run *r, struct sink_batch *batch)
         r->dlq_failed = 0;
     }
     if (r->dlq_failed) {
-        snprintf(r->err, sizeof r->err, "%" PRId64 " dead letters could not be delivered", r->dlq_failed);
+        snprintf(r->werr, sizeof r->werr, "%" PRId64 " dead letters could not be delivered", r->dlq_failed);
         return -1;
     }
+    return 0;
+}
+
+/* On the consumer's thread, once the batch is written: the offsets it
+ * covers are marked for the commit. */
+static void batch_written(struct run *r, const struct sink_batch *batch, int64_t t0)
+{
     for (int i = 0; i < batch->n; i++) {
         struct sink_record *rec = &batch->r[i];
         if (grow_parts(r, rec->partition) == 0 && rec->offset + 1 > r->next[rec->partition])
@@ -341,6 +364,53 @@ static int write_batch(struct run *r, struct sink_batch *batch)
     rf_metric_add(r->m_records, batch->n);
     rf_metric_set(r->m_batch_ms, (rf_time_mono_ns() - t0) / 1000000);
     rf_histogram_observe_ms(r->h_batch, (double)(rf_time_mono_ns() - t0) / 1e6);
+}
+
+static void *writer_main(void *arg)
+{
+    struct run *r = arg;
+    r->w.rc = write_batch(r, &r->w.batch);
+    return NULL;
+}
+
+/* Start writing the n records of slot k on the writer thread (here, if no
+ * thread can start). */
+static void start_write(struct run *r, int k, int n)
+{
+    r->w.batch = (struct sink_batch){r->cfg->topic, r->slot[k].recs, n};
+    r->w.slot = k;
+    r->slot[k].n = n;
+    r->w.t0 = rf_time_mono_ns();
+    r->werr[0] = '\0';
+    r->w.active = 1;
+    r->w.threaded = pthread_create(&r->w.th, NULL, writer_main, r) == 0;
+    if (!r->w.threaded)
+        writer_main(r);
+}
+
+/* Wait for the batch being written (if any); then its offsets are marked,
+ * its messages freed and the offsets committed (async). 0, or -1 with
+ * r->err and r->failed set. */
+static int finish_write(struct run *r)
+{
+    if (!r->w.active)
+        return 0;
+    if (r->w.threaded)
+        pthread_join(r->w.th, NULL);
+    r->w.active = 0;
+    struct slot *sl = &r->slot[r->w.slot];
+    if (r->w.rc == 0)
+        batch_written(r, &r->w.batch, r->w.t0);
+    else
+        snprintf(r->err, sizeof r->err, "%s", r->werr);
+    for (int i = 0; i < sl->n; i++)
+        rd_kafka_message_destroy(sl->msgs[i]);
+    sl->n = 0;
+    if (r->w.rc != 0 || r->failed) {
+        r->failed = 1;
+        return -1;
+    }
+    commit(r, 0);
     return 0;
 }
 
@@ -415,9 +485,11 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_part
         rd_kafka_assign(rk, list);
         return;
     }
-    /* Revoked: what is written is committed; what a destination still holds
-     * (the archive's open objects) is dropped, and the next owner reads it
-     * again from the committed offset. */
+    /* Revoked: the batch being written is finished, what is written is
+     * committed; what a destination still holds (the archive's open objects)
+     * is dropped, and the next owner reads it again from the committed
+     * offset. */
+    finish_write(r);
     if (!r->failed)
         commit(r, 1);
     close_dests(r);
@@ -569,9 +641,15 @@ int sink_run(const struct sink_config *cfg)
         r.d[r.nd].url = cfg->to.v[i];
         r.d[r.nd++].ops = backend_for(cfg->to.v[i]);
     }
-    r.msgs = calloc((size_t)cfg->max_records, sizeof *r.msgs);
-    r.recs = calloc((size_t)cfg->max_records, sizeof *r.recs);
-    if (!r.msgs || !r.recs || open_dests(&r) < 0 || setup_metrics(&r) < 0)
+    for (int k = 0; k < 2; k++) {
+        r.slot[k].msgs = calloc((size_t)cfg->max_records, sizeof *r.slot[k].msgs);
+        r.slot[k].recs = calloc((size_t)cfg->max_records, sizeof *r.slot[k].recs);
+        if (!r.slot[k].msgs || !r.slot[k].recs) {
+            snprintf(r.err, sizeof r.err, "out of memory");
+            goto out;
+        }
+    }
+    if (open_dests(&r) < 0 || setup_metrics(&r) < 0)
         goto out;
     if (!(r.c = new_consumer(&r, err, sizeof err)) ||
         rf_kafka_check_reachable(r.c, cfg->brokers, (int)cfg->timeout_ms, err, sizeof err) < 0 ||
@@ -585,7 +663,9 @@ int sink_run(const struct sink_config *cfg)
         goto out;
     rf_info("writing %s to %d destination%s (group %s)", cfg->topic, r.nd, r.nd == 1 ? "" : "s", cfg->group);
     while (rf_running() && (!r.failed || renew_consumer(&r) == 0)) {
-        /* Fill a batch: up to max_records, or what arrives within linger. */
+        /* Fill a batch: up to max_records, or what arrives within linger,
+         * while the last one is written. */
+        struct slot *sl = &r.slot[r.cur];
         int n = 0;
         int64_t deadline = rf_time_now_ms() + cfg->linger_ms;
         int64_t left = cfg->linger_ms;
@@ -619,9 +699,9 @@ int sink_run(const struct sink_config *cfg)
             }
             if (grow_parts(&r, m->partition) == 0)
                 r.at_end[m->partition] = 0;
-            r.msgs[n] = m;
+            sl->msgs[n] = m;
             rd_kafka_timestamp_type_t tt;
-            struct sink_record *rec = &r.recs[n++]; /* field by field: why[] is set only with dead */
+            struct sink_record *rec = &sl->recs[n++]; /* field by field: why[] is set only with dead */
             rec->partition = m->partition;
             rec->offset = m->offset;
             rec->timestamp_ms = rd_kafka_message_timestamp(m, &tt);
@@ -632,20 +712,17 @@ int sink_run(const struct sink_config *cfg)
             rec->dead = 0;
             rec->why[0] = '\0';
         }
-        if (n > 0) {
-            struct sink_batch batch = {cfg->topic, r.recs, n};
-            int ok = write_batch(&r, &batch) == 0;
+        if (finish_write(&r) < 0 || r.failed) { /* renewed at the top of the loop, or stopped */
             for (int i = 0; i < n; i++)
-                rd_kafka_message_destroy(r.msgs[i]);
-            if (!ok || r.failed) {
-                r.failed = 1;
-                continue; /* renewed at the top of the loop, or stopped */
-            }
-            commit(&r, 0);
+                rd_kafka_message_destroy(sl->msgs[i]);
+            r.failed = 1;
+            continue;
         }
         int64_t now = rf_time_now_ms();
         if (now - last_flush >= 200) {
             if (flush_and_commit(&r, now, 0) < 0) {
+                for (int i = 0; i < n; i++)
+                    rd_kafka_message_destroy(sl->msgs[i]);
                 r.failed = 1;
                 continue;
             }
@@ -664,7 +741,13 @@ int sink_run(const struct sink_config *cfg)
                 break;
             }
         }
+        if (n > 0) {
+            start_write(&r, r.cur, n);
+            r.cur ^= 1;
+        }
     }
+    if (finish_write(&r) < 0)
+        r.failed = 1;
     if (!r.failed) {
         if (flush_and_commit(&r, rf_time_now_ms(), 1) < 0)
             r.failed = 1;
@@ -684,8 +767,10 @@ out:
     }
     close_dests(&r);
     rf_metrics_free(r.metrics);
-    free(r.msgs);
-    free(r.recs);
+    for (int k = 0; k < 2; k++) {
+        free(r.slot[k].msgs);
+        free(r.slot[k].recs);
+    }
     free(r.next);
     free(r.at_end);
     if (rc != 0)

@@ -25,6 +25,8 @@ cases=(
     "devbroker|--topic nopartitions|2|expected NAME:PARTITIONS"
     "producer|-X no.such.property=1 --print -c 1|2|-X no.such.property=1"
     "consumer|-X fetch.wait.max.ms=forever|2|-X fetch.wait.max.ms=forever"
+    "sink|--to postgresql://h/db?connections=0|2|connections=0: expected a number of connections from 1 to 16"
+    "sink|--to postgresql://h/db?table=Bad&connections=2|2|table=Bad: expected a lower-case SQL name"
 )
 for c in "${cases[@]}"; do
     IFS='|' read -r prog args want text <<<"$c"

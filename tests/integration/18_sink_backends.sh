@@ -64,8 +64,10 @@ before=$(psql_q "SELECT md5(string_agg(t18_$$::text, ',' ORDER BY name, status_t
 rbefore=$(rcli HGETALL "unicorn:Unicorn-007" | md5sum)
 versions() { psql_q "SELECT md5(string_agg(xmin::text || ctid::text, ',' ORDER BY name, status_time)) FROM t18_$$"; }
 vbefore=$(versions)
-timeout 60 "$RF_BIN/sink" "${S[@]}" -G "g2-$SUM" 2>/dev/null
+timeout 60 "$RF_BIN/sink" "${S[@]}" -G "g2-$SUM" --log-level debug 2>"$W/replay.err"
 check_eq "a replay exits 0" "$?" 0
+check_match "  its COPY met stored rows, and it upserted instead" "$(cat "$W/replay.err")" \
+    "a batch met stored rows; upserting it and the next 64"
 check_eq "  PostgreSQL is unchanged" "$(psql_q "SELECT md5(string_agg(t18_$$::text, ',' ORDER BY name, status_time)) FROM t18_$$")" "$before"
 check_eq "  and not one row was written again (no new row versions)" "$(versions)" "$vbefore"
 check_eq "  Redis is unchanged" "$(rcli HGETALL "unicorn:Unicorn-007" | md5sum)" "$rbefore"
@@ -188,5 +190,5 @@ check_match "  nothing was written under that prefix" \
     "no objects under s3://rydeflow/t18bad-$$/"
 check_exit "no --to is a usage error (exit 2)" 2 "$RF_BIN/sink" -b "$RF_BROKERS"
 check_exit "an unknown destination is a usage error (exit 2)" 2 "$RF_BIN/sink" --to ftp://x
-check_exit "a bad table name is refused" 1 timeout 20 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$SUM" --to "$RF_PG_URL?table=x;drop" --exit-at-end
+check_exit "a bad table name is a usage error (exit 2)" 2 timeout 20 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$SUM" --to "$RF_PG_URL?table=x;drop" --exit-at-end
 finish
