@@ -491,6 +491,47 @@ static int put_once(const struct rf_s3 *s, const char *key, const char *query, c
     return st == 200 ? 0 : -1;
 }
 
+/* A multipart upload's parts, sent by up to PART_THREADS threads at once
+ * (each takes the next part not yet taken): an object's upload costs about
+ * its largest part's time, not the sum. */
+#define PART_THREADS 4
+
+struct parts {
+    const struct rf_s3 *s;
+    const char *key, *id, *data;
+    size_t len, part_size, nparts;
+    pthread_mutex_t lock;
+    size_t next;   /* the next part to send (0-based) */
+    int failed;    /* a part failed: no more are started */
+    char (*etag)[128];
+    char err[1024];
+};
+
+static void *send_parts(void *arg)
+{
+    struct parts *u = arg;
+    for (;;) {
+        pthread_mutex_lock(&u->lock);
+        size_t i = u->failed ? u->nparts : u->next++;
+        pthread_mutex_unlock(&u->lock);
+        if (i >= u->nparts)
+            return NULL;
+        char query[4096], err[1024];
+        snprintf(query, sizeof query, "partNumber=%zu&uploadId=%s", i + 1, u->id);
+        struct header_capture hdr = {""};
+        size_t off = i * u->part_size, n = u->len - off < u->part_size ? u->len - off : u->part_size;
+        int rc = put_once(u->s, u->key, query, u->data + off, n, &hdr, err, sizeof err);
+        pthread_mutex_lock(&u->lock);
+        if (rc == 0)
+            memcpy(u->etag[i], hdr.etag, sizeof hdr.etag);
+        else if (!u->failed) {
+            u->failed = 1;
+            snprintf(u->err, sizeof u->err, "%s", err);
+        }
+        pthread_mutex_unlock(&u->lock);
+    }
+}
+
 int rf_s3_put(const struct rf_s3 *s, const char *key, const char *data, size_t len, size_t part_size, char *err,
               size_t errlen)
 {
@@ -517,22 +558,33 @@ int rf_s3_put(const struct rf_s3 *s, const char *key, const char *data, size_t l
     size_t nparts = (len + part_size - 1) / part_size;
     rf_debug("s3://%s/%s: multipart upload of %zu bytes in %zu parts", s->bucket, key, len, nparts);
     char *complete = malloc(nparts * 200 + 128);
-    if (!complete) {
+    struct parts u = {.s = s, .key = key, .id = id, .data = data, .len = len, .part_size = part_size,
+                      .nparts = nparts, .etag = calloc(nparts, sizeof *u.etag)};
+    if (!complete || !u.etag) {
+        free(complete);
+        free(u.etag);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    pthread_mutex_init(&u.lock, NULL);
+    pthread_t th[PART_THREADS];
+    int started = 0;
+    for (size_t t = 0; t < PART_THREADS && t < nparts; t++)
+        if (pthread_create(&th[started], NULL, send_parts, &u) == 0)
+            started++;
+    if (started == 0) /* no thread: send them here, one by one */
+        send_parts(&u);
+    for (int t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    pthread_mutex_destroy(&u.lock);
+    int rc = u.failed ? -1 : 0;
+    if (rc)
+        snprintf(err, errlen, "%s", u.err);
     size_t w = (size_t)sprintf(complete, "<CompleteMultipartUpload>");
-    int rc = 0;
-    for (size_t i = 0; i < nparts && rc == 0; i++) {
-        char query[4096];
-        snprintf(query, sizeof query, "partNumber=%zu&uploadId=%s", i + 1, id);
-        struct header_capture hdr = {""};
-        size_t off = i * part_size, n = len - off < part_size ? len - off : part_size;
-        rc = put_once(s, key, query, data + off, n, &hdr, err, errlen);
-        if (rc == 0)
-            w += (size_t)sprintf(complete + w, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>", i + 1,
-                                 hdr.etag);
-    }
+    for (size_t i = 0; i < nparts && rc == 0; i++)
+        w += (size_t)sprintf(complete + w, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>", i + 1,
+                             u.etag[i]);
+    free(u.etag);
     sprintf(complete + w, "</CompleteMultipartUpload>");
     char query[4096];
     snprintf(query, sizeof query, "uploadId=%s", id);

@@ -36,8 +36,10 @@ void rf_s3_free_keys(char **keys, int64_t *sizes, int n);
 int rf_s3_get(const struct rf_s3 *s, const char *key, char **data, size_t *len, char *err, size_t errlen);
 
 /* Write an object: one PUT up to part_size, else a multipart upload in
- * parts of part_size (>= 5 MiB, S3's minimum) that is aborted on failure,
- * so that no reader ever sees a partial object. */
+ * parts of part_size (>= 5 MiB, S3's minimum), up to four parts sent at
+ * once on threads of its own, that is aborted on failure (the first
+ * failed part's error in err), so that no reader ever sees a partial
+ * object. */
 int rf_s3_put(const struct rf_s3 *s, const char *key, const char *data, size_t len, size_t part_size, char *err,
               size_t errlen);
 
