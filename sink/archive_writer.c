@@ -19,8 +19,8 @@
  * or more events: a replacement, never a duplicate. A file is written as a
  * hidden temporary, fsynced and renamed; an S3 PUT is atomic (multipart
  * above --part-bytes, aborted on failure). Objects are compressed and
- * stored on worker threads (archive_worker.h) while the next ones fill;
- * a partition's offsets in a job not yet stored count as pending. */
+ * stored on worker threads (archive_worker.h), chunk by chunk as they
+ * fill; a partition's offsets in a job not yet stored count as pending. */
 #include "archive_worker.h"
 #include "backend.h"
 
@@ -46,8 +46,10 @@ struct object {
     int64_t hour_ms;      /* the event hour of every event in it */
     int64_t first_offset;
     int64_t first_wall_ms;
-    char *raw;            /* NDJSON, one event per line */
+    struct aobject *gz;   /* its chunks handed to the workers so far */
+    char *raw;            /* NDJSON not yet handed over, one event per line */
     size_t len, cap;
+    size_t bytes;         /* NDJSON in the object, handed over or not */
     int64_t events;
     int64_t last_offset;  /* the partition's last event taken (survives rotations); -1 none */
 };
@@ -192,10 +194,12 @@ static enum sink_rc write_object(struct backend *b, int32_t p, char *err, size_t
     snprintf(dir, sizeof dir, "%s/year=%04lld/month=%02u/day=%02u/hour=%02d", b->topic, (long long)y, mo, d,
              (int)(o->hour_ms % 86400000 / 3600000));
     snprintf(name, sizeof name, "%s+%d+%020lld.ndjson.gz", b->topic, (int)p, (long long)o->first_offset);
-    if (aworker_submit(b->w, p, o->first_offset, dir, name, &o->raw, &o->cap, o->len, err, errlen) < 0)
+    if (aworker_submit(b->w, o->gz, p, o->first_offset, dir, name, &o->raw, &o->cap, o->len, err, errlen) < 0)
         return SINK_RETRY; /* the object before failed: this one stays open */
+    o->gz = NULL;
     o->open = 0;
     o->len = 0;
+    o->bytes = 0;
     o->events = 0;
     return SINK_OK;
 }
@@ -254,10 +258,20 @@ static enum sink_rc write_archive(struct backend *b, struct sink_batch *batch, c
             continue;
         }
         int64_t hour = ev.time_ms - ((ev.time_ms % 3600000) + 3600000) % 3600000;
-        if (o->open && (hour != o->hour_ms || o->len + r->len + 1 > (size_t)b->opt.batch_bytes) &&
+        if (o->open && (hour != o->hour_ms || o->bytes + r->len + 1 > (size_t)b->opt.batch_bytes) &&
             (rc = write_object(b, p, err, errlen)) != SINK_OK)
             return rc;
+        if (o->open && o->len > 0 && o->len + r->len + 1 > (size_t)b->opt.chunk_bytes) {
+            /* a full chunk: compressed while the object goes on filling */
+            if (aworker_chunk(b->w, o->gz, p, o->first_offset, &o->raw, &o->cap, o->len, err, errlen) < 0)
+                return SINK_RETRY; /* a job failed: the chunk stays here, retried with the batch */
+            o->len = 0;
+        }
         if (!o->open) {
+            if (!(o->gz = aworker_object(b->w))) {
+                snprintf(err, errlen, "out of memory");
+                return SINK_RETRY;
+            }
             o->open = 1;
             o->hour_ms = hour;
             o->first_offset = r->offset;
@@ -278,6 +292,7 @@ static enum sink_rc write_archive(struct backend *b, struct sink_batch *batch, c
         memcpy(o->raw + o->len, r->value, r->len);
         o->len += r->len;
         o->raw[o->len++] = '\n';
+        o->bytes += r->len + 1;
         o->events++;
         o->last_offset = r->offset;
     }
@@ -312,7 +327,10 @@ static void close_archive(struct backend *b)
 {
     if (!b)
         return;
-    aworker_free(b->w); /* first: its job may be using the S3 handle */
+    for (int i = 0; i < b->nobjs; i++)
+        if (b->objs[i].gz)
+            aworker_drop(b->w, b->objs[i].gz); /* open: its offsets were never committed */
+    aworker_free(b->w); /* before the S3 client: a job may be using it */
     for (int i = 0; i < b->nobjs; i++)
         free(b->objs[i].raw);
     free(b->objs);

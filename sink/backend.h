@@ -50,6 +50,7 @@ struct sink_options {
     const char *endpoint;    /* S3 endpoint (--endpoint) */
     int64_t batch_bytes;     /* archive: rotate objects at this size */
     int64_t batch_ms;        /* archive: rotate objects this long after their first record */
+    int64_t chunk_bytes;     /* archive: NDJSON compressed as one gzip member while the object fills */
     int64_t part_bytes;      /* archive on S3: multipart above this */
     int64_t max_future_ms;   /* archive: event-time guard (rf_time_check_event); 0: no upper bound */
 };

@@ -33,6 +33,8 @@ static const struct rf_opt options[] = {
     {"batch-seconds", 0, RF_OPT_DURATION, "60s", O(batch_ms), "TIME", "archive: write an object this long after its first event"},
     {"max-future", 0, RF_OPT_DURATION, "1h", O(max_future_ms), "TIME",
      "archive: an event time further ahead of its record's Kafka timestamp is dead-lettered (0 = no bound)"},
+    {"chunk-bytes", 0, RF_OPT_INT, "4194304", O(chunk_bytes), "N",
+     "archive: compress an open object in chunks of this much NDJSON, each one gzip member", 65536, 1e9},
     {"part-bytes", 0, RF_OPT_INT, "8388608", O(part_bytes), "N", "archive on S3: multipart upload above this size, in parts of it",
      5242880, 5e9},
     {"max-records", 0, RF_OPT_INT, "5000", O(max_records), "N", "records per batch", 1, 1000000},

@@ -633,7 +633,7 @@ static int renew_consumer(struct run *r)
 int sink_run(const struct sink_config *cfg)
 {
     struct run r = {.cfg = cfg};
-    r.opt = (struct sink_options){cfg->endpoint, cfg->batch_bytes, cfg->batch_ms, cfg->part_bytes, cfg->max_future_ms};
+    r.opt = (struct sink_options){cfg->endpoint, cfg->batch_bytes, cfg->batch_ms, cfg->chunk_bytes, cfg->part_bytes, cfg->max_future_ms};
     char err[512];
     int rc = 1;
     int64_t last_status = rf_time_now_ms(), last_records = 0, last_flush = rf_time_now_ms();

@@ -20,6 +20,7 @@ struct sink_config {
     const char *endpoint;   /* S3 endpoint */
     long long batch_bytes;  /* archive object size */
     long long batch_ms;     /* archive object age */
+    long long chunk_bytes;  /* archive: NDJSON per gzip member */
     long long part_bytes;   /* S3 multipart threshold and part size */
     long long max_future_ms; /* archive: the event-time guard */
     long long max_records;  /* records per write */

@@ -78,9 +78,23 @@ check_eq "  the minutes are not doubled" "$(rcli ZCARD "unicorn:Unicorn-007:minu
     --disorder-ms 3000 --late-fraction 0.01 --late-by 2m 2>/dev/null
 printf 'not an event\n' | kcat -P -b "$RF_BROKERS" -t "$RAW" -p 0
 A="$W/archive"
+# (Chunks of 256 KiB: each object is several gzip members, as a large one is.)
 timeout 120 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$RAW" --to "file://$A" --to "s3://rydeflow/t18-$$" --endpoint "$RF_S3_ENDPOINT" \
-    --deadletter-topic "$DLQ" -G "g-$RAW" --exit-at-end --status-interval 1h 2>"$W/sink3.err"
+    --chunk-bytes 262144 --deadletter-topic "$DLQ" -G "g-$RAW" --exit-at-end --status-interval 1h 2>"$W/sink3.err"
 check_eq "the archive sink exits 0 at the end" "$?" 0
+check "  its objects are each several gzip members" python3 - "$A/$RAW" <<'PY'
+import glob, sys, zlib
+big = 0
+for p in glob.glob(sys.argv[1] + "/*/*/*/*/*.gz"):
+    data, members = open(p, "rb").read(), 0
+    while data:
+        d = zlib.decompressobj(31)
+        d.decompress(data)
+        if not d.eof: sys.exit(f"{p}: a truncated member")
+        data, members = d.unused_data, members + 1
+    big += members > 2
+sys.exit(0 if big > 3 else f"only {big} objects have three or more members")
+PY
 n=$(find "$A/$RAW" -name '*.ndjson.gz' | wc -l)
 check "objects under year=/month=/day=/hour= ($n)" test "$(find "$A/$RAW" -path '*/year=2026/month=11/day=22/hour=0[67]/*' -name "$RAW+*+*.ndjson.gz" | wc -l)" -eq "$n" -a "$n" -gt 3
 check "the marker says the archive is partitioned by event time" test -f "$A/$RAW/_rydeflow_partitioned_by_event_time"
