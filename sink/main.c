@@ -39,6 +39,9 @@ static const struct rf_opt options[] = {
      5242880, 5e9},
     {"max-records", 0, RF_OPT_INT, "5000", O(max_records), "N", "records per batch", 1, 1000000},
     {"linger", 0, RF_OPT_DURATION, "200ms", O(linger_ms), "TIME", "how long a batch waits to fill"},
+    {"shutdown-timeout", 0, RF_OPT_DURATION, "10s", O(shutdown_ms), "TIME",
+     "after SIGTERM, how long to keep retrying a store or Kafka that is away before exiting 1 without "
+     "committing (the records are read again after a restart)"},
     {"status-interval", 0, RF_OPT_DURATION, "5s", O(status_ms), "TIME", "print a status line this often"},
     {"from", 0, RF_OPT_STRING, "beginning", O(from), "WHERE", "where to start without a committed offset", 0, 0,
      "beginning|end"},

@@ -37,6 +37,7 @@ struct dest {
     const struct backend_ops *ops;
     struct backend *b;
     const char *url;
+    int64_t grace_ms; /* --shutdown-timeout */
     struct rf_metric *m_written, *m_bytes, *m_retries;
     int64_t last_written, last_bytes;
     /* a write on its own thread (write_dests): the batch it writes (for all
@@ -124,9 +125,17 @@ static void close_dests(struct run *r)
     }
 }
 
+/* Sleep ms between two attempts, but no further than grace_ms into a
+ * shutdown: a stop asked for during a long back-off is seen at once. */
+static void backoff_sleep(int64_t ms, int64_t grace_ms)
+{
+    for (int64_t slept = 0; slept < ms && !rf_shutdown_overdue(grace_ms); slept += 50)
+        usleep((useconds_t)(ms - slept < 50 ? ms - slept : 50) * 1000);
+}
+
 /* Write the batch to d (or, batch NULL, flush it) until the answer is not
- * RETRY: back off, say what is wrong, keep going while running (and for 30 s
- * after a shutdown was asked for). SINK_ERROR with errout. Touches only d
+ * RETRY: back off, say what is wrong, keep going while running (and for
+ * --shutdown-timeout after a shutdown was asked for). SINK_ERROR with errout. Touches only d
  * and the batch: several run at once on their own threads. */
 static enum sink_rc persist(struct dest *d, const char *what, struct sink_batch *batch, int64_t now, int force,
                             char *errout, size_t errlen)
@@ -151,12 +160,12 @@ static enum sink_rc persist(struct dest *d, const char *what, struct sink_batch 
         if (attempt == 0 || attempt % 10 == 0)
             rf_warn("%s unavailable: %s; retrying every %.1f s (consumption paused)", d->ops->name, err,
                     (double)backoff / 1000);
-        if (rf_shutdown_overdue(30000)) {
-            snprintf(errout, errlen, "%s: still unavailable 30 s after the shutdown began: %.900s", d->ops->name,
-                     err);
+        if (rf_shutdown_overdue(d->grace_ms)) {
+            snprintf(errout, errlen, "%s: still unavailable %.1f s after the shutdown began: %.900s", d->ops->name,
+                     (double)d->grace_ms / 1000, err);
             return SINK_ERROR;
         }
-        usleep((useconds_t)backoff * 1000);
+        backoff_sleep(backoff, d->grace_ms);
         if (backoff < 5000)
             backoff *= 2;
     }
@@ -312,15 +321,16 @@ static int write_dests(struct run *r, struct sink_batch *batch)
     /* The commit waits for the dead letters: while Kafka is away (a broker
      * restarting, a leader moving) librdkafka retries their delivery, and
      * the sink waits with it for as long as it runs; once a shutdown is
-     * asked for, 30 s more (the batch is then written again after a
+     * asked for, --shutdown-timeout more (the batch is then written again after a
      * restart, its dead letters sent again: nothing is lost). */
     for (int waited = 0; rd_kafka_outq_len(r->dlq) > 0 && !rd_kafka_fatal_error(r->dlq, NULL, 0); waited++) {
         if (rd_kafka_flush(r->dlq, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR)
             break;
         if (waited == 30)
             rf_warn("dead letters not delivered yet after 30 s: waiting for Kafka (consumption paused)");
-        if (rf_shutdown_overdue(30000)) {
-            snprintf(r->werr, sizeof r->werr, "dead letters were not delivered within 30 s of the shutdown");
+        if (rf_shutdown_overdue(r->cfg->shutdown_ms)) {
+            snprintf(r->werr, sizeof r->werr, "dead letters were not delivered within %.1f s of the shutdown",
+                     (double)r->cfg->shutdown_ms / 1000);
             return -1;
         }
     }
@@ -419,7 +429,7 @@ static int finish_write(struct run *r)
  * after it) before the cut is committed, or a crash then a replay from an
  * older commit would file the same events in two objects. So after an age
  * cut the commit is synchronous and retried until it holds (consumption
- * paused); when a shutdown is asked for, until 30 s into it, then the sink
+ * paused); when a shutdown is asked for, until --shutdown-timeout into it, then the sink
  * stops with an error (a restart replays; its objects may then overlap). */
 static int commit_cut(struct run *r)
 {
@@ -438,13 +448,14 @@ static int commit_cut(struct run *r)
         if (attempt == 0)
             rf_warn("an archive object was cut by age and its offsets cannot be committed: retrying "
                     "(consumption paused until they are)");
-        if (rf_shutdown_overdue(30000)) {
+        if (rf_shutdown_overdue(r->cfg->shutdown_ms)) {
             snprintf(r->err, sizeof r->err,
-                     "offsets could not be committed after an archive object was cut by age (30 s into the "
-                     "shutdown); a restart reads those records again");
+                     "offsets could not be committed after an archive object was cut by age (%.1f s into the "
+                     "shutdown); a restart reads those records again",
+                     (double)r->cfg->shutdown_ms / 1000);
             return -1;
         }
-        usleep((useconds_t)backoff * 1000);
+        backoff_sleep(backoff, r->cfg->shutdown_ms);
         if (backoff < 1000)
             backoff *= 2;
     }
@@ -639,6 +650,7 @@ int sink_run(const struct sink_config *cfg)
     int64_t last_status = rf_time_now_ms(), last_records = 0, last_flush = rf_time_now_ms();
     for (int i = 0; i < cfg->to.n; i++) {
         r.d[r.nd].url = cfg->to.v[i];
+        r.d[r.nd].grace_ms = cfg->shutdown_ms;
         r.d[r.nd++].ops = backend_for(cfg->to.v[i]);
     }
     for (int k = 0; k < 2; k++) {

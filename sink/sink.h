@@ -26,6 +26,7 @@ struct sink_config {
     long long max_records;  /* records per write */
     long long linger_ms;    /* how long a batch waits to fill */
     long long status_ms;
+    long long shutdown_ms;  /* how long a shutdown waits for an absent store or Kafka */
     int exit_at_end;
     const char *from;       /* beginning|end, without a committed offset */
 };

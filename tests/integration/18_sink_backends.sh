@@ -147,7 +147,14 @@ timeout 60 "$RF_BIN/sink" "${S[@]/#"$RF_REDIS_URL"/redis://fleet:fleetpw@127.0.0
     2>"$W/sink-acl.err"
 check_eq "an ACL user (redis://USER:PASSWORD@...) works too" \
     "$(redis-cli -p "$AUTH_PORT" -a 'p@ss:w0rd' --no-auth-warning -n 3 SCARD unicorns)" 26
-timeout 5 "$RF_BIN/sink" "${S[@]/#"$RF_REDIS_URL"/redis://:wrong@127.0.0.1:$AUTH_PORT}" -G "g9-$SUM" 2>"$W/sink-wrong.err"
+# (--shutdown-timeout 1s: after timeout's SIGTERM it retries 1 s more, then
+# exits 1 without committing.)
+start=$SECONDS
+timeout --preserve-status 5 "$RF_BIN/sink" "${S[@]/#"$RF_REDIS_URL"/redis://:wrong@127.0.0.1:$AUTH_PORT}" -G "g9-$SUM" --shutdown-timeout 1s \
+    2>"$W/sink-wrong.err"
+check_eq "a store away at SIGTERM: the sink exits 1, within --shutdown-timeout (took $((SECONDS - start)) s)" \
+    "$?,$((SECONDS - start <= 9))" "1,1"
+check_match "  saying so" "$(cat "$W/sink-wrong.err")" "redis: still unavailable 1\\.0 s after the shutdown began"
 check_match "a wrong password: the sink says so and waits (retrying)" "$(cat "$W/sink-wrong.err")" \
     "Redis redis://:\\*\\*\\*@127.0.0.1:$AUTH_PORT/0: authentication failed: (WRONGPASS|ERR invalid password)"
 check "  without showing the password" bash -c "! grep -q wrong '$W/sink-wrong.err'"
@@ -184,18 +191,18 @@ timeout 120 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$BULK" --to "${TLS_URL/\/1\?//2?
     -G "g-$BULK" 2>"$W/sink-bulk.err"
 check_eq "  60,000 summaries in large pipelined batches through TLS (exit 0)" "$?" 0
 check_eq "  all 3000 unicorns arrived" "$(tcli -n 2 SCARD unicorns)" 3000
-timeout 5 "$RF_BIN/sink" "${S[@]/#"$RF_REDIS_URL"/rediss://127.0.0.1:$TLS_PORT/1}" -G "g11-$SUM" 2>"$W/sink-untrusted.err"
+timeout 5 "$RF_BIN/sink" "${S[@]/#"$RF_REDIS_URL"/rediss://127.0.0.1:$TLS_PORT/1}" -G "g11-$SUM" --shutdown-timeout 1s 2>"$W/sink-untrusted.err"
 check_match "a server certificate the system's CAs do not know: refused, saying why" "$(cat "$W/sink-untrusted.err")" \
     "Redis rediss://127.0.0.1:$TLS_PORT/1: TLS handshake with 127.0.0.1:$TLS_PORT failed: the server's certificate is not trusted: (self.signed|unable to get local issuer)"
 timeout 5 "$RF_BIN/sink" "${S[@]/#"$RF_REDIS_URL"/"rediss://localhost:$TLS_PORT/1?cacert=$W/ca.pem&cert=$W/client.pem&key=$W/client.key"}" \
-    -G "g12-$SUM" 2>"$W/sink-name.err"
+    -G "g12-$SUM" --shutdown-timeout 1s 2>"$W/sink-name.err"
 check_match "a certificate for another name (localhost is not 127.0.0.1): refused" "$(cat "$W/sink-name.err")" \
     "the server's certificate is not trusted: [Hh]ostname mismatch"
 check_exit "an unknown rediss:// option is a usage error (exit 2)" 2 "$RF_BIN/sink" -t x --to 'rediss://cache:6380?verify=no'
 # 8. S3 with a wrong secret: the archive sink says which endpoint refused and
 # why, and keeps retrying (consumption paused) instead of losing anything.
 AWS_SECRET_ACCESS_KEY=not-the-secret timeout 8 "$RF_BIN/sink" -b "$RF_BROKERS" -t "$RAW" --to "s3://rydeflow/t18bad-$$" \
-    --endpoint "$RF_S3_ENDPOINT" -G "g-bad-$RAW" --batch-seconds 1s --status-interval 1h 2>"$W/s3bad.err"
+    --endpoint "$RF_S3_ENDPOINT" -G "g-bad-$RAW" --batch-seconds 1s --status-interval 1h --shutdown-timeout 1s 2>"$W/s3bad.err"
 check_match "a wrong S3 secret: the sink names the endpoint and the 403" "$(cat "$W/s3bad.err")" \
     "at $RF_S3_ENDPOINT: HTTP 403 SignatureDoesNotMatch \\(check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
 check_match "  and retries, writing nothing" "$(cat "$W/s3bad.err")" "retrying"
