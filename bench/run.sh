@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [--events N] [--only SECTION[,SECTION...]]     (default 1000000 events, every section)
 #
-# Sections: producer simulator consumer decode processor latency sink dashboard sql
+# Sections: producer simulator consumer decode processor streams latency sink dashboard sql
 # (processor's ratios use consumer's raw figure: run them together).
 #
 # Figures (best of REPEAT=3 runs, wall clock from start to exit, flush included):
@@ -15,6 +15,8 @@
 #   event decoding, 1 core  vs  jansson
 #   processor (workshop q)  vs  bench/rawcount, Kafka Streams, Flink SQL (bench/peers, built with
 #                           Maven) and the same aggregation in Python (confluent-kafka); outputs compared
+#   processor, all streams  processor/wildrydes.sql (five streams) vs bench/rawcount; the workshop
+#                           query with 50,000 unicorns vs 5,000 (same events), peak RSS of each
 #   processor latency       window end -> result readable, p50/p99 at 10,000 ev/s
 #   sink                    PostgreSQL vs COPY, Redis vs redis-benchmark, archive MB/s (file, S3)
 #   dashboard               1,000 WebSocket clients, workshop load; heavy load with 1,000-4,000; beside a Node ws peer
@@ -49,6 +51,8 @@ ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2
 fmt() { python3 -c "import sys; print(f'{int(float(sys.argv[1])):,}')" "$1"; }
 create() { bin/producer -b "$B" -t "$1" -p "$PARTS" --input /dev/null 2>/dev/null; }
 RESULTS=()
+# peak MB FILE: the peak RSS /usr/bin/time wrote (KB) as MB
+peak() { python3 -c "import sys; print(round(int(open(sys.argv[1]).read().split()[-1]) / 1024))" "$1"; }
 row() { RESULTS+=("$(printf '%-50s %12s   %-36s %7s   %s' "$1" "$2" "$3" "$4" "$5")"); }
 
 echo "bench: generating $EVENTS workshop events ..." >&2
@@ -160,8 +164,6 @@ KS=bench/peers/kstreams FL=bench/peers/flink
 HAVE_KS=1 HAVE_FL=1
 peer_build "$KS" || { HAVE_KS=0; echo "bench: WARNING: Kafka Streams peer did not build ($OUT/kstreams.build)" >&2; }
 peer_build "$FL" || { HAVE_FL=0; echo "bench: WARNING: Flink peer did not build ($OUT/flink.build)" >&2; }
-# peak MB FILE: the peak RSS /usr/bin/time wrote (KB) as MB
-peak() { python3 -c "import sys; print(round(int(open(sys.argv[1]).read().split()[-1]) / 1024))" "$1"; }
 c7=(); c7b=(); c8=(); cks=(); cfl=(); m7=(); mks=(); mfl=()
 for i in $(seq "$REPEAT"); do
     cat >"$OUT/bench.sql" <<SQL
@@ -251,6 +253,54 @@ sf=$(elapsed "$t")
 grep -q "done: $EVENTS events" "$OUT/fleet.err" || echo "bench: WARNING: processor (fleet): $(tail -1 "$OUT/fleet.err")" >&2
 rf=$(rate "$EVENTS" "$sf")
 row "processor, fleet-wide per minute, repartitioned (ev/s)" "$(fmt "$rf")" "raw librdkafka: $(fmt "$r5")" "$(ratio "$rf" "$r5")x" ""
+
+fi
+if want streams; then
+# 5c. The whole shipped processor/wildrydes.sql (five streams: the workshop
+# summary, low_health's hopping windows, rides' session windows, live_minute's
+# EMIT CHANGES and the repartitioned fleet_minute) over T1, each stream's
+# output to its own bench topic; then the workshop query alone on 1M events
+# of a fleet of 5,000 and of 50,000 unicorns (50,000 groups open at once),
+# with the processor's peak RSS.
+echo "bench: processor, the shipped queries and the fleet's size ..." >&2
+[ -n "${r5:-}" ] || { read -r _ _ rs <<<"$(bin/bench/rawcount "$B" "$T1")"; r5=$(rate "$EVENTS" "$rs"); }
+procrun() { # procrun SQL NAME: whole-process seconds; RSS (MB) in $OUT/NAME.rss
+    local t; t=$(now)
+    /usr/bin/time -f %M -o "$OUT/$2.rss" bin/processor -b "$B" -f "$1" -G "bench-$RUN-$2" --exit-at-end \
+        --idle-timeout 0 --status-interval 1h --late-topic "bench-$RUN-late" --deadletter-topic "bench-$RUN-dead" \
+        2>"$OUT/$2.err"
+    elapsed "$t"
+    grep -q "done: $EVENTS events" "$OUT/$2.err" || echo "bench: WARNING: processor ($2): $(tail -1 "$OUT/$2.err")" >&2
+}
+{ echo "CREATE STREAM wildrydes WITH (topic='$T1');"
+  sed "s/topic='wildrydes-\([a-z-]*\)'/topic='bench-$RUN-all-\1'/" processor/wildrydes.sql; } >"$OUT/all.sql"
+for o in $(sed -n "s/.*topic='bench-$RUN-all-\([a-z-]*\)'.*/\1/p" "$OUT/all.sql"); do create "bench-$RUN-all-$o"; done
+sall5=$(procrun "$OUT/all.sql" all5)
+rall5=$(rate "$EVENTS" "$sall5")
+row "processor, processor/wildrydes.sql, 5 streams (ev/s)" "$(fmt "$rall5")" "raw librdkafka: $(fmt "$r5")" "$(ratio "$rall5" "$r5")x" ">= 0.5x"
+fleet_rate=()
+for n in 5000 50000; do
+    FT=bench-$RUN-fleet$n; create "$FT"
+    bin/producer --print -n "$n" -c "$EVENTS" --start-time "2026-11-22 00:00:00" --seed 2 2>/dev/null |
+        bin/producer -b "$B" -t "$FT" --input - 2>/dev/null
+    cat >"$OUT/fleet$n.sql" <<SQL
+CREATE STREAM wildrydes WITH (topic='$FT');
+CREATE STREAM summary WITH (topic='$FT-out') AS
+SELECT Name, WINDOW_START AS StatusTime, SUM(Distance) AS Distance,
+       MIN(MagicPoints) AS MinMagicPoints, MAX(MagicPoints) AS MaxMagicPoints,
+       MIN(HealthPoints) AS MinHealthPoints, MAX(HealthPoints) AS MaxHealthPoints
+FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE, GRACE 5 SECONDS) GROUP BY Name EMIT FINAL;
+SQL
+    create "$FT-out"
+    fleet_rate+=("$(rate "$EVENTS" "$(procrun "$OUT/fleet$n.sql" "fleet$n")")")
+done
+row "processor, 50,000 unicorns (ev/s)" "$(fmt "${fleet_rate[1]}")" "5,000 unicorns: $(fmt "${fleet_rate[0]}")" "$(ratio "${fleet_rate[1]}" "${fleet_rate[0]}")x" ">= 0.8x"
+row "processor peak RSS, 50,000 / 5,000 unicorns (MB)" "$(peak "$OUT/fleet50000.rss") / $(peak "$OUT/fleet5000.rss")" "" "" ""
+# State per open group, from the two peaks: 50,000 groups open at once
+# against 5,000 (the fetch queue, the same in both, is most of either peak,
+# so this is a rough figure).
+per_group=$(python3 -c "import sys; print(max(0, round((int(open(sys.argv[1]).read().split()[-1]) - int(open(sys.argv[2]).read().split()[-1])) * 1024 / 45000)))" "$OUT/fleet50000.rss" "$OUT/fleet5000.rss")
+row "processor state per open group, from RSS (bytes)" "~$per_group" "" "" ""
 
 fi
 if want latency; then
