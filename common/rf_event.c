@@ -143,36 +143,7 @@ int rf_event_decode_reference(const char *json, size_t len, struct rf_event *ev,
         goto out;
     }
     struct rf_jval f[F_COUNT];
-    memset(f, 0, sizeof f);
-    for (int i = 0; i < F_COUNT; i++) {
-        json_t *v = json_object_get(root, field_names[i]);
-        if (!v)
-            continue;
-        switch (json_typeof(v)) {
-        case JSON_STRING:
-            f[i].kind = RF_J_STRING;
-            f[i].s = json_string_value(v);
-            f[i].slen = json_string_length(v);
-            break;
-        case JSON_INTEGER:
-            f[i].kind = RF_J_INT;
-            f[i].i = json_integer_value(v);
-            break;
-        case JSON_REAL:
-            f[i].kind = RF_J_REAL;
-            f[i].d = json_real_value(v);
-            break;
-        case JSON_TRUE:
-        case JSON_FALSE:
-            f[i].kind = RF_J_BOOL;
-            break;
-        case JSON_NULL:
-            f[i].kind = RF_J_NULL;
-            break;
-        default:
-            f[i].kind = RF_J_OTHER;
-        }
-    }
+    rf_jflat_from_jansson(root, field_names, F_COUNT, f);
     rc = validate(f, ev, reason, rlen);
 out:
     json_decref(root);

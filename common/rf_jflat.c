@@ -6,6 +6,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+void rf_jflat_from_jansson(const json_t *obj, const char *const *names, int nfields, struct rf_jval *f)
+{
+    memset(f, 0, sizeof *f * (size_t)nfields);
+    for (int i = 0; i < nfields; i++) {
+        json_t *v = json_object_get(obj, names[i]);
+        if (!v)
+            continue;
+        switch (json_typeof(v)) {
+        case JSON_STRING:
+            f[i].kind = RF_J_STRING;
+            f[i].s = json_string_value(v);
+            f[i].slen = json_string_length(v);
+            break;
+        case JSON_INTEGER:
+            f[i].kind = RF_J_INT;
+            f[i].i = json_integer_value(v);
+            break;
+        case JSON_REAL:
+            f[i].kind = RF_J_REAL;
+            f[i].d = json_real_value(v);
+            break;
+        case JSON_TRUE:
+        case JSON_FALSE:
+            f[i].kind = RF_J_BOOL;
+            break;
+        case JSON_NULL:
+            f[i].kind = RF_J_NULL;
+            break;
+        default:
+            f[i].kind = RF_J_OTHER;
+        }
+    }
+}
+
 static inline const char *skip_ws(const char *p, const char *end)
 {
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))

@@ -16,6 +16,7 @@
 #ifndef RF_JFLAT_H
 #define RF_JFLAT_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 enum rf_jkind { RF_J_MISSING = 0, RF_J_NULL, RF_J_STRING, RF_J_INT, RF_J_REAL, RF_J_BOOL, RF_J_OTHER };
@@ -39,5 +40,11 @@ typedef int (*rf_jflat_index_fn)(const char *key, size_t len);
  * index() names get their values, absent ones stay RF_J_MISSING. 0, or -1
  * when the input is outside the fast path (decode it with jansson). */
 int rf_jflat_scan(const char *json, size_t len, rf_jflat_index_fn index, int nfields, struct rf_jval *f);
+
+/* The same slots from an object jansson decoded (the path for whatever the
+ * scanner declines): f[i] gets the value of the field names[i], or stays
+ * RF_J_MISSING. Strings point into obj (valid while it lives), so both
+ * paths feed one validation. */
+void rf_jflat_from_jansson(const json_t *obj, const char *const *names, int nfields, struct rf_jval *f);
 
 #endif

@@ -81,32 +81,7 @@ int summary_decode_reference(const char *json, size_t len, struct summary *s, ch
         goto out;
     }
     struct rf_jval f[S_COUNT];
-    memset(f, 0, sizeof f);
-    for (int i = 0; i < S_COUNT; i++) {
-        json_t *v = json_object_get(o, names[i]);
-        if (!v)
-            continue;
-        switch (json_typeof(v)) {
-        case JSON_STRING:
-            f[i].kind = RF_J_STRING;
-            f[i].s = json_string_value(v);
-            f[i].slen = json_string_length(v);
-            break;
-        case JSON_INTEGER:
-            f[i].kind = RF_J_INT;
-            f[i].i = json_integer_value(v);
-            break;
-        case JSON_REAL:
-            f[i].kind = RF_J_REAL;
-            f[i].d = json_real_value(v);
-            break;
-        case JSON_NULL:
-            f[i].kind = RF_J_NULL;
-            break;
-        default:
-            f[i].kind = RF_J_OTHER;
-        }
-    }
+    rf_jflat_from_jansson(o, names, S_COUNT, f);
     rc = validate(f, s, why, whylen);
 out:
     json_decref(o);
