@@ -51,6 +51,20 @@ ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2
 fmt() { python3 -c "import sys; print(f'{int(float(sys.argv[1])):,}')" "$1"; }
 create() { bin/producer -b "$B" -t "$1" -p "$PARTS" --input /dev/null 2>/dev/null; }
 RESULTS=()
+# workshop_sql SOURCE OUTPUT: the workshop's per-minute summary (1-minute
+# tumbling windows, GRACE seconds of grace, results when a window closes)
+# from topic SOURCE to topic OUTPUT, in rydeflow's dialect
+GRACE=5
+workshop_sql() {
+    cat <<SQL
+CREATE STREAM wildrydes WITH (topic='$1');
+CREATE STREAM summary WITH (topic='$2') AS
+SELECT Name, WINDOW_START AS StatusTime, SUM(Distance) AS Distance,
+       MIN(MagicPoints) AS MinMagicPoints, MAX(MagicPoints) AS MaxMagicPoints,
+       MIN(HealthPoints) AS MinHealthPoints, MAX(HealthPoints) AS MaxHealthPoints
+FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE, GRACE $GRACE SECONDS) GROUP BY Name EMIT FINAL;
+SQL
+}
 # peak MB FILE: the peak RSS /usr/bin/time wrote (KB) as MB
 peak() { python3 -c "import sys; print(round(int(open(sys.argv[1]).read().split()[-1]) / 1024))" "$1"; }
 row() { RESULTS+=("$(printf '%-50s %12s   %-36s %7s   %s' "$1" "$2" "$3" "$4" "$5")"); }
@@ -152,7 +166,6 @@ if want processor; then
 # each process by /usr/bin/time. The outputs are compared before a ratio is
 # printed (bench/compare_summary.py).
 echo "bench: processor ..." >&2
-GRACE=5
 COMMIT_MS=1000 # rydeflow's default --commit-interval; the peers are given the same
 # peer_build DIR: compile a Java peer; its classpath in DIR/target/classpath.txt
 peer_build() {
@@ -166,14 +179,7 @@ peer_build "$KS" || { HAVE_KS=0; echo "bench: WARNING: Kafka Streams peer did no
 peer_build "$FL" || { HAVE_FL=0; echo "bench: WARNING: Flink peer did not build ($OUT/flink.build)" >&2; }
 c7=(); c7b=(); c8=(); cks=(); cfl=(); m7=(); mks=(); mfl=()
 for i in $(seq "$REPEAT"); do
-    cat >"$OUT/bench.sql" <<SQL
-CREATE STREAM wildrydes WITH (topic='$T1');
-CREATE STREAM summary WITH (topic='bench-$RUN-summary-$i') AS
-SELECT Name, WINDOW_START AS StatusTime, SUM(Distance) AS Distance,
-       MIN(MagicPoints) AS MinMagicPoints, MAX(MagicPoints) AS MaxMagicPoints,
-       MIN(HealthPoints) AS MinHealthPoints, MAX(HealthPoints) AS MaxHealthPoints
-FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE, GRACE $GRACE SECONDS) GROUP BY Name EMIT FINAL;
-SQL
+    workshop_sql "$T1" "bench-$RUN-summary-$i" >"$OUT/bench.sql"
     create "bench-$RUN-summary-$i" # a deployed processor's output topic exists already
     t=$(now)
     /usr/bin/time -f %M -o "$OUT/processor.rss" \
@@ -283,14 +289,7 @@ for n in 5000 50000; do
     FT=bench-$RUN-fleet$n; create "$FT"
     bin/producer --print -n "$n" -c "$EVENTS" --start-time "2026-11-22 00:00:00" --seed 2 2>/dev/null |
         bin/producer -b "$B" -t "$FT" --input - 2>/dev/null
-    cat >"$OUT/fleet$n.sql" <<SQL
-CREATE STREAM wildrydes WITH (topic='$FT');
-CREATE STREAM summary WITH (topic='$FT-out') AS
-SELECT Name, WINDOW_START AS StatusTime, SUM(Distance) AS Distance,
-       MIN(MagicPoints) AS MinMagicPoints, MAX(MagicPoints) AS MaxMagicPoints,
-       MIN(HealthPoints) AS MinHealthPoints, MAX(HealthPoints) AS MaxHealthPoints
-FROM wildrydes WINDOW TUMBLING (SIZE 1 MINUTE, GRACE 5 SECONDS) GROUP BY Name EMIT FINAL;
-SQL
+    workshop_sql "$FT" "$FT-out" >"$OUT/fleet$n.sql"
     create "$FT-out"
     fleet_rate+=("$(rate "$EVENTS" "$(procrun "$OUT/fleet$n.sql" "fleet$n")")")
 done
