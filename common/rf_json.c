@@ -67,46 +67,83 @@ char *rf_utf8_repair(const char *s, size_t n, size_t *len)
     return out;
 }
 
-static void write_byte(FILE *out, unsigned char c)
+/* Escape the byte c (one that needs it: a quote, a backslash or a control
+ * character) into b. */
+static void escape_byte(struct rf_buf *b, unsigned char c)
 {
-    if (c == '"' || c == '\\') {
-        fputc('\\', out);
-        fputc(c, out);
-    } else if (c == '\n') {
-        fputs("\\n", out);
-    } else if (c == '\r') {
-        fputs("\\r", out);
-    } else if (c == '\t') {
-        fputs("\\t", out);
-    } else if (c < 0x20) {
-        fprintf(out, "\\u%04x", c);
-    } else {
-        fputc(c, out);
+    static const char hex[] = "0123456789abcdef";
+    char e[6] = {'\\', 0};
+    size_t n = 2;
+    switch (c) {
+    case '"': e[1] = '"'; break;
+    case '\\': e[1] = '\\'; break;
+    case '\n': e[1] = 'n'; break;
+    case '\r': e[1] = 'r'; break;
+    case '\t': e[1] = 't'; break;
+    default: /* another control character */
+        memcpy(e + 1, "u00", 3);
+        e[4] = hex[c >> 4];
+        e[5] = hex[c & 15];
+        n = 6;
     }
+    rf_buf_put(b, e, n);
 }
 
-void rf_json_write_string(FILE *out, const char *s, size_t n)
-{
-    fputc('"', out);
-    for (size_t i = 0; i < n; i++)
-        write_byte(out, (unsigned char)s[i]);
-    fputc('"', out);
-}
+static int needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
-void rf_json_write_text(FILE *out, const char *s, size_t n)
+void rf_json_buf_string(struct rf_buf *b, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
-    fputc('"', out);
+    rf_buf_putc(b, '"');
+    size_t run = 0; /* start of the bytes passed through as they are */
+    for (size_t i = 0; i < n; i++)
+        if (needs_escape(p[i])) {
+            rf_buf_put(b, s + run, i - run);
+            escape_byte(b, p[i]);
+            run = i + 1;
+        }
+    rf_buf_put(b, s + run, n - run);
+    rf_buf_putc(b, '"');
+}
+
+void rf_json_buf_text(struct rf_buf *b, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    rf_buf_putc(b, '"');
+    size_t run = 0;
     for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq(p + i, n - i);
-        if (!k) {
-            fputs("\\ufffd", out);
-            i++;
+        if (p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\') {
+            i++; /* plain ASCII, the usual case */
             continue;
         }
-        for (size_t j = 0; j < k; j++)
-            write_byte(out, p[i + j]);
-        i += k;
+        rf_buf_put(b, s + run, i - run);
+        size_t k = p[i] < 0x80 ? 1 : utf8_seq(p + i, n - i);
+        if (!k) {
+            rf_buf_put(b, "\\ufffd", 6);
+            i++;
+        } else if (k == 1) {
+            escape_byte(b, p[i]);
+            i++;
+        } else {
+            rf_buf_put(b, s + i, k);
+            i += k;
+        }
+        run = i;
     }
-    fputc('"', out);
+    rf_buf_put(b, s + run, n - run);
+    rf_buf_putc(b, '"');
 }
+
+/* Write what fill builds into out, through a buffer on the stack (an
+ * fwrite per 1 KB, not a locked fputc per byte). */
+static void write_via(FILE *out, void (*fill)(struct rf_buf *, const char *, size_t), const char *s, size_t n)
+{
+    char stack[1024];
+    struct rf_buf b = rf_buf_spill(stack, sizeof stack, out);
+    fill(&b, s, n);
+    rf_buf_flush(&b);
+}
+
+void rf_json_write_string(FILE *out, const char *s, size_t n) { write_via(out, rf_json_buf_string, s, n); }
+
+void rf_json_write_text(FILE *out, const char *s, size_t n) { write_via(out, rf_json_buf_text, s, n); }

@@ -3,6 +3,8 @@
 #ifndef RF_JSON_H
 #define RF_JSON_H
 
+#include "rf_buf.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -15,6 +17,10 @@ void rf_json_write_string(FILE *out, const char *s, size_t n);
 /* As rf_json_write_string, but each byte that does not start a valid UTF-8
  * sequence is written as \ufffd, so the output is always valid JSON text. */
 void rf_json_write_text(FILE *out, const char *s, size_t n);
+
+/* The same two, into a buffer (no FILE, no allocation once it has grown). */
+void rf_json_buf_string(struct rf_buf *b, const char *s, size_t n);
+void rf_json_buf_text(struct rf_buf *b, const char *s, size_t n);
 
 /* 1 when s[0..n) is valid UTF-8 (no overlong forms, no surrogates, at most
  * U+10FFFF), else 0. */

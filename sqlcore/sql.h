@@ -106,6 +106,10 @@ const char *sql_value_text(const struct sql_value *v, char *buf, size_t len, siz
 /* One row as a JSON object {"name":value,...} (no newline); NULL and
  * non-finite doubles as null. Errors surface through ferror(out). */
 void sql_row_write_json(FILE *out, const char *const *names, const struct sql_value *v, int n);
+/* The same into b (rf_buf.h): no FILE and, once b has grown, no allocation
+ * per row. A failed allocation shows in b->failed. */
+struct rf_buf;
+void sql_row_json(struct rf_buf *b, const char *const *names, const struct sql_value *v, int n);
 
 /* Name of a type ("INT", "DOUBLE", ...). */
 const char *sql_type_name(enum sql_type t);

@@ -1,5 +1,6 @@
 /* sql_format.c - values as text and result rows as JSON, the same way in
  * every program (bin/sql's output, the processor's result records). */
+#include "rf_buf.h"
 #include "rf_event.h"
 #include "rf_json.h"
 #include "rf_time.h"
@@ -55,27 +56,35 @@ const char *sql_value_text(const struct sql_value *v, char *buf, size_t len, siz
     return "";
 }
 
-void sql_row_write_json(FILE *out, const char *const *names, const struct sql_value *v, int n)
+void sql_row_json(struct rf_buf *b, const char *const *names, const struct sql_value *v, int n)
 {
     char buf[64];
     size_t len;
-    fputc('{', out);
+    rf_buf_putc(b, '{');
     for (int i = 0; i < n; i++) {
         if (i)
-            fputc(',', out);
-        rf_json_write_string(out, names[i], strlen(names[i]));
-        fputc(':', out);
+            rf_buf_putc(b, ',');
+        rf_json_buf_string(b, names[i], strlen(names[i]));
+        rf_buf_putc(b, ':');
+        if (v[i].type == SQL_NULL || (v[i].type == SQL_DOUBLE && !isfinite(v[i].u.d))) {
+            rf_buf_put(b, "null", 4); /* JSON has no infinities */
+            continue;
+        }
         const char *t = sql_value_text(&v[i], buf, sizeof buf, &len);
-        if (v[i].type == SQL_NULL)
-            fputs("null", out);
-        else if (v[i].type == SQL_STRING) /* valid UTF-8 whatever the input held */
-            rf_json_write_text(out, t, len);
+        if (v[i].type == SQL_STRING) /* valid UTF-8 whatever the input held */
+            rf_json_buf_text(b, t, len);
         else if (v[i].type == SQL_TIMESTAMP)
-            rf_json_write_string(out, t, len);
-        else if (v[i].type == SQL_DOUBLE && !isfinite(v[i].u.d))
-            fputs("null", out); /* JSON has no infinities */
+            rf_json_buf_string(b, t, len);
         else
-            fwrite(t, 1, len, out);
+            rf_buf_put(b, t, len);
     }
-    fputc('}', out);
+    rf_buf_putc(b, '}');
+}
+
+void sql_row_write_json(FILE *out, const char *const *names, const struct sql_value *v, int n)
+{
+    char stack[4096];
+    struct rf_buf b = rf_buf_spill(stack, sizeof stack, out);
+    sql_row_json(&b, names, v, n);
+    rf_buf_flush(&b);
 }

@@ -17,7 +17,7 @@ mkdir -p "$OUT"
 command -v clang >/dev/null || { echo "fuzz: clang not found (scripts/setup.sh installs it)"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
 CFLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
         -Icommon -Isqlcore -Idashboard)
-SRC=(common/rf_event.c common/rf_jflat.c common/rf_time.c common/rf_json.c common/rf_deadletter.c dashboard/http.c sqlcore/sql_*.c)
+SRC=(common/rf_event.c common/rf_jflat.c common/rf_time.c common/rf_json.c common/rf_buf.c common/rf_deadletter.c dashboard/http.c sqlcore/sql_*.c)
 pass=0; fail=0
 for target in event sql deadletter http; do
     bin="$OUT/fuzz_$target"
