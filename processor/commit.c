@@ -17,6 +17,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct txn *proc_new_txn(struct proc *P, char *err, size_t errlen)
+{
+    const struct processor_config *cfg = P->cfg;
+    struct txn *t = txn_new(cfg->brokers, &cfg->props, P->txn_id, (int)cfg->timeout_ms, err, errlen);
+    if (!t)
+        return NULL;
+    for (int i = 0; i < sql_script_nstreams(cfg->script) && i < MAX_STREAMS; i++) {
+        txn_warm(t, sql_script_stream(cfg->script, i)->topic, (int)cfg->timeout_ms);
+        if (P->rp_topic[i])
+            txn_warm(t, P->rp_topic[i], (int)cfg->timeout_ms);
+    }
+    txn_warm(t, cfg->late_topic, (int)cfg->timeout_ms);
+    txn_warm(t, cfg->dead_topic, (int)cfg->timeout_ms);
+    return t;
+}
+
 /* After a fatal error: if it is the producer's fencing or broken sequence
  * (txn_renewable) while this member still holds its partitions, start a new
  * producer and redo the work since the last commit (as Kafka Streams does).
@@ -34,7 +50,7 @@ static int renew_producer(struct proc *P)
             "restart): starting a new producer and redoing the work since the last commit", P->err);
     char err[512];
     txn_free(P->txn);
-    if (!(P->txn = txn_new(P->cfg->brokers, &P->cfg->props, P->txn_id, (int)P->cfg->timeout_ms, err, sizeof err))) {
+    if (!(P->txn = proc_new_txn(P, err, sizeof err))) {
         snprintf(P->err, sizeof P->err, "%s", err);
         return -1;
     }
@@ -87,7 +103,11 @@ int proc_commit(struct proc *P)
     int64_t t0 = rf_time_mono_ns();
     enum txn_result r = txn_commit(P->txn, offsets, cgmd, rf_running, 30000, err, sizeof err);
     int64_t t1 = rf_time_mono_ns();
-    rf_debug("commit: %d partitions, %.1f ms", offsets->cnt, (double)(t1 - t0) / 1e6);
+    if (P->first_result_ns)
+        rf_debug("commit: %d partitions, %" PRId64 " records, %.1f ms, %.1f ms after the first result", offsets->cnt,
+                 txn_records(P->txn), (double)(t1 - t0) / 1e6, (double)(t1 - P->first_result_ns) / 1e6);
+    else
+        rf_debug("commit: %d partitions, %.1f ms", offsets->cnt, (double)(t1 - t0) / 1e6);
     rd_kafka_consumer_group_metadata_destroy(cgmd);
     rd_kafka_topic_partition_list_destroy(offsets);
     if (r == TXN_FATAL)
@@ -142,7 +162,7 @@ int proc_renew(struct proc *P)
     proc_drop_parts(P);
     if (txn_open(P->txn) && txn_abort(P->txn, err, sizeof err) != TXN_OK) {
         txn_free(P->txn); /* fenced too: a new producer takes the transactional.id over */
-        if (!(P->txn = txn_new(P->cfg->brokers, &P->cfg->props, P->txn_id, (int)P->cfg->timeout_ms, err, sizeof err))) {
+        if (!(P->txn = proc_new_txn(P, err, sizeof err))) {
             P->c = NULL;
             snprintf(P->err, sizeof P->err, "%s", err);
             return -1;

@@ -31,13 +31,19 @@ static int on_result(void *arg, int stream, const char *key, size_t keylen, cons
 {
     struct proc *P = arg;
     const struct sql_stream_def *d = sql_script_stream(P->cfg->script, stream);
-    char s[32] = "", e[32] = "";
-    if (ws || we) {
-        rf_time_format(ws, s);
-        rf_time_format(we, e);
+    /* A window's results come together: its bounds are formatted once. */
+    if (!P->win_text_set || ws != P->win_text_ws || we != P->win_text_we) {
+        P->win_text[0][0] = P->win_text[1][0] = '\0';
+        if (ws || we) {
+            rf_time_format(ws, P->win_text[0]);
+            rf_time_format(we, P->win_text[1]);
+        }
+        P->win_text_ws = ws;
+        P->win_text_we = we;
+        P->win_text_set = 1;
     }
     const char *names[] = {"rydeflow-stream", "window-start", "window-end", NULL};
-    const char *values[] = {d->name, s, e, NULL};
+    const char *values[] = {d->name, P->win_text[0], P->win_text[1], NULL};
     if (!ws && !we)
         names[1] = NULL;
     char err[512];
@@ -52,8 +58,11 @@ static int on_result(void *arg, int stream, const char *key, size_t keylen, cons
     if (txn_produce(P->txn, d->topic, RD_KAFKA_PARTITION_UA, key, keylen, json, len, names, values, err, sizeof err) < 0)
         return proc_fail(P, err);
     P->results++;
-    if (!P->first_result_ns) /* one clock read per transaction, not per result */
+    if (!P->first_result_ns) { /* one clock read per transaction, not per result */
         P->first_result_ns = rf_time_mono_ns();
+        int64_t last;
+        P->result_mark = pstate_high_mark(P->cur->ps, &last);
+    }
     rf_metric_add(P->m_out[stream], 1);
     return 0;
 }

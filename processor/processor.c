@@ -40,6 +40,19 @@ static int backlogged(struct proc *P, int64_t now)
     return P->backlog;
 }
 
+/* Whether a partition that is receiving events has not yet reached the
+ * event time at which the open transaction's first result came (so the
+ * window that closed there is about to close in it too). */
+static int others_behind(struct proc *P, int64_t now)
+{
+    for (int i = 0; i < P->nparts; i++) {
+        int64_t last, mark = pstate_high_mark(P->parts[i].ps, &last);
+        if (mark != INT64_MIN && mark < P->result_mark && last && now - last < 1000)
+            return 1;
+    }
+    return 0;
+}
+
 static void status(struct proc *P, int64_t now, int final)
 {
     int64_t open_windows = 0, open_groups = 0, lag = 0, replaying = 0, max_ts = INT64_MIN;
@@ -307,7 +320,7 @@ int processor_run(const struct processor_config *cfg)
         goto out;
     }
     snprintf(P.txn_id, sizeof P.txn_id, "rydeflow-%s-%s", cfg->group, cfg->instance);
-    if (!(P.txn = txn_new(cfg->brokers, &cfg->props, P.txn_id, (int)cfg->timeout_ms, err, sizeof err))) {
+    if (!(P.txn = proc_new_txn(&P, err, sizeof err))) {
         proc_fail(&P, err);
         goto out;
     }
@@ -323,10 +336,12 @@ int processor_run(const struct processor_config *cfg)
         commit_every = cfg->emit_ms;
     int64_t now = rf_time_now_ms(), results_since = 0;
     unsigned polls = 0;
+    int holding = 0;
     while (rf_running() && (!P.failed || proc_renew(&P) == 0)) {
-        /* with results waiting, take only what is at hand, then commit */
+        /* with results waiting, take only what is at hand, then commit
+         * (holding, wait a little for what the other partitions bring) */
         int waiting = txn_open(P.txn) && txn_records(P.txn) > 0;
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(P.c, waiting ? 0 : 100);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(P.c, waiting ? holding : 100);
         if (!m || waiting || ++polls % 64 == 0) /* the clock, not for every message */
             now = rf_time_now_ms();
         if (m) {
@@ -350,7 +365,13 @@ int processor_run(const struct processor_config *cfg)
             continue; /* renewed at the top of the loop, or stopped */
         /* Results wait for their commit: commit once the consumer has
          * nothing more at hand, or 20 ms after the first result, so that a
-         * steady stream of input never holds them back for long. Working
+         * steady stream of input never holds them back for long. A window
+         * closes in each partition as its events pass the window's end, a
+         * few milliseconds apart: while a partition that receives events
+         * has not got as far as the first result's, its results are about
+         * to come, and committing before them would cost a second commit
+         * for them (a round trip, on the only thread). Within the 20 ms,
+         * the commit waits for them. Working
          * off a backlog, though, results are late already and every commit
          * stops the only thread for a round trip to the coordinator: they
          * wait for the commit interval (profiled on 1M events: 31 commits
@@ -362,7 +383,10 @@ int processor_run(const struct processor_config *cfg)
         int64_t hold = 20;
         if (waiting && m && now - results_since >= hold && backlogged(&P, now))
             hold = commit_every;
-        if (txn_open(P.txn) && ((waiting && (!m || now - results_since >= hold)) ||
+        holding = 0;
+        if (waiting && !m && now - results_since < hold && others_behind(&P, now))
+            holding = 1; /* poll for up to 1 ms, not spin */
+        if (txn_open(P.txn) && ((waiting && ((!m && !holding) || now - results_since >= hold)) ||
                                 now - txn_open_since_ms(P.txn) >= commit_every))
             proc_commit(&P);
         if (cfg->exit_at_end && P.nparts > 0 && !m) {

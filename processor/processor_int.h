@@ -61,7 +61,11 @@ struct proc {
     int renewals; /* producers renewed after a fencing since the last commit */
     struct rf_fence_budget fences; /* consumers renewed after a static member's fencing */
     int64_t first_result_ns;       /* when the open transaction's first result was produced, or 0 */
+    int64_t result_mark;           /* the event-time high mark of that result's partition then */
     struct rf_histogram *h_result_delay, *h_commit;
+    int win_text_set;               /* win_text holds the bounds win_text_ws, win_text_we as text */
+    int64_t win_text_ws, win_text_we;
+    char win_text[2][32];
     char err[512];
 };
 
@@ -95,6 +99,9 @@ void proc_drop_parts(struct proc *P);
 int proc_rewind_parts(struct proc *P);
 
 /* commit.c: durability and recovery. */
+/* The transactional producer (txn_new) with every output topic's metadata
+ * learnt (txn_warm). NULL with err. */
+struct txn *proc_new_txn(struct proc *P, char *err, size_t errlen);
 /* Commit the open transaction with every partition's commit point; after
  * an abort, rewind. 0, or -1 (P failed). */
 int proc_commit(struct proc *P);

@@ -169,6 +169,7 @@ void pstate_free(struct pstate *ps)
         sql_query_free(ps->fwd[i].q);
     free(ps->inst);
     free(ps->fwd);
+    rf_buf_free(&ps->row);
     psrc_free(&ps->src);
     psrc_free(&ps->restore_src);
     free(ps);
@@ -188,17 +189,11 @@ static int emit_row(void *arg, const struct sql_value *v, int n)
     }
     for (int i = 0; i < n; i++)
         names[i] = sql_query_result_name(in->q, i);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len); /* a result row has no size limit of its own */
-    if (!f) {
-        snprintf(ps->err, sizeof ps->err, "out of memory");
-        return -1;
-    }
-    sql_row_write_json(f, names, v, n);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) {
-        free(buf);
+    /* One buffer per partition, reused: no allocation per result once it
+     * has grown to the largest row (a row has no size limit of its own). */
+    rf_buf_reset(&ps->row);
+    sql_row_json(&ps->row, names, v, n);
+    if (ps->row.failed) {
         snprintf(ps->err, sizeof ps->err, "out of memory writing a result of stream '%s'",
                  sql_script_stream(ps->conf.script, in->stream)->name);
         return -1;
@@ -211,8 +206,7 @@ static int emit_row(void *arg, const struct sql_value *v, int n)
     int64_t ws, we;
     sql_query_current_window(in->q, &ws, &we);
     in->out++;
-    int rc = ps->sink.result(ps->sink.arg, in->stream, key, klen, buf, len, ws, we);
-    free(buf);
+    int rc = ps->sink.result(ps->sink.arg, in->stream, key, klen, ps->row.p, ps->row.len, ws, we);
     if (rc < 0) {
         snprintf(ps->err, sizeof ps->err, "could not queue a result");
         return -1;
@@ -527,6 +521,12 @@ void pstate_stats(const struct pstate *ps, struct pstate_stats *st)
         st->open_windows += sql_query_open_windows(ps->inst[i].q);
         st->open_groups += sql_query_open_groups(ps->inst[i].q);
     }
+}
+
+int64_t pstate_high_mark(const struct pstate *ps, int64_t *last_ms)
+{
+    *last_ms = ps->last_event_wall;
+    return ps->max_ts;
 }
 
 void pstate_stream_stats(const struct pstate *ps, int stream, int64_t *in, int64_t *out, int64_t *late,

@@ -146,6 +146,9 @@ struct pstate_stats {
     int64_t open_windows, open_groups;
 };
 void pstate_stats(const struct pstate *ps, struct pstate_stats *st);
+/* The largest event time seen (INT64_MIN before any), and in *last_ms the
+ * wall clock (now_ms) of the last event (0: none since start). Cheap. */
+int64_t pstate_high_mark(const struct pstate *ps, int64_t *last_ms);
 /* Per stream (index into the script): events in (accepted), results out, late, and its watermark. */
 void pstate_stream_stats(const struct pstate *ps, int stream, int64_t *in, int64_t *out, int64_t *late,
                          int64_t *watermark);

@@ -6,6 +6,7 @@
 #define PSTATE_INT_H
 
 #include "pstate.h"
+#include "rf_buf.h"
 
 #include <stdint.h>
 
@@ -64,6 +65,7 @@ struct pstate {
     int has_restore_src;        /* merged, resuming: src and max_ts at h */
     struct sources restore_src;
     int64_t restore_max;
+    struct rf_buf row;          /* the result row being written (emit_row) */
     char err[256];
 };
 
