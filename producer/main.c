@@ -26,6 +26,8 @@ static const struct rf_opt options[] = {
      "simulate from this event time ('YYYY-MM-DD HH:MM:SS', YYYY-MM-DD, @EPOCH_MS) instead of now"},
     {"disorder-ms", 0, RF_OPT_INT, "0", O(disorder_ms), "MS", "send events up to MS out of event-time order", 0,
      86400000},
+    {"burst", 0, RF_OPT_FLAG, NULL, O(burst), NULL,
+     "each second the whole fleet reports at once: one event time, sent together [default: spread over the second]"},
     {"late-fraction", 0, RF_OPT_DOUBLE, "0", O(late_fraction), "F", "share of events sent far behind the rest", 0,
      1},
     {"late-by", 0, RF_OPT_DURATION, "5m", O(late_ms), "TIME", "how far behind a late event is sent"},
@@ -68,6 +70,8 @@ int main(int argc, char **argv)
         bad = "--count and --duration cannot be combined";
     else if (cfg.input && (cfg.disorder_ms > 0 || cfg.late_fraction > 0))
         bad = "--disorder-ms and --late-fraction apply to the simulator, not --input";
+    else if (cfg.input && cfg.burst)
+        bad = "--burst applies to the simulator, not --input";
     else if (rf_kafka_validate_props(&cfg.props, err, sizeof err) < 0)
         bad = err;
     if (bad) {

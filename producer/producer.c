@@ -16,6 +16,7 @@
 #include "rf_time.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +88,9 @@ static void pace(struct run *r)
 {
     if (r->rate <= 0)
         return;
-    int64_t due = r->t0_ns + (int64_t)((double)r->sent * 1e9 / r->rate);
+    /* Evenly spread, or (--burst) each second's events at its start. */
+    double at = r->cfg->burst ? floor((double)r->sent / r->rate) : (double)r->sent / r->rate;
+    int64_t due = r->t0_ns + (int64_t)(at * 1e9);
     for (;;) {
         int64_t now = rf_time_mono_ns();
         if (now >= due || !rf_running())
@@ -299,6 +302,7 @@ static int simulate(struct run *r)
     struct sim_config fc = {
         .unicorns = (int)c->unicorns,
         .seed = (uint64_t)c->seed,
+        .burst = c->burst,
         .disorder_ms = c->disorder_ms,
         .late_fraction = c->late_fraction,
         .late_ms = c->late_ms,

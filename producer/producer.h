@@ -17,6 +17,7 @@ struct producer_config {
     long long seed;
     const char *start_time;   /* NULL = now (live) */
     long long disorder_ms;
+    int burst;                /* a tick's reports share one event time and are sent together */
     double late_fraction;
     long long late_ms;
     const char *bbox;

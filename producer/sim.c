@@ -223,7 +223,7 @@ int sim_generate(struct sim *f)
     struct rf_event *ev = &h.ev;
     memcpy(ev->name, u->name, u->name_len + 1);
     ev->name_len = u->name_len;
-    ev->time_ms = c->start_ms + f->tick * 1000 + (int64_t)f->next_unicorn * 1000 / c->unicorns;
+    ev->time_ms = c->start_ms + f->tick * 1000 + (c->burst ? 0 : (int64_t)f->next_unicorn * 1000 / c->unicorns);
     ev->latitude = round(u->lat * 1e6) / 1e6;
     ev->longitude = round(u->lon * 1e6) / 1e6;
     ev->distance = dist;

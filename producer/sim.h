@@ -5,11 +5,12 @@
  * compute ground truth by running the simulator again (`producer --print`).
  *
  * Each tick every unicorn reports once. Unicorn i's event time in tick k is
- * start + k s + i*1000/N ms. Unicorns start near the workshop's point
- * (40.749167, -73.985184), move 29-31 m per tick along a bearing that turns
- * now and then, bounce off the bounding box (Manhattan by default), and their
- * MagicPoints / HealthPoints drift by -1/0/+1 with occasional incidents that
- * drop health below 100, from which they recover.
+ * start + k s + i*1000/N ms (start + k s for all of them with burst). Unicorns
+ * start near the workshop's point (40.749167, -73.985184), move 29-31 m per
+ * tick along a bearing that turns now and then, bounce off the bounding box
+ * (Manhattan by default), and their MagicPoints / HealthPoints drift by
+ * -1/0/+1 with occasional incidents that drop health below 100, from which
+ * they recover.
  *
  * Disorder: with disorder_ms > 0 each event is held back a random 0..disorder
  * ms of event time before it is sent; with late_fraction > 0 that share of
@@ -25,6 +26,7 @@ struct sim_config {
     int unicorns;         /* >= 1 */
     uint64_t seed;
     int64_t start_ms;     /* event time of tick 0 */
+    int burst;            /* every unicorn of a tick at the tick's second (else spread over it) */
     int64_t disorder_ms;  /* 0 = in order */
     double late_fraction; /* 0..1 */
     int64_t late_ms;      /* how far behind a late event is sent */

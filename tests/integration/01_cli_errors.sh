@@ -12,6 +12,7 @@ cases=(
     "producer|--count 5 --duration 1m|2|cannot be combined"
     "producer|--late-fraction 2|2|--late-fraction: 2 is out of range"
     "producer|--input x --disorder-ms 5|2|apply to the simulator"
+    "producer|--input x --burst|2|--burst applies to the simulator"
     "producer|--progress maybe|2|not one of auto|on|off"
     "producer|--print extra|2|unexpected argument 'extra'"
     "producer|--topic|2|--topic needs a value"

@@ -35,4 +35,32 @@ t0=$(date +%s%N)
 "$RF_BIN/producer" -b "$RF_BROKERS" -t "$T" -n 5 -c 15 2>/dev/null
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "live pacing: 15 events of a 5-unicorn fleet take about 3 s (${ms} ms)" test "$ms" -ge 2000 -a "$ms" -lt 6000
+
+# --burst: each second the whole fleet reports at once, one event time, sent
+# together (the shape the latency bench also measures).
+check_eq "--burst: a tick's reports share one event time" \
+    "$("$RF_BIN/producer" --print -n 3 -c 3 --start-time 2026-11-22 --burst 2>/dev/null | grep -o '"StatusTime":"[^"]*"' | sort -u | wc -l)" 1
+check_eq "without it they are spread over the second" \
+    "$("$RF_BIN/producer" --print -n 3 -c 3 --start-time 2026-11-22 2>/dev/null | grep -o '"StatusTime":"[^"]*"' | sort -u | wc -l)" 3
+TB=$(uniq_topic burst)
+"$RF_BIN/producer" -b "$RF_BROKERS" -t "$TB" -p 4 -n 200 -d 3s --burst 2>/dev/null
+"$RF_BIN/consumer" -b "$RF_BROKERS" -t "$TB" --show timestamp 2>/dev/null >"$W/burst"
+# Each second's 200 reports reach Kafka together (their create times within
+# 0.5 s of each other, where spread reports would span the whole second),
+# and the seconds about a second apart.
+check "--burst live: each second's reports are sent together, a second apart" python3 - "$W/burst" <<'PY'
+import collections, datetime, json, sys
+ts = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    t = datetime.datetime.strptime(r["timestamp"], "%Y-%m-%d %H:%M:%S.%f").timestamp()
+    ts[r["value"]["StatusTime"]].append(t)
+seconds = sorted(ts)
+spans = [max(ts[s]) - min(ts[s]) for s in seconds]
+starts = [min(ts[s]) for s in seconds]
+gaps = [b - a for a, b in zip(starts, starts[1:])]
+print(len(seconds), "seconds of", [len(ts[s]) for s in seconds], "spans", spans, "gaps", gaps, file=sys.stderr)
+sys.exit(0 if len(seconds) == 3 and all(len(ts[s]) == 200 for s in seconds) and max(spans) < 0.5
+         and all(0.6 < g < 1.6 for g in gaps) else 1)
+PY
 finish
