@@ -449,6 +449,8 @@ static struct session *stagger_window(struct sql_query *q, struct sessions *ss, 
     ss->s[insert] = (struct session){.start = ts, .end = ts + size, .st = st, .replay_off = q->cur_off,
                                      .replay_aux = q->cur_aux};
     ss->n++;
+    if (ts + size < q->sess_due) /* it closes when the watermark passes its end */
+        q->sess_due = ts + size;
     q->open_groups++;
     return &ss->s[insert];
 oom:
@@ -520,6 +522,9 @@ struct session *sql_add_to_session(struct sql_query *q, const struct sql_value *
         ss->s[insert] = (struct session){.start = ts, .end = ts, .st = st,
                                          .replay_off = q->cur_off, .replay_aux = q->cur_aux};
         ss->n++;
+        if (ts + gap < q->sess_due) /* it closes when the watermark passes its end + gap; a session's
+                                     * end only grows (extended, merged), so the bound holds */
+            q->sess_due = ts + gap;
         q->open_groups++;
         target = &ss->s[insert];
     } else {

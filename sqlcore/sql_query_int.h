@@ -135,6 +135,8 @@ struct sql_query {
     struct gtable **wins; /* open TUMBLING/HOPPING windows, by start */
     int nwins, capwins;
     int64_t closed;       /* the watermark windows have been closed up to */
+    int64_t sess_due;     /* SESSION/STAGGER: no open session closes before this watermark (a lower
+                           * bound of their end + gap; 0 at first: unknown) */
     int64_t open_groups, max_groups;
     int64_t cur_start, cur_end; /* the window of the row being emitted */
     int64_t cur_off, cur_aux;   /* the position of the row being added */

@@ -199,11 +199,19 @@ static int close_first_window(struct sql_query *q, int emit, struct sql_error *e
 
 /* Emit (when asked) and free the sessions of every key that closed: a
  * session closes when the watermark passes its last event plus the gap. */
+/* Close (and emit) the sessions whose end + gap the watermark passed.
+ * Returns how many closed, or -1. Each session of each key is looked at,
+ * so the scan is skipped while the watermark is below q->sess_due (no
+ * session can close yet): with events in time order the watermark moves
+ * with nearly every event, and a session closes only after its gap. */
 static int close_sessions(struct sql_query *q, int64_t watermark, int emit, struct sql_error *err)
 {
+    if (watermark <= q->sess_due)
+        return 0;
     struct gtable *t = &q->all;
     int64_t gap = q->ast->stagger ? 0 : q->ast->win_size; /* a stagger window's end is its close */
-    int ng = q->ast->ngroup;
+    int64_t due = INT64_MAX;
+    int ng = q->ast->ngroup, closed = 0;
     struct sql_value keys[SQL_MAX_GROUP + 2];
     q->t = t;
     for (int g = 0; g < t->ngroups; g++) {
@@ -227,9 +235,14 @@ static int close_sessions(struct sql_query *q, int64_t watermark, int emit, stru
         if (k) {
             memmove(&ss->s[0], &ss->s[k], sizeof *ss->s * (size_t)(ss->n - k));
             ss->n -= k;
+            closed += k;
         }
+        for (int i = 0; i < ss->n; i++) /* sorted by start, not by end: every one */
+            if (ss->s[i].end + gap < due)
+                due = ss->s[i].end + gap;
     }
-    return 0;
+    q->sess_due = due;
+    return closed;
 }
 
 /* Forget the keys whose sessions all closed: a stream of ever new keys
@@ -297,8 +310,10 @@ int sql_query_advance(struct sql_query *q, int64_t watermark, int emit, struct s
     if (!q->aggregated || watermark <= q->closed)
         return 0;
     q->closed = watermark;
-    if (q->ast->window == WIN_SESSION)
-        return close_sessions(q, watermark, emit, err) < 0 ? -1 : compact_sessions(q, err);
+    if (q->ast->window == WIN_SESSION) {
+        int closed = close_sessions(q, watermark, emit, err);
+        return closed < 0 ? -1 : closed > 0 ? compact_sessions(q, err) : 0;
+    }
     while (q->nwins > 0 && q->wins[0]->start + q->ast->win_size <= watermark)
         if (close_first_window(q, emit, err) < 0)
             return -1;
