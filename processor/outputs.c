@@ -172,8 +172,9 @@ static int on_forward(void *arg, int stream, const char *key, size_t keylen, con
     for (size_t i = 0; i < keylen; i++)
         h = (h ^ (unsigned char)key[i]) * 16777619u;
     int32_t partition = keylen ? (int32_t)(h % (uint32_t)P->rp_parts[stream]) : 0;
-    char wm[64];
-    snprintf(wm, sizeof wm, "%d %d %" PRId64, (int)P->cur->partition, P->src_parts[stream], base);
+    char wm[PSTATE_ORIGIN_TEXT];
+    struct pstate_origin o = {P->cur->partition, P->src_parts[stream], base, 0};
+    pstate_origin_text(&o, wm);
     const char *names[] = {WM_HEADER, NULL}, *values[] = {wm, NULL};
     char err[512];
     if (txn_produce(P->txn, P->rp_topic[stream], partition, keylen ? key : NULL, keylen, payload, len, names, values,
@@ -194,14 +195,12 @@ int proc_send_markers(struct proc *P, struct part *pt, int64_t now)
     int adv = pstate_advertise(pt->ps, pt->at_end, now, &base);
     if (!adv || (adv == pt->adv && (adv == 2 || base <= pt->adv_base)))
         return 0;
-    char wm[64], err[512];
+    char wm[PSTATE_ORIGIN_TEXT], err[512];
     for (int s = 0; s < sql_script_nstreams(P->cfg->script); s++) {
         if (!P->rp_topic[s] || strcmp(sql_script_stream(P->cfg->script, s)->source_topic, pt->topic) != 0)
             continue;
-        if (adv == 2)
-            snprintf(wm, sizeof wm, "%d %d idle", (int)pt->partition, P->src_parts[s]);
-        else
-            snprintf(wm, sizeof wm, "%d %d %" PRId64, (int)pt->partition, P->src_parts[s], base);
+        struct pstate_origin o = {pt->partition, P->src_parts[s], base, adv == 2};
+        pstate_origin_text(&o, wm);
         const char *names[] = {WM_HEADER, NULL}, *values[] = {wm, NULL};
         for (int k = 0; k < P->rp_parts[s]; k++) {
             if (txn_produce(P->txn, P->rp_topic[s], k, NULL, 0, NULL, 0, names, values, err, sizeof err) < 0)
@@ -220,22 +219,9 @@ int proc_record_origin(const rd_kafka_message_t *m, struct pstate_origin *o)
     rd_kafka_headers_t *h = NULL;
     const void *v;
     size_t n;
-    char buf[64];
-    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, WM_HEADER, &v, &n) || !v || n >= sizeof buf)
+    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, WM_HEADER, &v, &n) || !v)
         return -1;
-    memcpy(buf, v, n);
-    buf[n] = '\0';
-    long long base = 0;
-    int p, np, used = 0;
-    memset(o, 0, sizeof *o);
-    if (sscanf(buf, "%d %d idle%n", &p, &np, &used) == 2 && used == (int)n)
-        o->idle = 1;
-    else if (sscanf(buf, "%d %d %lld%n", &p, &np, &base, &used) != 3 || used != (int)n)
-        return -1;
-    o->partition = p;
-    o->partitions = np;
-    o->base = base;
-    return 0;
+    return pstate_origin_parse(v, n, o);
 }
 
 struct pstate_sink proc_outputs(struct proc *P)

@@ -95,6 +95,15 @@ struct pstate_origin {
     int idle;
 };
 
+/* An origin as the internal topics' records carry it (a header's text):
+ * "<partition> <partitions> <base>", or "<partition> <partitions> idle".
+ * Written and read per repartitioned event, so by hand (snprintf and
+ * sscanf were a tenth of a repartitioned stream's time). text gets at most
+ * PSTATE_ORIGIN_TEXT bytes with its NUL. parse: 0, or -1 (not that form). */
+#define PSTATE_ORIGIN_TEXT 64
+void pstate_origin_text(const struct pstate_origin *o, char *text);
+int pstate_origin_parse(const char *text, size_t n, struct pstate_origin *o);
+
 struct pstate;
 
 /* A partition's state, resuming from a commit: committed is the committed

@@ -9,6 +9,76 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* n in decimal at o; returns the end. */
+static char *put_int(char *o, long long n)
+{
+    char d[24];
+    int k = 0;
+    unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+    do
+        d[k++] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (n < 0)
+        *o++ = '-';
+    while (k)
+        *o++ = d[--k];
+    return o;
+}
+
+void pstate_origin_text(const struct pstate_origin *o, char *text)
+{
+    char *t = put_int(text, o->partition);
+    *t++ = ' ';
+    t = put_int(t, o->partitions);
+    *t++ = ' ';
+    if (o->idle) {
+        memcpy(t, "idle", 4);
+        t += 4;
+    } else {
+        t = put_int(t, o->base);
+    }
+    *t = '\0';
+}
+
+/* One integer at *p (before end): an optional '-' and 1 to 19 digits that
+ * fit an int64, then a space or the end. 0 (and *p past the space), or -1. */
+static int origin_int(const char **p, const char *end, int64_t *out)
+{
+    const char *s = *p;
+    int neg = s < end && *s == '-';
+    s += neg;
+    unsigned long long v = 0;
+    int digits = 0;
+    for (; s < end && *s >= '0' && *s <= '9'; s++) {
+        if (++digits > 19)
+            return -1;
+        v = v * 10 + (unsigned)(*s - '0');
+    }
+    if (!digits || (s < end && *s != ' ') || v > (unsigned long long)INT64_MAX + (unsigned)neg)
+        return -1;
+    *out = neg ? (int64_t)(0ULL - v) : (int64_t)v;
+    *p = s < end ? s + 1 : s;
+    return 0;
+}
+
+int pstate_origin_parse(const char *text, size_t n, struct pstate_origin *o)
+{
+    const char *p = text, *end = text + n;
+    int64_t part, parts, base = 0;
+    memset(o, 0, sizeof *o);
+    if (origin_int(&p, end, &part) < 0 || origin_int(&p, end, &parts) < 0 || p == end || p[-1] != ' ' ||
+        part < 0 || part > INT32_MAX || parts < 0 || parts > INT32_MAX)
+        return -1;
+    if (end - p == 4 && memcmp(p, "idle", 4) == 0)
+        o->idle = 1;
+    else if (origin_int(&p, end, &base) < 0 || p != end || p[-1] == ' ')
+        return -1;
+    o->partition = (int32_t)part;
+    o->partitions = (int32_t)parts;
+    o->base = base;
+    return 0;
+}
+
 void psrc_free(struct sources *v)
 {
     free(v->base);

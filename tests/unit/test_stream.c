@@ -797,5 +797,37 @@ static void test_merged_replay(void)
         merged_replay(merged_scripts[i]);
 }
 
-TEST_MAIN("test_stream", test_equivalence, test_replay, test_group_limit, test_script_errors, test_script,
+/* The origin header of the internal topics' records: written and read
+ * back exactly; anything not of that form refused. */
+static void test_origin_text(void)
+{
+    static const struct pstate_origin good[] = {
+        {0, 4, 1764547200000LL, 0}, {3, 4, 0, 1}, {7, 12, -5, 0}, {0, 1, INT64_MAX, 0}, {0, 1, INT64_MIN, 0},
+        {INT32_MAX, INT32_MAX, 1, 0},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        char text[PSTATE_ORIGIN_TEXT];
+        struct pstate_origin o;
+        pstate_origin_text(&good[i], text);
+        CHECK(pstate_origin_parse(text, strlen(text), &o) == 0 && o.partition == good[i].partition &&
+              o.partitions == good[i].partitions && o.idle == good[i].idle && (o.idle || o.base == good[i].base));
+    }
+    char text[PSTATE_ORIGIN_TEXT];
+    pstate_origin_text(&good[0], text);
+    CHECK_STR(text, "0 4 1764547200000");
+    pstate_origin_text(&good[1], text);
+    CHECK_STR(text, "3 4 idle");
+    static const char *const bad[] = {
+        "", "1", "1 2", "1 2 ", "1 2 x", "1 2 3 ", "1 2 3 4", "-1 2 3", "1 -2 3", "1 2 idle ", "1 2 idl", "a 2 3",
+        "1  2 3", " 1 2 3", "1 2 +3", "1 2 99999999999999999999", "1 2 9223372036854775808", "2147483648 2 3",
+        "1 2 3x",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct pstate_origin o;
+        if (!CHECK(pstate_origin_parse(bad[i], strlen(bad[i]), &o) < 0))
+            fprintf(stderr, "  accepted: '%s'\n", bad[i]);
+    }
+}
+
+TEST_MAIN("test_stream", test_origin_text, test_equivalence, test_replay, test_group_limit, test_script_errors, test_script,
           test_repartition, test_merged_replay, test_merged_commit_anywhere)
