@@ -23,13 +23,16 @@ struct txn *proc_new_txn(struct proc *P, char *err, size_t errlen)
     struct txn *t = txn_new(cfg->brokers, &cfg->props, P->txn_id, (int)cfg->timeout_ms, err, errlen);
     if (!t)
         return NULL;
-    for (int i = 0; i < sql_script_nstreams(cfg->script) && i < MAX_STREAMS; i++) {
-        txn_warm(t, sql_script_stream(cfg->script, i)->topic, (int)cfg->timeout_ms);
-        if (P->rp_topic[i])
-            txn_warm(t, P->rp_topic[i], (int)cfg->timeout_ms);
+    /* At most 2 s per topic, and none after one that did not answer: a
+     * producer renewed while Kafka is unsteady must not wait per topic. */
+    int ms = cfg->timeout_ms < 2000 ? (int)cfg->timeout_ms : 2000, ok = 1;
+    for (int i = 0; i < sql_script_nstreams(cfg->script) && i < MAX_STREAMS && ok; i++) {
+        ok = txn_warm(t, sql_script_stream(cfg->script, i)->topic, ms) == 0;
+        if (ok && P->rp_topic[i])
+            ok = txn_warm(t, P->rp_topic[i], ms) == 0;
     }
-    txn_warm(t, cfg->late_topic, (int)cfg->timeout_ms);
-    txn_warm(t, cfg->dead_topic, (int)cfg->timeout_ms);
+    if (ok && txn_warm(t, cfg->late_topic, ms) == 0)
+        txn_warm(t, cfg->dead_topic, ms);
     return t;
 }
 

@@ -95,20 +95,22 @@ void txn_free(struct txn *t)
 
 rd_kafka_t *txn_handle(struct txn *t) { return t->rk; }
 
-void txn_warm(struct txn *t, const char *topic, int timeout_ms)
+int txn_warm(struct txn *t, const char *topic, int timeout_ms)
 {
     for (int i = 0; i < t->nwarm; i++)
         if (strcmp(rd_kafka_topic_name(t->warm[i]), topic) == 0)
-            return;
+            return 0;
     if (t->nwarm == MAX_WARM)
-        return;
+        return 0;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(t->rk, topic, NULL);
     if (!rkt)
-        return;
+        return -1;
     t->warm[t->nwarm++] = rkt;
     const struct rd_kafka_metadata *md;
-    if (rd_kafka_metadata(t->rk, 0, rkt, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR)
-        rd_kafka_metadata_destroy(md);
+    if (rd_kafka_metadata(t->rk, 0, rkt, &md, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return -1;
+    rd_kafka_metadata_destroy(md);
+    return 0;
 }
 
 int txn_renewable(struct txn *t)
