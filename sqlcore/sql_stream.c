@@ -198,8 +198,7 @@ static int close_first_window(struct sql_query *q, int emit, struct sql_error *e
 }
 
 /* Emit (when asked) and free the sessions of every key that closed: a
- * session closes when the watermark passes its last event plus the gap. */
-/* Close (and emit) the sessions whose end + gap the watermark passed.
+ * session closes when the watermark passes its last event plus the gap.
  * Returns how many closed, or -1. Each session of each key is looked at,
  * so the scan is skipped while the watermark is below q->sess_due (no
  * session can close yet): with events in time order the watermark moves
