@@ -17,25 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct txn *proc_new_txn(struct proc *P, char *err, size_t errlen)
-{
-    const struct processor_config *cfg = P->cfg;
-    struct txn *t = txn_new(cfg->brokers, &cfg->props, P->txn_id, (int)cfg->timeout_ms, err, errlen);
-    if (!t)
-        return NULL;
-    /* At most 2 s per topic, and none after one that did not answer: a
-     * producer renewed while Kafka is unsteady must not wait per topic. */
-    int ms = cfg->timeout_ms < 2000 ? (int)cfg->timeout_ms : 2000, ok = 1;
-    for (int i = 0; i < sql_script_nstreams(cfg->script) && i < MAX_STREAMS && ok; i++) {
-        ok = txn_warm(t, sql_script_stream(cfg->script, i)->topic, ms) == 0;
-        if (ok && P->rp_topic[i])
-            ok = txn_warm(t, P->rp_topic[i], ms) == 0;
-    }
-    if (ok && txn_warm(t, cfg->late_topic, ms) == 0)
-        txn_warm(t, cfg->dead_topic, ms);
-    return t;
-}
-
 /* After a fatal error: if it is the producer's fencing or broken sequence
  * (txn_renewable) while this member still holds its partitions, start a new
  * producer and redo the work since the last commit (as Kafka Streams does).
@@ -53,7 +34,7 @@ static int renew_producer(struct proc *P)
             "restart): starting a new producer and redoing the work since the last commit", P->err);
     char err[512];
     txn_free(P->txn);
-    if (!(P->txn = proc_new_txn(P, err, sizeof err))) {
+    if (!(P->txn = txn_new(P->cfg->brokers, &P->cfg->props, P->txn_id, (int)P->cfg->timeout_ms, err, sizeof err))) {
         snprintf(P->err, sizeof P->err, "%s", err);
         return -1;
     }
@@ -165,7 +146,7 @@ int proc_renew(struct proc *P)
     proc_drop_parts(P);
     if (txn_open(P->txn) && txn_abort(P->txn, err, sizeof err) != TXN_OK) {
         txn_free(P->txn); /* fenced too: a new producer takes the transactional.id over */
-        if (!(P->txn = proc_new_txn(P, err, sizeof err))) {
+        if (!(P->txn = txn_new(P->cfg->brokers, &P->cfg->props, P->txn_id, (int)P->cfg->timeout_ms, err, sizeof err))) {
             P->c = NULL;
             snprintf(P->err, sizeof P->err, "%s", err);
             return -1;

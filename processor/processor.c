@@ -320,7 +320,7 @@ int processor_run(const struct processor_config *cfg)
         goto out;
     }
     snprintf(P.txn_id, sizeof P.txn_id, "rydeflow-%s-%s", cfg->group, cfg->instance);
-    if (!(P.txn = proc_new_txn(&P, err, sizeof err))) {
+    if (!(P.txn = txn_new(cfg->brokers, &cfg->props, P.txn_id, (int)cfg->timeout_ms, err, sizeof err))) {
         proc_fail(&P, err);
         goto out;
     }

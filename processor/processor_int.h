@@ -99,10 +99,6 @@ void proc_drop_parts(struct proc *P);
 int proc_rewind_parts(struct proc *P);
 
 /* commit.c: durability and recovery. */
-/* The transactional producer (txn_new) with the output topics' metadata
- * learnt (txn_warm; at most 2 s a topic, stopping at the first that does
- * not answer). NULL with err. */
-struct txn *proc_new_txn(struct proc *P, char *err, size_t errlen);
 /* Commit the open transaction with every partition's commit point; after
  * an abort, rewind. 0, or -1 (P failed). */
 int proc_commit(struct proc *P);

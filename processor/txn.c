@@ -10,12 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_WARM 130 /* every output of 64 streams, their internal topics, the late and dead-letter topics */
-
 struct txn {
     rd_kafka_t *rk;
-    rd_kafka_topic_t *warm[MAX_WARM]; /* topics whose metadata is kept known (txn_warm) */
-    int nwarm;
     int open;
     int64_t since_ms;
     int64_t records;
@@ -87,31 +83,11 @@ void txn_free(struct txn *t)
     if (t->open) /* an abort that did not get through: nothing of it may linger */
         rd_kafka_purge(t->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_flush(t->rk, 5000);
-    for (int i = 0; i < t->nwarm; i++)
-        rd_kafka_topic_destroy(t->warm[i]);
     rd_kafka_destroy(t->rk);
     free(t);
 }
 
 rd_kafka_t *txn_handle(struct txn *t) { return t->rk; }
-
-int txn_warm(struct txn *t, const char *topic, int timeout_ms)
-{
-    for (int i = 0; i < t->nwarm; i++)
-        if (strcmp(rd_kafka_topic_name(t->warm[i]), topic) == 0)
-            return 0;
-    if (t->nwarm == MAX_WARM)
-        return 0;
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(t->rk, topic, NULL);
-    if (!rkt)
-        return -1;
-    t->warm[t->nwarm++] = rkt;
-    const struct rd_kafka_metadata *md;
-    if (rd_kafka_metadata(t->rk, 0, rkt, &md, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        return -1;
-    rd_kafka_metadata_destroy(md);
-    return 0;
-}
 
 int txn_renewable(struct txn *t)
 {

@@ -25,12 +25,6 @@ struct txn *txn_new(const char *brokers, const struct rf_strlist *props, const c
                     char *err, size_t errlen);
 void txn_free(struct txn *t);
 rd_kafka_t *txn_handle(struct txn *t);
-/* Learn topic's partitions and leaders now, and keep them known, so that
- * the first record produced to it (the first window's results) does not
- * wait for a metadata round trip. Waits up to timeout_ms: 0, or -1 if the
- * metadata did not come (the topic is then learnt at its first record, as
- * without this). */
-int txn_warm(struct txn *t, const char *topic, int timeout_ms);
 
 /* Produce one record in the current transaction (begun if none), to
  * partition (RD_KAFKA_PARTITION_UA: the partitioner's choice by key). hdr_*:
