@@ -9,32 +9,18 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-/* The reference: one byte at a time, as JSON (RFC 8259) asks. text = 1:
- * a byte that does not start a valid UTF-8 sequence becomes \ufffd. */
+/* The length of the valid UTF-8 sequence at s: the shortest valid prefix
+ * (rf_utf8_valid), 0 if none. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-    unsigned c = s[0], cp, min;
-    size_t len;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, min = 0x80, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, min = 0x800, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, min = 0x10000, cp = c & 0x07;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    return cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? 0 : len;
+    for (size_t k = 1; k <= 4 && k <= n; k++)
+        if (rf_utf8_valid((const char *)s, k))
+            return k;
+    return 0;
 }
 
+/* The reference: one byte at a time, as JSON (RFC 8259) asks. text = 1:
+ * a byte that does not start a valid UTF-8 sequence becomes \ufffd. */
 static char *reference(const char *s, size_t n, int text, size_t *outlen)
 {
     char *out = malloc(6 * n + 3), *o = out;
